@@ -1,0 +1,3 @@
+"""Hero: a terminal-first, sovereign, voice-native personal operating environment."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,234 @@
+"""The CLI: ``hero <service> <verb>``, generated from the registry with Typer.
+
+Only the service named on the command line is imported (``hero contact list`` does not pay
+for the calendar or the index); ``hero --help`` lists the services from the manifest without
+importing any. Every command gets ``--context``, ``--json`` and, for destructive verbs,
+``--yes``. Errors are one or two lines on stderr with a hint; ``HERO_DEBUG=1`` shows the
+traceback. Exit codes: 0 ok, 1 error, 2 usage, 3 not found.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from typing import Any, Optional
+
+import typer
+
+from herotui import __version__
+from herotui.errors import HeroError, UsageError
+from herotui.registry import Verb
+from herotui.services import SERVICES
+
+GLOBAL_OPTIONS_WITH_VALUE = {"--context", "-c"}
+_state: dict[str, Any] = {"context": None, "json": False}
+
+
+def _target_service(argv: list[str]) -> str | None:
+    """The service named in argv (skipping global options), if any."""
+    it = iter(argv)
+    for tok in it:
+        if tok in GLOBAL_OPTIONS_WITH_VALUE:
+            next(it, None)
+        elif tok.startswith("-"):
+            continue
+        else:
+            return tok
+    return None
+
+
+def _cli_type(annotation: Any, param) -> Any:
+    if param.is_bool:
+        return bool
+    if param.is_list:
+        return list[str]
+    from herotui.registry import _base_type
+
+    base = _base_type(annotation)
+    if base in (int, float):
+        return Optional[base] if not param.required else base
+    return Optional[str] if not param.required else str
+
+
+def _make_command(v: Verb):
+    """A Typer callback for verb ``v``: its signature is derived from the verb's parameters."""
+    params = []
+    sentinel_defaults = {}
+    for p in v.params:
+        typ = _cli_type(p.annotation, p)
+        help_text = p.meta.help or None
+        if p.meta.positional:
+            default = ... if p.required else (None if not p.is_list else None)
+            info = typer.Argument(default, help=help_text, show_default=False, metavar=p.name.upper())
+        else:
+            names = [p.flag] + ([p.meta.short] if p.meta.short else [])
+            if p.is_bool:
+                default = bool(p.default)
+                names = [f"{p.flag}/--no-{p.flag[2:]}"] if not p.meta.short else names
+                info = typer.Option(default, *names, help=help_text)
+            else:
+                default = ... if p.required else None
+                shown = p.default if p.default not in (None, [], ()) else False
+                info = typer.Option(default, *names, help=help_text, show_default=shown if shown is not False else False)
+        sentinel_defaults[p.name] = p.default
+        params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=typ))
+    params.append(inspect.Parameter("context", inspect.Parameter.KEYWORD_ONLY,
+                                    default=typer.Option(None, "--context", "-c", help="Run in this context."),
+                                    annotation=Optional[str]))
+    params.append(inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY,
+                                    default=typer.Option(False, "--json", help="Print JSON (stable shape) instead of text."),
+                                    annotation=bool))
+    if v.destructive:
+        params.append(inspect.Parameter("yes", inspect.Parameter.KEYWORD_ONLY,
+                                        default=typer.Option(False, "--yes", "-y", help="Do it without asking."),
+                                        annotation=bool))
+
+    def command(**kwargs: Any) -> None:
+        context = kwargs.pop("context") or _state["context"]
+        as_json = kwargs.pop("json_") or _state["json"]
+        yes = kwargs.pop("yes", False)
+        args = {}
+        for p in v.params:
+            value = kwargs[p.name]
+            if p.is_list:
+                value = list(value or [])
+                if not value and not p.required:
+                    continue
+            elif value is None and not p.required:
+                continue
+            elif p.is_bool and value == bool(p.default):
+                continue
+            args[p.name] = value
+        _run(v, args, context, as_json, yes)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = v.doc + ("\n\n\b\nExamples:\n" + "\n".join(f"  {e}" for e in v.examples) if v.examples else "")
+    command.__name__ = v.action
+    return command
+
+
+def _confirm(v: Verb, args: dict) -> bool:
+    if not sys.stdin.isatty():
+        raise HeroError(
+            f"'{v.cli_path}' deletes data and needs confirmation",
+            hint="add --yes to confirm",
+        )
+    target = " ".join(str(a) for a in args.values())
+    return typer.confirm(f"{v.description.rstrip('.')}: {target}?", default=False, err=True)
+
+
+def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> None:
+    from herotui import contexts, registry
+    from herotui.frontends import render
+
+    ctx = contexts.current(context)
+    confirmed = yes
+    if v.destructive and not yes:
+        # validate first, so a typo is reported before the question
+        v.validate(args)
+        if not _confirm(v, args):
+            render.err("cancelled, nothing changed")
+            raise typer.Exit(1)
+        confirmed = True
+    result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed)
+    render.output(result, as_json)
+
+
+def build_app(argv: list[str]) -> typer.Typer:
+    from herotui import registry
+
+    app = typer.Typer(
+        name="hero",
+        help="Hero: your terminal-first, sovereign personal operating environment.\n\n"
+        "Every command is also a verb of the registry (MCP tool, RPC method, planner tool).",
+        rich_markup_mode=None,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        no_args_is_help=False,
+        invoke_without_command=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        context: Optional[str] = typer.Option(None, "--context", "-c", help="Run in this context (default: HERO_CONTEXT, then 'hero context use')."),
+        json_: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+        version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    ) -> None:
+        _state["context"] = context
+        _state["json"] = json_
+        if version:
+            typer.echo(f"hero {__version__}")
+            raise typer.Exit()
+        if ctx.invoked_subcommand is None:
+            _run(registry.get("status.show"), {}, context, json_, False)
+
+    wanted = _target_service(argv)
+    everything = "_HERO_COMPLETE" in os.environ
+    for name, svc in SERVICES.items():
+        load = everything or name == wanted
+        if load:
+            registry.load(name)
+        if svc.command:
+            if load:
+                v = registry.get(svc.command)
+                app.command(name, help=v.doc)(_make_command(v))
+            else:
+                app.command(name, help=svc.help)(lambda: None)
+            continue
+        group = typer.Typer(help=svc.help, rich_markup_mode=None, no_args_is_help=True)
+        if load:
+            for v in registry.service_verbs(name):
+                if not v.cli_name:
+                    group.command(v.action.replace("_", "-"), help=v.doc)(_make_command(v))
+        else:
+            group.command("_")(lambda: None)  # placeholder, never shown: the group is loaded when used
+        app.add_typer(group, name=name)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(_main(argv))
+
+
+def _main(argv: list[str]) -> int:
+    debug = bool(os.environ.get("HERO_DEBUG"))
+    from typer import exceptions as typer_exc
+    from typer._click import exceptions as click_exc
+
+    try:
+        app = build_app(argv)
+        command = typer.main.get_command(app)
+        code = command.main(args=argv, prog_name="hero", standalone_mode=False)
+        return code if isinstance(code, int) else 0
+    except HeroError as exc:
+        if debug:
+            raise
+        from herotui.frontends import render
+
+        render.error(exc, _state.get("json", False) or "--json" in argv)
+        return exc.exit_code
+    except typer_exc.Abort:
+        print("\naborted, nothing changed", file=sys.stderr)
+        return 130
+    except typer_exc.Exit as exc:
+        return exc.exit_code
+    except click_exc.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # a bug: say so briefly, show the traceback only on request
+        if debug:
+            raise
+        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("hint: run again with HERO_DEBUG=1 for the traceback, and report it", file=sys.stderr)
+        return 1

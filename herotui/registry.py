@@ -1,0 +1,316 @@
+"""The verb registry: one typed function, every front-end.
+
+A verb is a plain function ``def create(ctx, name: str, ...) -> Contact`` decorated with
+``@verb``. From the signature and docstring the registry derives the parameter model
+(pydantic), its JSON Schema, the description, and the metadata the front-ends need (CLI
+options, positional arguments, flags). Every call, whoever makes it, goes through
+:func:`call`, which validates, enforces confirmation of destructive verbs, runs the verb and
+writes one audit record.
+
+This module imports no front-end, and pydantic models are built lazily (on first call or
+schema request) so that ``hero --help`` does not pay for them.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import json
+import os
+import time
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Callable, get_args, get_origin
+
+from herotui.errors import ConfirmationRequired, HeroError, InvalidInput, NotFound, UsageError
+
+ACTORS = ("cli", "tui", "voice", "planner", "mcp", "rpc", "python", "test")
+
+
+@dataclass(frozen=True)
+class P:
+    """Per-parameter metadata, used inside ``Annotated[T, P("help")]``.
+
+    ``positional``: a CLI argument rather than an option. ``flag``: the CLI option name when
+    it differs from the parameter (``emails`` -> ``--email``). ``short``: a one-letter alias.
+    """
+
+    help: str = ""
+    positional: bool = False
+    flag: str | None = None
+    short: str | None = None
+
+
+@dataclass
+class Param:
+    name: str
+    annotation: Any  # the type without Annotated
+    default: Any
+    required: bool
+    meta: P
+
+    @property
+    def is_list(self) -> bool:
+        return _base_type(self.annotation) is list
+
+    @property
+    def is_bool(self) -> bool:
+        return _base_type(self.annotation) is bool
+
+    @property
+    def flag(self) -> str:
+        return self.meta.flag or "--" + self.name.replace("_", "-")
+
+
+def _base_type(annotation: Any) -> Any:
+    """``list[str] | None`` -> ``list``; ``bool`` -> ``bool``."""
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return _base_type(args[0]) if len(args) == 1 else annotation
+    return origin or annotation
+
+
+@dataclass
+class Verb:
+    name: str  # "contact.create"
+    func: Callable[..., Any]
+    params: list[Param]
+    returns: Any
+    description: str  # first paragraph of the docstring
+    doc: str  # whole docstring
+    mutates: bool = False
+    destructive: bool = False
+    examples: list[str] = field(default_factory=list)
+    cli_name: str | None = None  # "hero search" instead of "hero search query"
+
+    @property
+    def service(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def action(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    @functools.cached_property
+    def model(self):
+        """A pydantic model of the parameters (built on first use)."""
+        from pydantic import ConfigDict, Field, create_model
+
+        fields = {}
+        for p in self.params:
+            default = ... if p.required else p.default
+            fields[p.name] = (p.annotation, Field(default, description=p.meta.help or None))
+        name = "".join(part.title() for part in self.name.replace("_", ".").split(".")) + "Params"
+        return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+    def schema(self) -> dict:
+        """JSON Schema of the parameters (for the planner, MCP and OpenRPC)."""
+        return self.model.model_json_schema()
+
+    def validate(self, args: dict[str, Any]) -> dict[str, Any]:
+        from pydantic import ValidationError
+
+        try:
+            parsed = self.model.model_validate(args)
+        except ValidationError as exc:
+            raise InvalidInput(_validation_message(self, exc), hint=f"see 'hero {self.cli_path} --help'") from None
+        return {p.name: getattr(parsed, p.name) for p in self.params}
+
+    @property
+    def cli_path(self) -> str:
+        return self.cli_name or f"{self.service} {self.action.replace('_', '-')}"
+
+
+def _validation_message(verb: Verb, exc) -> str:
+    params = {p.name: p for p in verb.params}
+    parts = []
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        name = str(loc[0]) if loc else ""
+        label = params[name].flag if name in params and not params[name].meta.positional else name.upper()
+        msg = err.get("msg", "invalid")
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if err.get("type") == "missing":
+            msg = "is required"
+        elif err.get("type") == "extra_forbidden":
+            label, msg = name, "is not a parameter of this command"
+        parts.append(f"{label} {msg}" if label else msg)
+    return "invalid input: " + "; ".join(parts)
+
+
+_VERBS: dict[str, Verb] = {}
+
+
+def verb(
+    *,
+    mutates: bool = False,
+    destructive: bool = False,
+    name: str | None = None,
+    examples: list[str] | None = None,
+    cli_name: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function as a verb; its service is the module's ``SERVICE``.
+
+    The function's first parameter is the :class:`~herotui.contexts.Context`; the others
+    become the verb's parameters. ``destructive`` implies ``mutates``.
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        module = inspect.getmodule(func)
+        service = getattr(module, "SERVICE", None) or func.__module__.rsplit(".", 1)[-1]
+        full = name or f"{service}.{func.__name__.rstrip('_')}"
+        hints = typing.get_type_hints(func, include_extras=True)
+        sig = inspect.signature(func)
+        params: list[Param] = []
+        for i, (pname, p) in enumerate(sig.parameters.items()):
+            if i == 0:
+                continue  # ctx
+            annotation = hints.get(pname, str)
+            meta = P()
+            if get_origin(annotation) is Annotated:
+                inner, *extras = get_args(annotation)
+                meta = next((e for e in extras if isinstance(e, P)), P())
+                annotation = inner
+            required = p.default is inspect.Parameter.empty
+            default = None if required else p.default
+            params.append(Param(pname, annotation, default, required, meta))
+        doc = inspect.cleandoc(func.__doc__ or "")
+        if not doc:
+            raise TypeError(f"verb {full} needs a docstring: it is the description")
+        v = Verb(
+            name=full,
+            func=func,
+            params=params,
+            returns=hints.get("return"),
+            description=doc.split("\n\n", 1)[0].replace("\n", " "),
+            doc=doc,
+            mutates=mutates or destructive,
+            destructive=destructive,
+            examples=examples or [],
+            cli_name=cli_name,
+        )
+        if full in _VERBS:
+            raise TypeError(f"verb {full} is registered twice")
+        _VERBS[full] = v
+        func.verb = v  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def load(service: str | None = None) -> None:
+    """Import the service modules (all, or one) so their verbs are registered."""
+    from herotui.services import SERVICES
+
+    names = [service] if service else list(SERVICES)
+    for s in names:
+        if s not in SERVICES:
+            raise UsageError(f"unknown service '{s}'", hint="run 'hero --help' for the list")
+        importlib.import_module(SERVICES[s].module)
+
+
+def verbs() -> dict[str, Verb]:
+    load()
+    return dict(_VERBS)
+
+
+def service_verbs(service: str) -> list[Verb]:
+    """The verbs of one service, in declaration order (imports only that service)."""
+    load(service)
+    return [v for v in _VERBS.values() if v.service == service]
+
+
+def get(name: str) -> Verb:
+    service = name.split(".", 1)[0]
+    if name not in _VERBS:
+        from herotui.services import SERVICES
+
+        if service in SERVICES:
+            load(service)
+    try:
+        return _VERBS[name]
+    except KeyError:
+        raise NotFound(f"unknown verb '{name}'", hint="'hero --help' lists the services and their verbs") from None
+
+
+def call(
+    name: str,
+    args: dict[str, Any] | None = None,
+    ctx: Any = None,
+    actor: str = "python",
+    confirmed: bool = False,
+) -> Any:
+    """Run verb ``name`` with ``args`` in context ``ctx``: the one entry point.
+
+    Validates the arguments, refuses a destructive verb unless ``confirmed``, runs it and
+    writes an audit record (time, actor, context, verb, arguments, ok or error).
+    """
+    from herotui import contexts
+
+    v = get(name)
+    args = dict(args or {})
+    started = time.time()
+    ctx_name = getattr(ctx, "name", None)
+    try:
+        if ctx is None:
+            ctx = contexts.current()
+        ctx_name = ctx.name
+        values = v.validate(args)
+        if v.destructive and not confirmed:
+            raise ConfirmationRequired(
+                f"{name} deletes or overwrites data and needs confirmation",
+                hint="pass --yes on the command line (or confirm: true)",
+            )
+        result = v.func(ctx, **values)
+    except HeroError as exc:
+        _audit(started, actor, ctx_name, name, args, False, f"{exc.code}: {exc.message}")
+        raise
+    except BaseException as exc:
+        _audit(started, actor, ctx_name, name, args, False, f"{type(exc).__name__}: {exc}")
+        raise
+    _audit(started, actor, ctx_name, name, args, True, None)
+    return result
+
+
+AUDIT_MAX_BYTES = 5_000_000
+
+
+def _audit(started: float, actor: str, context: str | None, verb_name: str, args: dict, ok: bool, error: str | None) -> None:
+    """Append one JSON line to ``state/audit.jsonl`` (rotated once past 5 MB).
+
+    A single ``write`` on an ``O_APPEND`` file is atomic for lines this short, so several
+    processes can audit at once without a lock. Auditing never breaks the verb.
+    """
+    from herotui import paths
+
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "ms": round((time.time() - started) * 1000, 1),
+        "actor": actor,
+        "context": context,
+        "verb": verb_name,
+        "args": args,
+        "ok": ok,
+        "error": error,
+        "pid": os.getpid(),
+    }
+    try:
+        folder = paths.ensure_private_dir(paths.state_dir())
+        path = folder / "audit.jsonl"
+        try:
+            if path.stat().st_size > AUDIT_MAX_BYTES:
+                os.replace(path, folder / "audit.jsonl.1")
+        except FileNotFoundError:
+            pass
+        line = json.dumps(record, default=str, ensure_ascii=False) + "\n"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+    except (OSError, HeroError):
+        pass

@@ -1,0 +1,26 @@
+"""The services (islands). Each module declares ``SERVICE`` and its verbs with ``@verb``.
+
+``SERVICES`` is the manifest the front-ends read without importing the modules, so that
+``hero --help`` lists every service and ``hero contact list`` imports only ``contact``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Service(NamedTuple):
+    module: str
+    help: str
+    command: str | None = None  # a verb shown as a top-level command ("hero search ...")
+
+
+SERVICES: dict[str, Service] = {
+    "context": Service("herotui.services.context", "Named, isolated workspaces (personal, business, ...)."),
+    "contact": Service("herotui.services.contact", "People: names, emails, phones, companies, tags; vCard."),
+    "calendar": Service("herotui.services.calendar", "Events, recurrence, agenda; natural times; iCalendar."),
+    "search": Service("herotui.services.search", "One ranked search over everything in a context.", "search.query"),
+    "index": Service("herotui.services.index", "The full-text index derived from the database."),
+    "demo": Service("herotui.services.demo", "Load realistic sample data to try Hero.", "demo.load"),
+    "status": Service("herotui.services.status", "A short status: context, counts, next event.", "status.show"),
+}

@@ -1,0 +1,1 @@
+"""Per-context stores: DuckDB (truth), Tantivy (derived search index), blobs."""

@@ -1,0 +1,193 @@
+"""DuckDB access for one verb call: open, retry lock conflicts, migrate, close.
+
+DuckDB allows one read-write process per file (a writer excludes every other process,
+readers share) and fails at once on a conflict. Hero therefore holds a connection only for
+the duration of one verb call and retries a conflict with jittered backoff until
+``HERO_LOCK_TIMEOUT`` seconds (default 20) have passed, then reports "context busy (held by
+PID n)". While a writer holds the database it also updates the index, so the database
+lock doubles as the mutex that keeps the index in step.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+from herotui.errors import ContextBusy, HeroError
+from herotui.store.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from herotui.contexts import Context
+
+log = logging.getLogger("hero.store")
+_PID_RE = re.compile(r"PID (\d+)")
+
+
+def lock_timeout() -> float:
+    try:
+        return float(os.environ.get("HERO_LOCK_TIMEOUT", "20"))
+    except ValueError:
+        return 20.0
+
+
+def retry_locked(what: str, ctx_name: str, attempt, is_lock_error, holder=lambda exc: None):
+    """Call ``attempt()`` until it stops failing with a lock error, or the bound passes."""
+    deadline = time.monotonic() + lock_timeout()
+    delay = 0.004
+    while True:
+        try:
+            return attempt()
+        except Exception as exc:
+            if not is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                pid = holder(exc)
+                held = f" (held by PID {pid})" if pid else ""
+                raise ContextBusy(
+                    f"context '{ctx_name}' is busy{held}: its {what} stayed locked for {lock_timeout():g}s",
+                    hint="wait for the other Hero process to finish, or raise HERO_LOCK_TIMEOUT",
+                ) from None
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 1.5, 0.08)
+
+
+def connect(ctx: Context, read_only: bool):
+    import duckdb  # ~130 ms: only commands that touch data pay for it
+
+    def attempt():
+        return duckdb.connect(str(ctx.db_path), read_only=read_only)
+
+    def is_lock(exc: Exception) -> bool:
+        return isinstance(exc, duckdb.Error) and "lock" in str(exc).lower()
+
+    def holder(exc: Exception) -> str | None:
+        m = _PID_RE.search(str(exc))
+        return m.group(1) if m else None
+
+    try:
+        return retry_locked("database", ctx.name, attempt, is_lock, holder)
+    except duckdb.Error as exc:
+        raise HeroError(
+            f"cannot open the database of context '{ctx.name}': {str(exc).splitlines()[0]}",
+            hint=f"the file is {ctx.db_path}; 'hero index rebuild' cannot help if the database itself is damaged",
+        ) from None
+
+
+def _state(conn) -> tuple[int, int]:
+    """(schema version, revision); (0, 0) for an empty database."""
+    import duckdb
+
+    try:
+        return conn.execute("SELECT (SELECT count(*) FROM _migrations), (SELECT revision FROM state)").fetchone()
+    except duckdb.CatalogException:
+        return 0, 0
+
+
+def _migrate(conn) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied TIMESTAMP DEFAULT now())")
+    applied = {row[0] for row in conn.execute("SELECT name FROM _migrations").fetchall()}
+    for fn in MIGRATIONS:
+        if fn.__name__ in applied:
+            continue
+        conn.execute("BEGIN")
+        try:
+            fn(conn)
+            conn.execute("INSERT INTO _migrations (name) VALUES (?)", [fn.__name__])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("applied migration %s", fn.__name__)
+
+
+def initialise(ctx: Context) -> None:
+    """Create (or migrate) the database and an empty index."""
+    conn = connect(ctx, read_only=False)
+    try:
+        _migrate(conn)
+        from herotui.store import index
+
+        index.sync(ctx, conn)
+    finally:
+        conn.close()
+
+
+@dataclass
+class Tx:
+    """A write transaction: the connection and the revision this write creates."""
+
+    conn: Any
+    revision: int
+    ctx: Context
+
+    def execute(self, sql: str, params: Any = None):
+        return self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+
+    def tombstone(self, kind: str, record_id: str) -> None:
+        self.conn.execute("INSERT INTO tombstones VALUES (?, ?, ?)", [kind, record_id, self.revision])
+
+
+@contextmanager
+def read(ctx: Context) -> Iterator:
+    if not ctx.db_path.exists():
+        initialise(ctx)
+    conn = connect(ctx, read_only=True)
+    try:
+        version, revision = _state(conn)
+        if version < len(MIGRATIONS):
+            conn.close()
+            initialise(ctx)
+            conn = connect(ctx, read_only=True)
+            version, revision = _state(conn)
+        from herotui.store import index
+
+        if index.revision(ctx) < revision:
+            index.sync(ctx, conn)  # a crash left it behind: catch up before anyone reads it
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def write(ctx: Context) -> Iterator[Tx]:
+    """Run a write: the transaction commits with a new revision, then the index follows.
+
+    If updating the index fails after the commit, the write stands and the next open of the
+    context catches the index up (it compares revisions), so no write is ever lost.
+    """
+    conn = connect(ctx, read_only=False)
+    try:
+        if _state(conn)[0] < len(MIGRATIONS):
+            _migrate(conn)
+        conn.execute("BEGIN")
+        try:
+            revision = conn.execute("UPDATE state SET revision = revision + 1 RETURNING revision").fetchone()[0]
+            yield Tx(conn, revision, ctx)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        from herotui.store import index
+
+        try:
+            index.sync(ctx, conn)
+        except HeroError as exc:  # busy index: the next open catches up
+            log.warning("index update deferred for %s: %s", ctx.name, exc.message)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def exclusive(ctx: Context) -> Iterator[None]:
+    """Hold the database read-write (nobody else can open it) for a folder-level change."""
+    conn = connect(ctx, read_only=False)
+    try:
+        yield
+    finally:
+        conn.close()

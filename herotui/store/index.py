@@ -1,0 +1,215 @@
+"""The Tantivy full-text index of a context: derived from the database, rebuildable.
+
+The index remembers the database revision it reflects (``index/hero-revision``). ``sync``
+brings it up to date from that revision: rows written since are re-added, tombstones since
+are deleted. Writes call it right after their commit, and every open of a context calls it
+when the index is behind, so a crash between the two commits heals on the next command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from herotui.store.db import retry_locked
+from herotui.store.schema import INDEX_SOURCES
+
+if TYPE_CHECKING:
+    from herotui.contexts import Context
+
+INDEX_VERSION = 1  # bump when the index schema changes: indexes of another version are rebuilt
+REVISION_FILE = "hero-revision"
+WRITER_HEAP = 32_000_000
+FIELDS = ("title", "body", "tags")
+BOOSTS = {"title": 3.0, "tags": 2.0, "body": 1.0}
+
+
+def _schema():
+    import tantivy
+
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("id", stored=True, tokenizer_name="raw")
+    b.add_text_field("kind", stored=True, tokenizer_name="raw")
+    b.add_text_field("title", stored=True)
+    b.add_text_field("body", stored=True)
+    b.add_text_field("tags", stored=True, tokenizer_name="raw")
+    b.add_integer_field("time", stored=True, fast=True)
+    return b.build()
+
+
+def revision(ctx: Context) -> int:
+    """The database revision the index reflects; -1 when it must be rebuilt."""
+    try:
+        version, rev = (ctx.index_path / REVISION_FILE).read_text().split()
+        return int(rev) if int(version) == INDEX_VERSION else -1
+    except (OSError, ValueError):
+        return -1
+
+
+def _set_revision(ctx: Context, rev: int) -> None:
+    tmp = ctx.index_path / (REVISION_FILE + ".tmp")
+    tmp.write_text(f"{INDEX_VERSION} {rev}\n")
+    os.replace(tmp, ctx.index_path / REVISION_FILE)
+
+
+def open_index(ctx: Context, fresh: bool = False):
+    import tantivy
+
+    if fresh and ctx.index_path.exists():
+        shutil.rmtree(ctx.index_path)
+    ctx.index_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return tantivy.Index(_schema(), path=str(ctx.index_path), reuse=True)
+
+
+def _writer(ctx: Context, idx):
+    def is_lock(exc: Exception) -> bool:
+        return isinstance(exc, ValueError) and "lock" in str(exc).lower()
+
+    return retry_locked("index", ctx.name, lambda: idx.writer(heap_size=WRITER_HEAP, num_threads=1), is_lock)
+
+
+def _epoch(value) -> int:
+    if isinstance(value, datetime):
+        return int(value.replace(tzinfo=timezone.utc).timestamp())
+    return 0
+
+
+def sync(ctx: Context, conn, full: bool = False) -> int:
+    """Bring the index up to the database's revision; ``full`` rebuilds it from scratch.
+
+    The caller holds ``conn`` (read-only or in a write), so the database cannot move while
+    this runs. Returns the number of records (re)indexed.
+    """
+    import tantivy
+
+    db_rev = conn.execute("SELECT revision FROM state").fetchone()[0]
+    since = revision(ctx)
+    if since >= db_rev and not full:
+        return 0
+    full = full or since < 0
+    idx = open_index(ctx, fresh=full)
+    schema = idx.schema
+    writer = _writer(ctx, idx)
+    count = 0
+    try:
+        for kind, sql in INDEX_SOURCES.items():
+            cur = conn.execute(f"SELECT * FROM ({sql}) WHERE revision > ?", [-1 if full else since])
+            while rows := cur.fetchmany(2000):
+                for rid, title, body, tags, time, _rev in rows:
+                    if not full:
+                        writer.delete_documents_by_term("id", rid)
+                    doc = {
+                        "id": rid,
+                        "kind": kind,
+                        "title": title or "",
+                        "body": body or "",
+                        "tags": [t.lower() for t in tags or []],
+                        "time": _epoch(time),
+                    }
+                    writer.add_document(tantivy.Document.from_dict(doc, schema))
+                    count += 1
+        if not full:
+            for (rid,) in conn.execute("SELECT id FROM tombstones WHERE revision > ?", [since]).fetchall():
+                writer.delete_documents_by_term("id", rid)
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:
+        writer.rollback()
+        raise
+    _set_revision(ctx, db_rev)
+    return count
+
+
+@dataclass
+class Hit:
+    id: str
+    kind: str
+    title: str
+    snippet: str
+    tags: list[str]
+    time: int
+    score: float
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search(
+    ctx: Context,
+    text: str,
+    kinds: list[str] | None = None,
+    tags: list[str] | None = None,
+    limit: int = 20,
+    fuzzy: bool = True,
+) -> list[Hit]:
+    """Ranked search: BM25 with title and tag boosts, fuzzy matching for typos, snippets."""
+    import tantivy
+
+    idx = open_index(ctx)
+    schema = idx.schema
+    Occur, Q = tantivy.Occur, tantivy.Query
+    must = []
+    words = [w.lower() for w in _WORD.findall(text or "")]
+    if words:
+        parsed, _errors = idx.parse_query_lenient(text, list(FIELDS), field_boosts=BOOSTS)
+        should = [(Occur.Should, parsed)]
+        if fuzzy:
+            for w in words:
+                if len(w) < 4:
+                    continue  # short words: typos are rarely the problem, noise is
+                dist = 1 if len(w) < 8 else 2
+                for f in ("title", "body"):
+                    fq = Q.fuzzy_term_query(schema, f, w, distance=dist, transposition_cost_one=True)
+                    should.append((Occur.Should, Q.boost_query(fq, 0.5 * BOOSTS[f])))
+        must.append((Occur.Must, Q.boolean_query(should)))
+    if kinds:
+        must.append((Occur.Must, Q.boolean_query([(Occur.Should, Q.term_query(schema, "kind", k)) for k in kinds])))
+    for t in tags or []:
+        must.append((Occur.Must, Q.term_query(schema, "tags", t.lower())))
+    if not must:
+        return []
+    query = Q.boolean_query(must)
+    idx.reload()
+    searcher = idx.searcher()
+    result = searcher.search(query, limit=limit * 2 if words else limit)
+    snippets = tantivy.SnippetGenerator.create(searcher, query, schema, "body") if words else None
+    if snippets:
+        snippets.set_max_num_chars(160)
+    hits = []
+    for score, address in result.hits:
+        doc = searcher.doc(address)
+        snippet = ""
+        if snippets:
+            s = snippets.snippet_from_doc(doc)
+            snippet = _mark(s.fragment(), s.highlighted())
+        if not snippet:
+            snippet = (doc.get_first("body") or "")[:160]
+        hits.append(
+            Hit(
+                id=doc.get_first("id"),
+                kind=doc.get_first("kind"),
+                title=doc.get_first("title") or "",
+                snippet=snippet,
+                tags=doc.get_all("tags"),
+                time=doc.get_first("time") or 0,
+                score=round(score, 4),
+            )
+        )
+    hits.sort(key=lambda h: (-h.score, -h.time))  # recency breaks ties
+    return hits[:limit]
+
+
+def _mark(fragment: str, ranges) -> str:
+    """Wrap highlighted ranges in ``[[``/``]]`` markers (front-ends style them)."""
+    out, pos = [], 0
+    data = fragment.encode()
+    for r in ranges:
+        out.append(data[pos : r.start].decode(errors="ignore"))
+        out.append("[[" + data[r.start : r.end].decode(errors="ignore") + "]]")
+        pos = r.end
+    out.append(data[pos:].decode(errors="ignore"))
+    return "".join(out).replace("\n", " ").strip()

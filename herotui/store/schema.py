@@ -1,0 +1,96 @@
+"""The database schema: ordered migrations and what each kind of record puts in the index.
+
+Migrations are small functions applied in order, each recorded by name in ``_migrations``
+(the schema version is their count). Never edit an applied migration: add a new one.
+
+Timestamps are stored as naive ``TIMESTAMP`` values in UTC; the services attach the zone at
+the boundary. Every row carries the ``revision`` of the write that last touched it, and
+deletions leave a ``tombstones`` row, so the index can be brought up to date from any
+revision (see ``store.index.sync``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+MIGRATIONS: list[Callable] = []
+
+
+def migration(fn: Callable) -> Callable:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_core(conn) -> None:
+    conn.execute("CREATE TABLE state (id INTEGER PRIMARY KEY, revision BIGINT NOT NULL)")
+    conn.execute("INSERT INTO state VALUES (1, 0)")
+    conn.execute("CREATE TABLE tombstones (kind VARCHAR NOT NULL, id VARCHAR NOT NULL, revision BIGINT NOT NULL)")
+
+
+@migration
+def m002_contacts(conn) -> None:
+    conn.execute(
+        """
+        CREATE TABLE contacts (
+            id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            emails VARCHAR[] NOT NULL DEFAULT [],
+            phones VARCHAR[] NOT NULL DEFAULT [],
+            company VARCHAR,
+            role VARCHAR,
+            tags VARCHAR[] NOT NULL DEFAULT [],
+            notes VARCHAR,
+            birthday DATE,
+            vcard VARCHAR,          -- the imported card, so unknown properties survive export
+            created TIMESTAMP NOT NULL,
+            updated TIMESTAMP NOT NULL,
+            revision BIGINT NOT NULL
+        )
+        """
+    )
+
+
+@migration
+def m003_events(conn) -> None:
+    conn.execute(
+        """
+        CREATE TABLE events (
+            id VARCHAR PRIMARY KEY,
+            uid VARCHAR NOT NULL,   -- iCalendar UID (import is idempotent on it)
+            title VARCHAR NOT NULL,
+            start TIMESTAMP NOT NULL, -- UTC; for all-day events the floating date at 00:00
+            "end" TIMESTAMP NOT NULL,
+            all_day BOOLEAN NOT NULL DEFAULT false,
+            tz VARCHAR NOT NULL,    -- the zone the event was written in (recurrence runs in it)
+            location VARCHAR,
+            description VARCHAR,
+            attendees VARCHAR NOT NULL DEFAULT '[]', -- JSON: [{name, email, contact_id}]
+            tags VARCHAR[] NOT NULL DEFAULT [],
+            rrule VARCHAR,
+            exdates TIMESTAMP[] NOT NULL DEFAULT [],
+            ical VARCHAR,           -- the imported VEVENT, so unknown properties survive export
+            created TIMESTAMP NOT NULL,
+            updated TIMESTAMP NOT NULL,
+            revision BIGINT NOT NULL
+        )
+        """
+    )
+
+
+# What each kind puts in the search index: id, title, body, tags, time (UTC), revision.
+INDEX_SOURCES: dict[str, str] = {
+    "contact": """
+        SELECT id, name AS title,
+               concat_ws(' ', company, role, array_to_string(emails, ' '),
+                         array_to_string(phones, ' '), notes) AS body,
+               tags, updated AS time, revision
+        FROM contacts""",
+    "event": """
+        SELECT id, title,
+               concat_ws(' ', location, description,
+                         array_to_string(json_extract_string(attendees, '$[*].name'), ' '),
+                         array_to_string(json_extract_string(attendees, '$[*].email'), ' ')) AS body,
+               tags, start AS time, revision
+        FROM events""",
+}
