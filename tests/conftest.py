@@ -1,0 +1,64 @@
+"""Every test runs against a fresh HERO_HOME in a temporary folder (never the user's data)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def hero_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "hero-home"
+    monkeypatch.setenv("HERO_HOME", str(home))
+    monkeypatch.delenv("HERO_CONTEXT", raising=False)
+    monkeypatch.delenv("HERO_DEBUG", raising=False)
+    monkeypatch.setenv("HERO_TZ", "Europe/Brussels")
+    return home
+
+
+def hero_exe() -> str:
+    """The installed ``hero`` console script of the environment running the tests."""
+    exe = Path(sys.executable).parent / "hero"
+    return str(exe) if exe.exists() else shutil.which("hero") or "hero"
+
+
+class Result:
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def json(self):
+        return json.loads(self.out)
+
+    def __repr__(self) -> str:
+        return f"<exit {self.code}\nstdout: {self.out}\nstderr: {self.err}>"
+
+
+@pytest.fixture
+def hero(hero_home):
+    """Run the installed ``hero`` as a subprocess: ``hero("contact", "list", "--json")``."""
+
+    def run(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 60) -> Result:
+        full_env = dict(os.environ, COLUMNS="200", **(env or {}))
+        proc = subprocess.run([hero_exe(), *args], capture_output=True, text=True, input=input,
+                              env=full_env, timeout=timeout)
+        return Result(proc)
+
+    return run
+
+
+@pytest.fixture
+def ctx(hero_home):
+    """The active context (``personal``), created on first use."""
+    from herotui import contexts
+
+    return contexts.current()
