@@ -26,7 +26,7 @@ from typing import Annotated, Any, Callable, get_args, get_origin
 
 from herotui.errors import ConfirmationRequired, HeroError, InvalidInput, NotFound, UsageError
 
-ACTORS = ("cli", "tui", "voice", "planner", "mcp", "rpc", "python", "test")
+ACTORS = ("cli", "tui", "voice", "planner", "mcp", "rpc", "python", "status", "demo", "test")
 
 
 @dataclass(frozen=True)

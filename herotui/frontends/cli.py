@@ -120,9 +120,10 @@ def _confirm(v: Verb, args: dict) -> bool:
 
 
 def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> None:
-    from herotui import contexts, registry
+    from herotui import contexts, logs, registry
     from herotui.frontends import render
 
+    logs.setup()
     ctx = contexts.current(context)
     confirmed = yes
     if v.destructive and not yes:

@@ -1,0 +1,66 @@
+"""One ranked search over everything in a context (or, explicitly, in all of them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel
+
+from herotui.errors import InvalidInput
+from herotui.registry import P, verb
+
+SERVICE = "search"
+
+
+class SearchHit(BaseModel):
+    """One search result: what it is, where, and the matching passage (``[[...]]`` marks hits)."""
+
+    kind: str
+    id: str
+    title: str
+    snippet: str
+    tags: list[str] = []
+    score: float
+    context: str
+
+    __columns__ = ("kind", "id", "title", "snippet", "score")
+
+
+@verb(
+    cli_name="search",
+    examples=['hero search "quarterly report"', "hero search alxe --kind contact", "hero search --tag finance", "hero search budget --all-contexts"],
+)
+def query(
+    ctx,
+    query: Annotated[str, P("Words to look for; typos are forgiven", positional=True)] = "",
+    kinds: Annotated[list[str], P("Only this kind (contact, event); repeatable", flag="--kind", short="-k")] = [],
+    tags: Annotated[list[str], P("Only records with this tag; repeatable", flag="--tag", short="-t")] = [],
+    all_contexts: Annotated[bool, P("Search every context, not just the active one")] = False,
+    limit: Annotated[int, P("At most this many results")] = 20,
+    fuzzy: Annotated[bool, P("Also match near spellings")] = True,
+) -> list[SearchHit]:
+    """Search contacts, events and everything else in the context, best match first.
+
+    Ranking is BM25 with title and tag boosts; near spellings match when --fuzzy (default);
+    recency breaks ties. Query syntax: plain words, "exact phrase", title:word, -exclude.
+    """
+    from herotui import contexts
+    from herotui.store import index
+    from herotui.store.schema import INDEX_SOURCES
+
+    bad = [k for k in kinds if k not in INDEX_SOURCES]
+    if bad:
+        raise InvalidInput(f"unknown kind '{bad[0]}'", hint="kinds: " + ", ".join(INDEX_SOURCES))
+    if not query.strip() and not tags and not kinds:
+        raise InvalidInput("nothing to search for", hint="give words, --tag or --kind, e.g. hero search alex")
+    if limit < 1:
+        raise InvalidInput("--limit must be at least 1")
+    targets = [contexts.load(n) for n in contexts.names()] if all_contexts else [ctx]
+    hits: list[SearchHit] = []
+    for c in targets:
+        with c.read():  # brings the index up to date, and holds it steady while we read
+            for h in index.search(c, query, kinds=kinds, tags=tags, limit=limit, fuzzy=fuzzy):
+                hits.append(SearchHit(kind=h.kind, id=h.id, title=h.title, snippet=h.snippet, tags=h.tags,
+                                      score=h.score, context=c.name))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:limit]
