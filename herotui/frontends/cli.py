@@ -12,14 +12,16 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-import typer
+import typer  # ~40 ms, the CLI's one unavoidable import
 
 from herotui import __version__
-from herotui.errors import HeroError, UsageError
-from herotui.registry import Verb
+from herotui.errors import HeroError
 from herotui.services import SERVICES
+
+if TYPE_CHECKING:
+    from herotui.registry import Verb
 
 GLOBAL_OPTIONS_WITH_VALUE = {"--context", "-c"}
 _state: dict[str, Any] = {"context": None, "json": False}
@@ -60,7 +62,7 @@ def _make_command(v: Verb):
         help_text = p.meta.help or None
         if p.meta.positional:
             default = ... if p.required else (None if not p.is_list else None)
-            info = typer.Argument(default, help=help_text, show_default=False, metavar=p.name.upper())
+            info = typer.Argument(default, help=help_text, show_default=False)
         else:
             names = [p.flag] + ([p.meta.short] if p.meta.short else [])
             if p.is_bool:
@@ -138,8 +140,6 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
 
 
 def build_app(argv: list[str]) -> typer.Typer:
-    from herotui import registry
-
     app = typer.Typer(
         name="hero",
         help="Hero: your terminal-first, sovereign personal operating environment.\n\n"
@@ -165,6 +165,8 @@ def build_app(argv: list[str]) -> typer.Typer:
             typer.echo(f"hero {__version__}")
             raise typer.Exit()
         if ctx.invoked_subcommand is None:
+            from herotui import registry
+
             _run(registry.get("status.show"), {}, context, json_, False)
 
     wanted = _target_service(argv)
@@ -172,6 +174,8 @@ def build_app(argv: list[str]) -> typer.Typer:
     for name, svc in SERVICES.items():
         load = everything or name == wanted
         if load:
+            from herotui import registry
+
             registry.load(name)
         if svc.command:
             if load:

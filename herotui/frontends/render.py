@@ -94,10 +94,17 @@ def _table(rows: list) -> None:
     if not rows:
         err("nothing found")
         return
-    from rich.table import Table
-
     first = rows[0]
     columns = list(getattr(type(first), "__columns__", None) or type(first).model_fields)
+    if not sys.stdout.isatty():
+        # Piped: one record per line, tab-separated, no header and no wrapping (like gh, ls),
+        # so grep/cut/awk work; --json is the structured format.
+        out = sys.stdout
+        for r in rows:
+            out.write("\t".join(_cell(getattr(r, c)).replace("\t", " ").replace("\n", " ") for c in columns) + "\n")
+        return
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold", pad_edge=False)
     for c in columns:
         table.add_column(c, overflow="fold", no_wrap=c == "id")

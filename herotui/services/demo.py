@@ -1,0 +1,85 @@
+"""Demo data: realistic contacts and two weeks of events in ``personal`` and ``business``.
+
+The files live in ``contexts/demo/`` (.vcf and .ics). The calendars are written for the week
+of Monday 2026-01-05; loading shifts them by whole weeks so that week becomes the current
+one (wall-clock times are kept across DST). Loading twice adds nothing: contacts are
+recognised by their demo UIDs, events by their iCalendar UIDs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from pydantic import BaseModel
+
+from herotui.registry import P, verb
+
+SERVICE = "demo"
+DEMO_WEEK = date(2026, 1, 5)  # the Monday the demo calendars were written for
+CONTEXTS = ("personal", "business")
+
+
+class DemoContext(BaseModel):
+    """What the demo added to one context."""
+
+    context: str
+    contacts: int
+    events: int
+
+
+class DemoReport(BaseModel):
+    """What ``hero demo`` loaded."""
+
+    contexts: list[DemoContext]
+
+    __columns__ = ("contexts",)
+
+    def __rich__(self):
+        from rich.text import Text
+
+        t = Text()
+        for c in self.contexts:
+            t.append(f"{c.context}: ", style="bold")
+            t.append(f"{c.contacts} contacts and {c.events} events added\n")
+        t.append("try: hero calendar week --context business · hero contact list · hero search alex", style="dim")
+        return t
+
+
+def shift_for(today: date) -> timedelta:
+    """Whole weeks from the demo week to the week of ``today``."""
+    monday = today - timedelta(days=today.weekday())
+    return timedelta(days=(monday - DEMO_WEEK).days)
+
+
+@verb(mutates=True, cli_name="demo", examples=["hero demo", "hero demo --only business"])
+def load(
+    ctx,
+    only: Annotated[str | None, P("Load only this context's demo (personal or business)")] = None,
+) -> DemoReport:
+    """Load the demo contacts and events into 'personal' and 'business' (created if needed)."""
+    from herotui import contexts, registry
+    from herotui.errors import InvalidInput
+    from herotui.paths import resource
+    from herotui.timeparse import local_zone
+    from datetime import datetime
+
+    names = CONTEXTS
+    if only:
+        if only not in CONTEXTS:
+            raise InvalidInput(f"no demo for '{only}'", hint="use personal or business")
+        names = (only,)
+    folder = resource("contexts") / "demo"
+    shift = shift_for(datetime.now(local_zone()).date())
+    report = []
+    for name in names:
+        target = contexts.load(name) if contexts.exists(name) or name == contexts.DEFAULT else contexts.create(name)
+        with target.read() as conn:
+            have = conn.execute("SELECT count(*) FROM contacts WHERE vcard LIKE '%UID:demo-%'").fetchone()[0]
+        added_contacts = 0
+        if not have:
+            r = registry.call("contact.import", {"path": str(folder / f"{name}.vcf")}, target, actor="demo")
+            added_contacts = r.imported
+        r = registry.call("calendar.import", {"path": str(folder / f"{name}.ics"), "shift_days": shift.days}, target, actor="demo")
+        report.append(DemoContext(context=name, contacts=added_contacts, events=r.imported))
+    return DemoReport(contexts=report)
