@@ -67,6 +67,8 @@ class Param:
 def _base_type(annotation: Any) -> Any:
     """``list[str] | None`` -> ``list``; ``bool`` -> ``bool``."""
     origin = get_origin(annotation)
+    if origin is Annotated:
+        return _base_type(get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
         return _base_type(args[0]) if len(args) == 1 else annotation
@@ -174,7 +176,8 @@ def verb(
             if get_origin(annotation) is Annotated:
                 inner, *extras = get_args(annotation)
                 meta = next((e for e in extras if isinstance(e, P)), P())
-                annotation = inner
+                rest = [e for e in extras if not isinstance(e, P)]  # validators stay
+                annotation = Annotated[tuple([inner, *rest])] if rest else inner
             required = p.default is inspect.Parameter.empty
             default = None if required else p.default
             params.append(Param(pname, annotation, default, required, meta))
