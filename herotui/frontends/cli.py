@@ -42,7 +42,7 @@ def _target_service(argv: list[str]) -> str | None:
 
 def _cli_type(annotation: Any, param) -> Any:
     if param.is_bool:
-        return bool
+        return Optional[bool] if param.default is None else bool
     if param.is_list:
         return list[str]
     from herotui.registry import _base_type
@@ -66,9 +66,10 @@ def _make_command(v: Verb):
         else:
             names = [p.flag] + ([p.meta.short] if p.meta.short else [])
             if p.is_bool:
-                default = bool(p.default)
-                names = [f"{p.flag}/--no-{p.flag[2:]}"] if not p.meta.short else names
-                info = typer.Option(default, *names, help=help_text)
+                # a None default means "unchanged unless given" (update verbs): --x / --no-x
+                default = None if p.default is None else bool(p.default)
+                names = [f"{p.flag}/--no-{p.flag[2:]}"] + ([p.meta.short] if p.meta.short else [])
+                info = typer.Option(default, *names, help=help_text, show_default=False)
             else:
                 default = ... if p.required else None
                 shown = p.default if p.default not in (None, [], ()) else False
@@ -99,7 +100,7 @@ def _make_command(v: Verb):
                     continue
             elif value is None and not p.required:
                 continue
-            elif p.is_bool and value == bool(p.default):
+            elif p.is_bool and p.default is not None and value == bool(p.default):
                 continue
             args[p.name] = value
         _run(v, args, context, as_json, yes)

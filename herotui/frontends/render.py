@@ -55,10 +55,25 @@ def _cell(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+        from herotui.timeparse import local_zone
+
+        return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.strftime("--%m-%d") if value.year == 1604 else value.isoformat()
     return str(value)
+
+
+def _row_cell(row: Any, column: str) -> str:
+    """A cell of a table row; all-day events show dates (the end as the last day)."""
+    value = getattr(row, column)
+    if isinstance(value, datetime) and getattr(row, "all_day", False):
+        day = value.date()
+        if column == "end" and (value.hour, value.minute) == (0, 0):
+            from datetime import timedelta
+
+            day -= timedelta(days=1)  # iCalendar ends all-day events on the next day
+        return day.isoformat()
+    return _cell(value)
 
 
 def _styled(text: str) -> Any:
@@ -101,7 +116,7 @@ def _table(rows: list) -> None:
         # so grep/cut/awk work; --json is the structured format.
         out = sys.stdout
         for r in rows:
-            out.write("\t".join(_cell(getattr(r, c)).replace("\t", " ").replace("\n", " ") for c in columns) + "\n")
+            out.write("\t".join(_row_cell(r, c).replace("\t", " ").replace("\n", " ") for c in columns) + "\n")
         return
     from rich.table import Table
 
@@ -109,7 +124,7 @@ def _table(rows: list) -> None:
     for c in columns:
         table.add_column(c, overflow="fold", no_wrap=c == "id")
     for r in rows:
-        table.add_row(*[_styled(_cell(getattr(r, c))) for c in columns])
+        table.add_row(*[_styled(_row_cell(r, c)) for c in columns])
     _console().print(table)
 
 

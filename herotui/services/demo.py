@@ -59,7 +59,8 @@ def load(
 ) -> DemoReport:
     """Load the demo contacts and events into 'personal' and 'business' (created if needed)."""
     from herotui import contexts, registry
-    from herotui.errors import InvalidInput
+    from herotui.errors import HeroError, InvalidInput
+    from herotui.services import _ical, calendar
     from herotui.paths import resource
     from herotui.timeparse import local_zone
     from datetime import datetime
@@ -80,6 +81,12 @@ def load(
         if not have:
             r = registry.call("contact.import", {"path": str(folder / f"{name}.vcf")}, target, actor="demo")
             added_contacts = r.imported
-        r = registry.call("calendar.import", {"path": str(folder / f"{name}.ics"), "shift_days": shift.days}, target, actor="demo")
-        report.append(DemoContext(context=name, contacts=added_contacts, events=r.imported))
+        # calendar.import has no date shift, so the demo stores the parsed, shifted events
+        # itself, through the same function the import verb uses
+        events, problems = _ical.parse((folder / f"{name}.ics").read_text(), shift)
+        if problems:
+            raise HeroError(f"demo calendar {name}.ics is damaged: {problems[0]['message']}", hint="reinstall Hero")
+        with target.write() as tx:
+            added_events, _updated = calendar.store_events(tx, events)
+        report.append(DemoContext(context=name, contacts=added_contacts, events=added_events))
     return DemoReport(contexts=report)

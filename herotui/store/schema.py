@@ -57,7 +57,8 @@ def m003_events(conn) -> None:
         """
         CREATE TABLE events (
             id VARCHAR PRIMARY KEY,
-            uid VARCHAR NOT NULL,   -- iCalendar UID (import is idempotent on it)
+            uid VARCHAR NOT NULL,   -- iCalendar UID (import is idempotent on uid + recurrence_id)
+            recurrence_id TIMESTAMP, -- set on an edited instance of a series (same uid): RECURRENCE-ID
             title VARCHAR NOT NULL,
             start TIMESTAMP NOT NULL, -- UTC; for all-day events the floating date at 00:00
             "end" TIMESTAMP NOT NULL,
@@ -68,7 +69,8 @@ def m003_events(conn) -> None:
             attendees VARCHAR NOT NULL DEFAULT '[]', -- JSON: [{name, email, contact_id}]
             tags VARCHAR[] NOT NULL DEFAULT [],
             rrule VARCHAR,
-            exdates TIMESTAMP[] NOT NULL DEFAULT [],
+            exdates TIMESTAMP[] NOT NULL DEFAULT [], -- same form as start: UTC, or dates at 00:00
+            status VARCHAR,         -- iCalendar STATUS (CANCELLED events are not listed)
             ical VARCHAR,           -- the imported VEVENT, so unknown properties survive export
             created TIMESTAMP NOT NULL,
             updated TIMESTAMP NOT NULL,
