@@ -171,7 +171,11 @@ def build_app(argv: list[str]) -> typer.Typer:
             _run(registry.get("status.show"), {}, context, json_, False)
 
     wanted = _target_service(argv)
-    everything = "_HERO_COMPLETE" in os.environ
+    everything = "_HERO_COMPLETE" in os.environ  # completing: every service is needed
+    if everything:
+        from typer._completion_classes import completion_init
+
+        completion_init()  # Typer registers its bash/zsh/fish shims only with add_completion
     for name, svc in SERVICES.items():
         load = everything or name == wanted
         if load:

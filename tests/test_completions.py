@@ -1,0 +1,27 @@
+"""The shell completions in completions/ are generated from the CLI and must be current."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import ROOT, hero_exe
+
+
+def test_completion_scripts_are_up_to_date():
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_completions.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_bash_completion_offers_services_and_verbs():
+    def complete(words: str, cword: int) -> list[str]:
+        env = dict(os.environ, _HERO_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(cword))
+        out = subprocess.run([hero_exe()], env=env, capture_output=True, text=True).stdout
+        return [line.split(",", 1)[-1] for line in out.splitlines()]
+
+    assert "contact" in complete("hero con", 1)
+    assert "calendar" in complete("hero ca", 1)
+    assert set(complete("hero contact ", 2)) >= {"create", "list", "import", "export"}
+    assert "--email" in complete("hero contact create --em", 3)
