@@ -80,6 +80,70 @@ def m003_events(conn) -> None:
     )
 
 
+@migration
+def m004_documents(conn) -> None:
+    # Documents and decks (a deck is a Markdown document with '---' between slides, kind
+    # 'deck'). The file itself is in blobs/<sha256>; text is what was extracted from it.
+    conn.execute(
+        """
+        CREATE TABLE documents (
+            id VARCHAR PRIMARY KEY,
+            sha256 VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,      -- markdown, text, pdf, html, other, deck
+            mime VARCHAR,
+            tags VARCHAR[] NOT NULL DEFAULT [],
+            source VARCHAR,             -- the path it was added from ('-' for stdin)
+            filename VARCHAR NOT NULL,  -- original file name (sanitised on export)
+            size BIGINT NOT NULL,
+            pages INTEGER,              -- PDF pages, or slides of a deck
+            text VARCHAR,               -- extracted text (NULL: none could be extracted)
+            note VARCHAR,               -- e.g. 'no text extracted (image/png)'
+            contacts VARCHAR[] NOT NULL DEFAULT [],  -- linked contact ids
+            events VARCHAR[] NOT NULL DEFAULT [],    -- linked event ids
+            created TIMESTAMP NOT NULL,
+            updated TIMESTAMP NOT NULL,
+            revision BIGINT NOT NULL
+        )
+        """
+    )
+
+
+@migration
+def m005_knowledge(conn) -> None:
+    # Books of Markdown pages; pages are split by heading into passages for retrieval.
+    conn.execute(
+        """
+        CREATE TABLE knowledge_pages (
+            id VARCHAR PRIMARY KEY,
+            book VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,      -- page path inside the book, e.g. 'services/contact.md'
+            title VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            created TIMESTAMP NOT NULL,
+            updated TIMESTAMP NOT NULL,
+            revision BIGINT NOT NULL,
+            UNIQUE (book, path)
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE knowledge_passages (
+            id VARCHAR PRIMARY KEY,
+            page_id VARCHAR NOT NULL,
+            book VARCHAR NOT NULL,
+            seq INTEGER NOT NULL,       -- order within the page
+            heading VARCHAR NOT NULL,   -- 'Page title > Section > Subsection'
+            text VARCHAR NOT NULL,
+            updated TIMESTAMP NOT NULL,
+            revision BIGINT NOT NULL
+        )
+        """
+    )
+
+
 # What each kind puts in the search index: id, title, body, tags, time (UTC), revision.
 INDEX_SOURCES: dict[str, str] = {
     "contact": """
@@ -95,4 +159,13 @@ INDEX_SOURCES: dict[str, str] = {
                          array_to_string(json_extract_string(attendees, '$[*].email'), ' ')) AS body,
                tags, start AS time, revision
         FROM events""",
+    "document": """
+        SELECT id, title, left(coalesce(text, note, ''), 200000) AS body, tags, updated AS time, revision
+        FROM documents WHERE kind <> 'deck'""",
+    "deck": """
+        SELECT id, title, left(coalesce(text, ''), 200000) AS body, tags, updated AS time, revision
+        FROM documents WHERE kind = 'deck'""",
+    "knowledge": """
+        SELECT id, heading AS title, text AS body, [book] AS tags, updated AS time, revision
+        FROM knowledge_passages""",
 }
