@@ -35,6 +35,8 @@ def query(
     query: Annotated[str, P("Words to look for; typos are forgiven", positional=True)] = "",
     kinds: Annotated[list[str], P("Only this kind (contact, event); repeatable", flag="--kind", short="-k")] = [],
     tags: Annotated[list[str], P("Only records with this tag; repeatable", flag="--tag", short="-t")] = [],
+    start: Annotated[str | None, P("Only records dated from this time ('2026-01-01', 'last monday')", flag="--from")] = None,
+    end: Annotated[str | None, P("Only records dated up to this time (a day includes all of it)", flag="--to")] = None,
     all_contexts: Annotated[bool, P("Search every context, not just the active one")] = False,
     limit: Annotated[int, P("At most this many results")] = 20,
     fuzzy: Annotated[bool, P("Also match near spellings")] = True,
@@ -43,23 +45,39 @@ def query(
 
     Ranking is BM25 with title and tag boosts; near spellings match when --fuzzy (default);
     recency breaks ties. Query syntax: plain words, "exact phrase", title:word, -exclude.
+    A record's date is its last change, or an event's (first) start; --from/--to filter on it.
     """
+    from datetime import timedelta
+
     from herotui import contexts
     from herotui.store import index
+    from herotui.timeparse import is_date_only, parse_when
     from herotui.store.schema import INDEX_SOURCES
 
     bad = [k for k in kinds if k not in INDEX_SOURCES]
     if bad:
         raise InvalidInput(f"unknown kind '{bad[0]}'", hint="kinds: " + ", ".join(INDEX_SOURCES))
-    if not query.strip() and not tags and not kinds:
+    if not query.strip() and not tags and not kinds and not start and not end:
         raise InvalidInput("nothing to search for", hint="give words, --tag or --kind, e.g. hero search alex")
+    since = until = None
+    if start:
+        since = int(parse_when(start).timestamp())
+    if end:
+        moment = parse_when(end)
+        if is_date_only(end):
+            moment += timedelta(days=1)
+            until = int(moment.timestamp()) - 1
+        else:
+            until = int(moment.timestamp())
+    if since is not None and until is not None and until < since:
+        raise InvalidInput("--to is before --from", hint="swap them")
     if limit < 1:
         raise InvalidInput("--limit must be at least 1")
     targets = [contexts.load(n) for n in contexts.names()] if all_contexts else [ctx]
     hits: list[SearchHit] = []
     for c in targets:
         with c.read():  # brings the index up to date, and holds it steady while we read
-            for h in index.search(c, query, kinds=kinds, tags=tags, limit=limit, fuzzy=fuzzy):
+            for h in index.search(c, query, kinds=kinds, tags=tags, limit=limit, fuzzy=fuzzy, since=since, until=until):
                 hits.append(SearchHit(kind=h.kind, id=h.id, title=h.title, snippet=h.snippet, tags=h.tags,
                                       score=h.score, context=c.name))
     hits.sort(key=lambda h: -h.score)

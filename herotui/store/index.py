@@ -145,6 +145,8 @@ def search(
     tags: list[str] | None = None,
     limit: int = 20,
     fuzzy: bool = True,
+    since: int | None = None,
+    until: int | None = None,
 ) -> list[Hit]:
     """Ranked search: BM25 with title and tag boosts, fuzzy matching for typos, snippets."""
     import tantivy
@@ -170,6 +172,8 @@ def search(
         must.append((Occur.Must, Q.boolean_query([(Occur.Should, Q.term_query(schema, "kind", k)) for k in kinds])))
     for t in tags or []:
         must.append((Occur.Must, Q.term_query(schema, "tags", t.lower())))
+    if since is not None or until is not None:  # epoch seconds, inclusive
+        must.append((Occur.Must, Q.range_query(schema, "time", tantivy.FieldType.Integer, since, until)))
     if not must:
         return []
     query = Q.boolean_query(must)
