@@ -6,7 +6,13 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT, hero_exe
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def hero_exe() -> str:
+    return str(Path(sys.executable).parent / "hero")
 
 
 def test_completion_scripts_are_up_to_date():

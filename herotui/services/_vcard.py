@@ -139,22 +139,36 @@ def parse(text: str) -> tuple[list[dict], list[dict]]:
 
 
 def serialize(contact: dict, original: str | None, version: str = "4.0") -> str:
-    """A contact as one vCard; properties Hero does not model are copied from ``original``."""
+    """A contact as one vCard; properties Hero does not model are copied from ``original``.
+
+    From ``original`` (the imported card) the export also keeps what Hero's fields do not
+    hold but a phone or address book cares about: the TYPE (work, cell, home...) and
+    preference of each email and phone that is still there, the structured N when the name
+    is unchanged, and the ORG units when the company is unchanged.
+    """
     import vobject
 
+    source = _read(original)
     card = vobject.vCard()
     card.add("version").value = version
     card.add("prodid").value = "-//Hero//herotui//EN"
     name = contact["name"]
     given, _, family = name.rpartition(" ")
     card.add("fn").value = name
-    card.add("n").value = vobject.vcard.Name(family=family if given else name, given=given)
+    n = _original_n(source, name)
+    card.add("n").value = n if n is not None else vobject.vcard.Name(family=family if given else name, given=given)
+    email_params = _params_by_value(source, "email", _normal_email)
     for e in contact.get("emails") or []:
-        card.add("email").value = e
+        line = card.add("email")
+        line.value = e
+        _copy_params(line, email_params.get(_normal_email(e)), version)
+    phone_params = _params_by_value(source, "tel", _normal_phone)
     for p in contact.get("phones") or []:
-        card.add("tel").value = p
+        line = card.add("tel")
+        line.value = p
+        _copy_params(line, phone_params.get(_normal_phone(p)), version)
     if contact.get("company"):
-        card.add("org").value = [contact["company"]]
+        card.add("org").value = _original_org(source, contact["company"]) or [contact["company"]]
     if contact.get("role"):
         card.add("title").value = contact["role"]
     if contact.get("tags"):
@@ -164,18 +178,78 @@ def serialize(contact: dict, original: str | None, version: str = "4.0") -> str:
     b = contact.get("birthday")
     if b:
         card.add("bday").value = f"--{b:%m%d}" if b.year == 1604 else (f"{b:%Y%m%d}" if version == "4.0" else b.isoformat())
-    for line in _unknown_properties(original):
+    for line in _unknown_properties(source):
         card.add(line)
     if "uid" not in card.contents:
         card.add("uid").value = f"urn:hero:{contact['id']}"
     return card.serialize()
 
 
-def _unknown_properties(original: str | None) -> list:
-    """The content lines of ``original`` whose property Hero does not model."""
+def _read(original: str | None):
     if not original:
-        return []
+        return None
     import vobject
 
-    card = vobject.readOne(original)
-    return [line for key, lines in card.contents.items() if key.upper() not in KNOWN for line in lines]
+    try:
+        return vobject.readOne(original)
+    except Exception:  # it parsed on import; if vobject changed its mind, export what we model
+        return None
+
+
+def _normal_email(value: str) -> str:
+    return _text(value).lower()
+
+
+def _normal_phone(value: str) -> str:
+    v = _text(value)
+    if v.lower().startswith("tel:"):
+        v = v[4:]
+    return "".join(c for c in v if c.isdigit() or c == "+")
+
+
+def _params_by_value(source, key: str, normal) -> dict[str, dict]:
+    if source is None:
+        return {}
+    out: dict[str, dict] = {}
+    for line in source.contents.get(key, []):
+        out.setdefault(normal(line.value), line.params)
+    return out
+
+
+def _copy_params(line, params: dict | None, version: str) -> None:
+    """TYPE and preference of the original line (VALUE and the rest described its old form)."""
+    if not params:
+        return
+    types = [t for t in params.get("TYPE", []) if t]
+    pref = bool(params.get("PREF")) or any(t.lower() == "pref" for t in types)
+    types = [t for t in types if t.lower() != "pref"]
+    if version == "4.0":
+        types = [t for t in types if t.lower() != "internet"]  # a 3.0-only type
+        if pref:
+            line.params["PREF"] = list(params.get("PREF") or ["1"])
+    elif pref:
+        types.append("pref")  # 3.0 has no PREF parameter
+    if types:
+        line.params["TYPE"] = types
+
+
+def _original_n(source, name: str):
+    if source is None or "n" not in source.contents:
+        return None
+    fn = _text(source.contents["fn"][0].value) if "fn" in source.contents else ""
+    return source.contents["n"][0].value if fn == name else None
+
+
+def _original_org(source, company: str) -> list[str] | None:
+    if source is None or "org" not in source.contents:
+        return None
+    value = source.contents["org"][0].value
+    parts = [_text(v) for v in value] if isinstance(value, list) else [_text(value)]
+    return parts if parts and parts[0] == company else None
+
+
+def _unknown_properties(source) -> list:
+    """The content lines of the original card whose property Hero does not model."""
+    if source is None:
+        return []
+    return [line for key, lines in source.contents.items() if key.upper() not in KNOWN for line in lines]

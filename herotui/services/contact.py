@@ -282,7 +282,7 @@ def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 3.0 or 4.0, any numb
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
     cards, problems = _vcard.parse(text)
-    if not cards and not problems:
+    if not cards and not any(_vcard._BEGIN.match(line) for line in text.splitlines()):
         raise InvalidInput(f"{path} contains no vCard", hint="a vCard starts with BEGIN:VCARD")
     with ctx.write() as tx:
         now = utcnow()

@@ -22,12 +22,5 @@ def rebuild(ctx) -> IndexReport:
     """Rebuild the context's search index from its database, from scratch."""
     from herotui.store import db, index
 
-    with db.exclusive(ctx):
-        pass  # make sure the database exists and nobody writes while we rebuild (below)
-    conn = db.connect(ctx, read_only=True)
-    try:
-        count = index.sync(ctx, conn, full=True)
-        rev = conn.execute("SELECT revision FROM state").fetchone()[0]
-    finally:
-        conn.close()
-    return IndexReport(context=ctx.name, records=count, revision=rev)
+    count = db.catch_up(ctx, full=True)  # under the write lock: nobody writes meanwhile
+    return IndexReport(context=ctx.name, records=count, revision=index.revision(ctx))

@@ -50,7 +50,7 @@ def query(
     from datetime import timedelta
 
     from herotui import contexts
-    from herotui.store import index
+    from herotui.store import db, index
     from herotui.timeparse import is_date_only, parse_when
     from herotui.store.schema import INDEX_SOURCES
 
@@ -76,7 +76,7 @@ def query(
     targets = [contexts.load(n) for n in contexts.names()] if all_contexts else [ctx]
     hits: list[SearchHit] = []
     for c in targets:
-        with c.read():  # brings the index up to date, and holds it steady while we read
+        with db.searchable(c):  # the index is current (the database is opened only if in doubt)
             for h in index.search(c, query, kinds=kinds, tags=tags, limit=limit, fuzzy=fuzzy, since=since, until=until):
                 hits.append(SearchHit(kind=h.kind, id=h.id, title=h.title, snippet=h.snippet, tags=h.tags,
                                       score=h.score, context=c.name))

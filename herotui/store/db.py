@@ -57,6 +57,54 @@ def retry_locked(what: str, ctx_name: str, attempt, is_lock_error, holder=lambda
             delay = min(delay * 1.5, 0.08)
 
 
+class _Locked:
+    """A DuckDB connection that also holds Hero's own lock on the context until closed."""
+
+    def __init__(self, conn, fd: int) -> None:
+        self._conn, self._fd = conn, fd
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)  # releases the flock, only after DuckDB has closed the file
+                self._fd = None
+
+
+def _flock(ctx: Context, exclusive: bool) -> int:
+    """Hero's own lock (``hero.lock``; exclusive to write, shared to read).
+
+    DuckDB's lock alone is not enough: with processes opening and closing one file in quick
+    succession it was seen to lose a committed write or fail with "Could not read enough
+    bytes" (its WAL is removed after its lock is released). Holding our lock until DuckDB has
+    closed the file serialises that window away. The holder's PID is written in the file for
+    the "busy (held by PID n)" message.
+    """
+    import fcntl
+
+    ctx.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(ctx.path / "hero.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+
+    def holder(exc: Exception) -> str | None:
+        text = os.pread(fd, 32, 0).decode(errors="ignore").strip()
+        return text if text.isdigit() else None
+
+    try:
+        retry_locked("database", ctx.name, lambda: fcntl.flock(fd, mode), lambda e: isinstance(e, BlockingIOError), holder)
+        if exclusive:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def connect(ctx: Context, read_only: bool):
     import duckdb  # ~130 ms: only commands that touch data pay for it
 
@@ -70,9 +118,13 @@ def connect(ctx: Context, read_only: bool):
         m = _PID_RE.search(str(exc))
         return m.group(1) if m else None
 
+    fd = _flock(ctx, exclusive=not read_only)
     try:
-        return retry_locked("database", ctx.name, attempt, is_lock, holder)
-    except duckdb.Error as exc:
+        return _Locked(retry_locked("database", ctx.name, attempt, is_lock, holder), fd)
+    except BaseException as exc:
+        os.close(fd)
+        if not isinstance(exc, duckdb.Error):
+            raise
         raise HeroError(
             f"cannot open the database of context '{ctx.name}': {str(exc).splitlines()[0]}",
             hint=f"the file is {ctx.db_path}; 'hero index rebuild' cannot help if the database itself is damaged",
@@ -148,10 +200,42 @@ def read(ctx: Context) -> Iterator:
         from herotui.store import index
 
         if index.revision(ctx) < revision:
-            index.sync(ctx, conn)  # a crash left it behind: catch up before anyone reads it
+            # a crash left it behind: catch up before anyone reads it, alone (other readers
+            # could be searching it), and only if nobody did so meanwhile
+            conn.close()
+            catch_up(ctx)
+            conn = connect(ctx, read_only=True)
+        index.clear_pending(ctx)  # we hold the lock: no writer is mid-way, the index is current
         yield conn
     finally:
         conn.close()
+
+
+def catch_up(ctx: Context, full: bool = False) -> int:
+    """Bring the index up to date (``full``: rebuild it) holding the write lock."""
+    from herotui.store import index
+
+    conn = connect(ctx, read_only=False)
+    try:
+        count = 0
+        if full or index.revision(ctx) < _state(conn)[1]:
+            count = index.sync(ctx, conn, full=full)
+        index.clear_pending(ctx)
+        return count
+    finally:
+        conn.close()
+
+
+@contextmanager
+def searchable(ctx: Context) -> Iterator[None]:
+    """Make sure the index is current; open the database only when it might not be."""
+    from herotui.store import index
+
+    if ctx.db_path.exists() and index.is_current(ctx):
+        yield
+        return
+    with read(ctx):
+        yield
 
 
 @contextmanager
@@ -165,18 +249,20 @@ def write(ctx: Context) -> Iterator[Tx]:
     try:
         if _state(conn)[0] < len(MIGRATIONS):
             _migrate(conn)
+        from herotui.store import index
+
         conn.execute("BEGIN")
         try:
             revision = conn.execute("UPDATE state SET revision = revision + 1 RETURNING revision").fetchone()[0]
             yield Tx(conn, revision, ctx)
+            index.mark_pending(ctx)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        from herotui.store import index
-
         try:
             index.sync(ctx, conn)
+            index.clear_pending(ctx)
         except HeroError as exc:  # busy index: the next open catches up
             log.warning("index update deferred for %s: %s", ctx.name, exc.message)
     finally:

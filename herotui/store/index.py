@@ -41,6 +41,30 @@ def _schema():
     return b.build()
 
 
+PENDING_FILE = "hero-pending"
+
+
+def mark_pending(ctx: Context) -> None:
+    """Say "the database is about to move ahead of the index" (a write is committing)."""
+    ctx.index_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (ctx.index_path / PENDING_FILE).touch()
+
+
+def clear_pending(ctx: Context) -> None:
+    (ctx.index_path / PENDING_FILE).unlink(missing_ok=True)
+
+
+def is_current(ctx: Context) -> bool:
+    """True when the index can be read without opening the database.
+
+    Writers mark the index pending before they commit and clear the mark once the index has
+    caught up, both while holding the database lock; so no mark means no write is between its
+    commit and its index update, and a mark left by a crash sends the next reader through
+    the database, which catches up.
+    """
+    return not (ctx.index_path / PENDING_FILE).exists() and revision(ctx) >= 0
+
+
 def revision(ctx: Context) -> int:
     """The database revision the index reflects; -1 when it must be rebuilt."""
     try:
@@ -90,12 +114,15 @@ def sync(ctx: Context, conn, full: bool = False) -> int:
     since = revision(ctx)
     if since >= db_rev and not full:
         return 0
-    full = full or since < 0
-    idx = open_index(ctx, fresh=full)
+    fresh = since < 0  # no index yet, or one of another version: start a new folder
+    full = full or fresh
+    idx = open_index(ctx, fresh=fresh)
     schema = idx.schema
     writer = _writer(ctx, idx)
     count = 0
     try:
+        if full and not fresh:
+            writer.delete_all_documents()  # same folder: lock-free readers never see it vanish
         for kind, sql in INDEX_SOURCES.items():
             cur = conn.execute(f"SELECT * FROM ({sql}) WHERE revision > ?", [-1 if full else since])
             while rows := cur.fetchmany(2000):
