@@ -14,13 +14,13 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Optional
 
-import typer  # ~40 ms, the CLI's one unavoidable import
-
 from herotui import __version__
 from herotui.errors import HeroError
 from herotui.services import SERVICES
 
 if TYPE_CHECKING:
+    import typer
+
     from herotui.registry import Verb
 
 GLOBAL_OPTIONS_WITH_VALUE = {"--context", "-c"}
@@ -55,6 +55,8 @@ def _cli_type(annotation: Any, param) -> Any:
 
 def _make_command(v: Verb):
     """A Typer callback for verb ``v``: its signature is derived from the verb's parameters."""
+    import typer  # ~40 ms: not paid by 'hero --help'
+
     params = []
     sentinel_defaults = {}
     for p in v.params:
@@ -113,6 +115,8 @@ def _make_command(v: Verb):
 
 
 def _confirm(v: Verb, args: dict) -> bool:
+    import typer  # ~40 ms: not paid by 'hero --help'
+
     if not sys.stdin.isatty():
         raise HeroError(
             f"'{v.cli_path}' deletes data and needs confirmation",
@@ -123,6 +127,8 @@ def _confirm(v: Verb, args: dict) -> bool:
 
 
 def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> None:
+    import typer  # ~40 ms: not paid by 'hero --help'
+
     from herotui import contexts, logs, registry
     from herotui.frontends import render
 
@@ -141,10 +147,12 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
 
 
 def build_app(argv: list[str]) -> typer.Typer:
+    global typer  # Typer evaluates the callbacks' string annotations in this module
+    import typer  # ~40 ms: not paid by 'hero --help'
+
     app = typer.Typer(
         name="hero",
-        help="Hero: your terminal-first, sovereign personal operating environment.\n\n"
-        "Every command is also a verb of the registry (MCP tool, RPC method, planner tool).",
+        help=APP_HELP,
         rich_markup_mode=None,
         add_completion=False,
         pretty_exceptions_enable=False,
@@ -156,9 +164,9 @@ def build_app(argv: list[str]) -> typer.Typer:
     @app.callback()
     def root(
         ctx: typer.Context,
-        context: Optional[str] = typer.Option(None, "--context", "-c", help="Run in this context (default: HERO_CONTEXT, then 'hero context use')."),
-        json_: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-        version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+        context: Optional[str] = typer.Option(None, "--context", "-c", help=ROOT_OPTIONS[0][1]),
+        json_: bool = typer.Option(False, "--json", help=ROOT_OPTIONS[1][1]),
+        version: bool = typer.Option(False, "--version", help=ROOT_OPTIONS[2][1]),
     ) -> None:
         _state["context"] = context
         _state["json"] = json_
@@ -200,12 +208,52 @@ def build_app(argv: list[str]) -> typer.Typer:
     return app
 
 
+APP_HELP = (
+    "Hero: your terminal-first, sovereign personal operating environment.\n\n"
+    "Every command is also a verb of the registry (MCP tool, RPC method, planner tool)."
+)
+ROOT_OPTIONS = [
+    ("-c, --context <str>", "Run in this context (default: HERO_CONTEXT, then 'hero context use')."),
+    ("--json", "Print JSON instead of text."),
+    ("--version", "Print the version and exit."),
+    ("-h, --help", "Show this message and exit."),
+]
+
+
+def fast_help() -> str:
+    """``hero --help`` without importing Typer (40 ms): the same text Typer prints.
+
+    A test compares the two, so this cannot drift from the real CLI.
+    """
+    import textwrap
+
+    def rows(items: list[tuple[str, str]]) -> list[str]:
+        width = max(len(k) for k, _ in items) + 2
+        out = []
+        for key, text in items:
+            lines = textwrap.wrap(text, 78 - width) or [""]
+            out.append(f"  {key.ljust(width)}{lines[0]}".rstrip())
+            out.extend(" " * (width + 2) + line for line in lines[1:])
+        return out
+
+    commands = [(n, s.help) for n, s in SERVICES.items() if s.command] + [(n, s.help) for n, s in SERVICES.items() if not s.command]
+    paragraphs = [textwrap.fill(p, 78, initial_indent="  ", subsequent_indent="  ") for p in APP_HELP.split("\n\n")]
+    parts = ["Usage: hero [OPTIONS] COMMAND [ARGS]...", "", "\n\n".join(paragraphs), "", "Options:", *rows(ROOT_OPTIONS), "",
+             "Commands:", *rows(commands)]
+    return "\n".join(parts) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv in (["--help"], ["-h"]) and "_HERO_COMPLETE" not in os.environ:
+        sys.stdout.write(fast_help())
+        sys.exit(0)
     sys.exit(_main(argv))
 
 
 def _main(argv: list[str]) -> int:
+    import typer  # ~40 ms: not paid by 'hero --help'
+
     debug = bool(os.environ.get("HERO_DEBUG"))
     from typer import exceptions as typer_exc
     from typer._click import exceptions as click_exc

@@ -1,4 +1,4 @@
-"""The shell completions in completions/ are generated from the CLI and must be current."""
+"""CLI surface checks: generated shell completions are current; the fast --help is Typer's."""
 
 from __future__ import annotations
 
@@ -31,3 +31,13 @@ def test_bash_completion_offers_services_and_verbs():
     assert "calendar" in complete("hero ca", 1)
     assert set(complete("hero contact ", 2)) >= {"create", "list", "import", "export"}
     assert "--email" in complete("hero contact create --em", 3)
+
+
+def test_fast_help_matches_typer_help(capsys):
+    """`hero --help` skips Typer for speed; its text must be exactly what Typer prints."""
+    from herotui.frontends import cli
+
+    assert cli._main(["--help"]) == 0
+    typer_text = capsys.readouterr().out
+    assert cli.fast_help() == typer_text
+    assert "contact" in typer_text and "calendar" in typer_text

@@ -1,0 +1,279 @@
+"""The terminal presenter: a deck full-screen, slide by slide (``hero slides present``).
+
+``run(presentation)`` takes the :class:`~herotui.services.slides.Presentation` the
+``slides.present`` verb returns. In a terminal (stdin and stdout both TTYs) it switches to
+the alternate screen, renders each slide's Markdown with Rich (headings, lists, tables,
+code with syntax highlighting), shows a footer "slide n of m · ←/→ space q" and reads keys
+in cbreak mode (stdlib termios/tty). Anywhere else (a pipe, a file, a test) it prints every
+slide, rendered, with a rule between them.
+
+Keys: → l n space Enter PageDown = next; ← h p Backspace PageUp = previous; ↓ j / ↑ k scroll a
+slide taller than the screen, else next / previous; Home g = first; End G = last; a number
+then Enter = that slide; q Esc Ctrl+C = quit. The terminal is restored on every exit path
+(quit, Ctrl+C, an exception); a resize redraws.
+
+The key decoding (:func:`decode`) and the navigation (:class:`Navigator`) are plain functions
+of their input, so they are tested without a terminal; the loop only wires them to the tty.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from herotui.services.slides import Presentation
+
+FOOTER_KEYS = "←/→ space q"
+MAX_WIDTH = 100  # slide text wider than this is hard to read; wider terminals get margins
+CODE_THEME = "monokai"
+POLL = 0.25  # seconds between checks for a resize while no key arrives
+ESC_WAIT = 0.05  # how long after ESC to wait for the rest of an escape sequence
+
+# --- keys --------------------------------------------------------------------------------------
+
+_SEQUENCES = {
+    b"\x1b[A": "up", b"\x1b[B": "down", b"\x1b[C": "right", b"\x1b[D": "left",
+    b"\x1bOA": "up", b"\x1bOB": "down", b"\x1bOC": "right", b"\x1bOD": "left",
+    b"\x1b[H": "home", b"\x1b[F": "end", b"\x1bOH": "home", b"\x1bOF": "end",
+    b"\x1b[1~": "home", b"\x1b[7~": "home", b"\x1b[4~": "end", b"\x1b[8~": "end",
+    b"\x1b[5~": "pageup", b"\x1b[6~": "pagedown",
+}
+_SINGLE = {b" ": "space", b"\r": "enter", b"\n": "enter", b"\x7f": "backspace", b"\x08": "backspace",
+           b"\x03": "ctrl-c", b"\x04": "ctrl-d", b"\x1b": "escape", b"\x0c": "ctrl-l"}
+
+
+def decode(data: bytes) -> list[str]:
+    """Key names for the bytes a terminal sent: arrows, Home/End, PageUp/Down, letters...
+
+    Unknown escape sequences are skipped whole (they never turn into letters).
+    """
+    keys: list[str] = []
+    i = 0
+    while i < len(data):
+        if data[i : i + 1] == b"\x1b" and i + 1 < len(data) and data[i + 1 : i + 2] in (b"[", b"O"):
+            for seq, name in _SEQUENCES.items():
+                if data.startswith(seq, i):
+                    keys.append(name)
+                    i += len(seq)
+                    break
+            else:  # unknown CSI/SS3 sequence: skip to its final byte
+                j = i + 2
+                while j < len(data) and not (0x40 <= data[j] <= 0x7E):
+                    j += 1
+                i = j + 1
+            continue
+        ch = data[i : i + 1]
+        if ch in _SINGLE:
+            keys.append(_SINGLE[ch])
+        elif 0x20 < data[i] < 0x7F:
+            keys.append(ch.decode())
+        i += 1
+    return keys
+
+
+NEXT = {"right", "l", "n", "space", "pagedown"}
+PREVIOUS = {"left", "h", "p", "backspace", "pageup"}
+QUIT = {"q", "Q", "escape", "ctrl-c", "ctrl-d"}
+
+
+@dataclass
+class Navigator:
+    """Where the presentation is: the slide (0-based) and the scroll offset within it.
+
+    ``height`` (lines the slide area shows) and ``lines`` (lines the current slide needs)
+    are set by the drawing code; scrolling only happens when the slide does not fit.
+    """
+
+    total: int
+    index: int = 0
+    offset: int = 0
+    height: int = 0
+    lines: int = 0
+    number: str = ""  # digits typed so far (a number then Enter jumps to that slide)
+    done: bool = False
+
+    def go(self, index: int) -> None:
+        index = max(0, min(self.total - 1, index))
+        if index != self.index:
+            self.index, self.offset = index, 0
+
+    @property
+    def max_offset(self) -> int:
+        return max(0, self.lines - self.height)
+
+    def press(self, key: str) -> None:
+        if key.isdigit():
+            self.number += key
+            return
+        if key == "enter" and self.number:
+            self.go(int(self.number) - 1)
+            self.number = ""
+            return
+        self.number = ""
+        if key in QUIT:
+            self.done = True
+        elif key in NEXT or key == "enter":
+            self.go(self.index + 1)
+        elif key in PREVIOUS:
+            self.go(self.index - 1)
+        elif key in ("down", "j"):
+            if self.offset < self.max_offset:
+                self.offset = min(self.max_offset, self.offset + max(1, self.height // 2))
+            else:
+                self.go(self.index + 1)
+        elif key in ("up", "k"):
+            if self.offset > 0:
+                self.offset = max(0, self.offset - max(1, self.height // 2))
+            else:
+                self.go(self.index - 1)
+        elif key in ("home", "g"):
+            self.go(0)
+        elif key in ("end", "G"):
+            self.go(self.total - 1)
+
+
+# --- drawing -----------------------------------------------------------------------------------
+
+
+def slide_renderable(markdown: str):
+    from rich.markdown import Markdown
+
+    return Markdown(markdown, code_theme=CODE_THEME, hyperlinks=False)
+
+
+def footer_text(presentation: Presentation, nav: Navigator, width: int):
+    """The footer line: deck title on the left, 'slide n of m · keys' on the right."""
+    from rich.text import Text
+
+    right = f"slide {nav.index + 1} of {nav.total} · {FOOTER_KEYS} "
+    if nav.number:
+        right = f"go to {nav.number}… " + right
+    if nav.offset < nav.max_offset:
+        right = "↓ more  " + right
+    left = f" {presentation.title}"
+    room = width - len(right) - 1
+    if room < 4:
+        left = ""
+    elif len(left) > room:
+        left = left[: room - 1] + "…"
+    t = Text(left, style="bold")
+    t.append(" " * max(1, width - len(left) - len(right)))
+    t.append(right, style="dim")
+    t.truncate(width)
+    return t
+
+
+def frame(console, presentation: Presentation, nav: Navigator) -> list:
+    """The whole screen as lines of segments (the slide, padded and scrolled, then the footer)."""
+    from rich.segment import Segment
+    from rich.style import Style
+
+    width, height = console.size
+    body_h = max(1, height - 2)  # a blank line and the footer below the slide
+    content_w = max(10, min(MAX_WIDTH, width - 4))
+    margin = max(0, (width - content_w) // 2)
+    slide = presentation.slides[nav.index]
+    options = console.options.update(width=content_w, height=None)
+    lines = console.render_lines(slide_renderable(slide.markdown), options.update(height=None), pad=True)
+    lines = [[]] + lines  # one blank line above the slide
+    nav.height, nav.lines = body_h, len(lines)
+    nav.offset = min(nav.offset, nav.max_offset)
+    visible = lines[nav.offset : nav.offset + body_h]
+    out = []
+    pad = Segment(" " * margin)
+    for line in visible:
+        out.append(Segment.adjust_line_length([pad, *line], width))
+    while len(out) < body_h:
+        out.append([Segment(" " * width)])
+    out.append([Segment(" " * width)])
+    footer = console.render_lines(footer_text(presentation, nav, width), console.options.update(width=width), pad=True)
+    out.append(Segment.adjust_line_length([*footer[0]], width, style=Style()))
+    return out[:height]
+
+
+# --- the loop ----------------------------------------------------------------------------------
+
+
+def interactive() -> bool:
+    """True when keys can be read and the screen drawn (both ends are terminals)."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def print_all(presentation: Presentation, console: Any = None) -> None:
+    """Every slide, rendered, with a rule between them (no terminal needed)."""
+    from rich.console import Console
+
+    (console or Console(highlight=False)).print(presentation)
+
+
+def run(presentation: Presentation) -> None:
+    """Present the deck: interactively in a terminal, else print every slide."""
+    if not presentation.slides:
+        return
+    if not interactive():
+        print_all(presentation)
+        return
+    _loop(presentation)
+
+
+def _read_keys(fd: int, timeout: float) -> list[str]:
+    ready, _, _ = select.select([fd], [], [], timeout)
+    if not ready:
+        return []
+    data = os.read(fd, 1024)
+    if data == b"":
+        return ["ctrl-d"]  # end of input: the terminal went away
+    if data.endswith(b"\x1b"):  # a lone ESC, or the first byte of a sequence still coming
+        more, _, _ = select.select([fd], [], [], ESC_WAIT)
+        if more:
+            data += os.read(fd, 1024)
+    return decode(data)
+
+
+def _terminal_size(console) -> tuple[int, int]:
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+        return size.columns, size.lines
+    except OSError:
+        return console.size
+
+
+def _loop(presentation: Presentation) -> None:
+    import termios
+    import tty
+
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    nav = Navigator(total=len(presentation.slides), index=max(0, min(len(presentation.slides), presentation.start) - 1))
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd, termios.TCSANOW)  # keys one by one, no echo; output processing stays on
+        with console.screen(hide_cursor=True):
+            drawn: tuple | None = None
+            while not nav.done:
+                size = _terminal_size(console)
+                console.size = size  # the real size: COLUMNS/LINES in the environment go stale on resize
+                state = (size, nav.index, nav.offset, nav.number)
+                if state != drawn:
+                    console.update_screen_lines(frame(console, presentation, nav))
+                    drawn = (size, nav.index, nav.offset, nav.number)
+                for key in _read_keys(fd, POLL):
+                    if key == "ctrl-l":
+                        drawn = None
+                        continue
+                    nav.press(key)
+                    if nav.done:
+                        break
+    except KeyboardInterrupt:
+        pass  # Ctrl+C with ISIG on: quit like q
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
