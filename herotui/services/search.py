@@ -33,7 +33,7 @@ class SearchHit(BaseModel):
 def query(
     ctx,
     query: Annotated[str, P("Words to look for; typos are forgiven", positional=True)] = "",
-    kinds: Annotated[list[str], P("Only this kind (contact, event); repeatable", flag="--kind", short="-k")] = [],
+    kinds: Annotated[list[str], P("Only this kind (contact, event, document, deck, knowledge); repeatable", flag="--kind", short="-k")] = [],
     tags: Annotated[list[str], P("Only records with this tag; repeatable", flag="--tag", short="-t")] = [],
     start: Annotated[str | None, P("Only records dated from this time ('2026-01-01', 'last monday')", flag="--from")] = None,
     end: Annotated[str | None, P("Only records dated up to this time (a day includes all of it)", flag="--to")] = None,
@@ -46,6 +46,7 @@ def query(
     Ranking is BM25 with title and tag boosts; near spellings match when --fuzzy (default);
     recency breaks ties. Query syntax: plain words, "exact phrase", title:word, -exclude.
     A record's date is its last change, or an event's (first) start; --from/--to filter on it.
+    The built-in Hero manual is included only with --kind knowledge.
     """
     from datetime import timedelta
 
@@ -74,10 +75,19 @@ def query(
     if limit < 1:
         raise InvalidInput("--limit must be at least 1")
     targets = [contexts.load(n) for n in contexts.names()] if all_contexts else [ctx]
+    # The built-in manual (knowledge book 'hero') is searched when knowledge is asked for,
+    # not in everyday searches, where its examples ("Alex Smith") would be noise.
+    manual = "knowledge" in kinds
+    hide = [] if manual else [("knowledge", "hero")]
     hits: list[SearchHit] = []
     for c in targets:
+        if manual:
+            from herotui.services import knowledge
+
+            knowledge.ensure_builtin(c)
         with db.searchable(c):  # the index is current (the database is opened only if in doubt)
-            for h in index.search(c, query, kinds=kinds, tags=tags, limit=limit, fuzzy=fuzzy, since=since, until=until):
+            for h in index.search(c, query, kinds=kinds, tags=tags, limit=limit, fuzzy=fuzzy, since=since,
+                                  until=until, hide=hide):
                 hits.append(SearchHit(kind=h.kind, id=h.id, title=h.title, snippet=h.snippet, tags=h.tags,
                                       score=h.score, context=c.name))
     hits.sort(key=lambda h: -h.score)

@@ -163,6 +163,7 @@ class Hit:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NEGATED = re.compile(r"(?:^|(?<=\s))-(\w+)", re.UNICODE)
 
 
 def search(
@@ -174,15 +175,23 @@ def search(
     fuzzy: bool = True,
     since: int | None = None,
     until: int | None = None,
+    hide: list[tuple[str, str]] = (),
 ) -> list[Hit]:
-    """Ranked search: BM25 with title and tag boosts, fuzzy matching for typos, snippets."""
+    """Ranked search: BM25 with title and tag boosts, fuzzy matching for typos, snippets.
+
+    ``-word`` excludes records containing it; ``hide`` excludes (kind, tag) pairs, e.g. the
+    built-in manual from everyday searches.
+    """
     import tantivy
 
     idx = open_index(ctx)
     schema = idx.schema
     Occur, Q = tantivy.Occur, tantivy.Query
     must = []
-    words = [w.lower() for w in _WORD.findall(text or "")]
+    excluded = {w.lower() for w in _NEGATED.findall(text or "")}
+    words = [w.lower() for w in _WORD.findall(_NEGATED.sub(" ", text or ""))]
+    if (text or "").strip() and not words:
+        return []  # only punctuation or exclusions: nothing to look for
     if words:
         parsed, _errors = idx.parse_query_lenient(text, list(FIELDS), field_boosts=BOOSTS)
         should = [(Occur.Should, parsed)]
@@ -191,17 +200,23 @@ def search(
                 if len(w) < 4:
                     continue  # short words: typos are rarely the problem, noise is
                 dist = 1 if len(w) < 8 else 2
-                for f in ("title", "body"):
+                for f in FIELDS:
                     fq = Q.fuzzy_term_query(schema, f, w, distance=dist, transposition_cost_one=True)
                     should.append((Occur.Should, Q.boost_query(fq, 0.5 * BOOSTS[f])))
         must.append((Occur.Must, Q.boolean_query(should)))
+    for w in excluded:
+        for f in FIELDS:
+            must.append((Occur.MustNot, Q.term_query(schema, f, w)))
+    for kind, tag in hide:
+        both = Q.boolean_query([(Occur.Must, Q.term_query(schema, "kind", kind)), (Occur.Must, Q.term_query(schema, "tags", tag))])
+        must.append((Occur.MustNot, both))
     if kinds:
         must.append((Occur.Must, Q.boolean_query([(Occur.Should, Q.term_query(schema, "kind", k)) for k in kinds])))
     for t in tags or []:
         must.append((Occur.Must, Q.term_query(schema, "tags", t.lower())))
     if since is not None or until is not None:  # epoch seconds, inclusive
         must.append((Occur.Must, Q.range_query(schema, "time", tantivy.FieldType.Integer, since, until)))
-    if not must:
+    if not any(occur == Occur.Must for occur, _ in must):
         return []
     query = Q.boolean_query(must)
     idx.reload()
