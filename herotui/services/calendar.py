@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -44,7 +43,8 @@ from pydantic import BaseModel
 from herotui import timeparse
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 from herotui.registry import P, verb
-from herotui.services.common import aware, clean_tags, new_id, resolve_id, utcnow
+from herotui.services.common import (ExportResult, ImportProblem, aware, clean_tags, export_text, new_id,
+                                     read_import_file, resolve_id, utcnow)
 
 SERVICE = "calendar"
 UTC = timezone.utc
@@ -753,21 +753,13 @@ def search(
     return [rows[i] for i in ids if i in rows]
 
 
-class CalendarImportProblem(BaseModel):
-    """An event that could not be imported: its position in the file (1st VEVENT = 1), line, why."""
-
-    position: int
-    line: int
-    message: str
-
-
 class CalendarImportReport(BaseModel):
     """The outcome of an import: events added, events updated (same UID), problems."""
 
     path: str
     imported: int
     updated: int = 0
-    skipped: list[CalendarImportProblem] = []
+    skipped: list[ImportProblem] = []
 
 
 _EVENT_FIELDS = ["uid", "recurrence_id", "title", "start", "end", "all_day", "tz", "location", "description",
@@ -830,28 +822,14 @@ def import_(ctx, path: Annotated[str, P("An iCalendar file (.ics), any number of
     """
     from herotui.services import _ical
 
-    file = Path(path).expanduser()
-    try:
-        text = file.read_bytes().decode("utf-8-sig", errors="replace")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+    file, text = read_import_file(path)
     events, problems = _ical.parse(text)
     if not events and not problems:
         raise InvalidInput(f"{path} contains no event", hint="an iCalendar event starts with BEGIN:VEVENT")
     with ctx.write() as tx:
         added, changed = store_events(tx, events)
     return CalendarImportReport(path=str(file), imported=added, updated=changed,
-                                skipped=[CalendarImportProblem(**p) for p in problems])
-
-
-class CalendarExport(BaseModel):
-    """An export: how many events, where to (or the text itself when no file was given)."""
-
-    count: int
-    path: str | None = None
-    text: str | None = None
-
-    __text__ = "text"
+                                skipped=[ImportProblem(**p) for p in problems])
 
 
 @verb(examples=["hero calendar export > calendar.ics", "hero calendar export --tag finance --output finance.ics"])
@@ -859,7 +837,7 @@ def export(
     ctx,
     output: Annotated[str | None, P("Write to this file (default: print)", short="-o")] = None,
     tag: Annotated[str | None, P("Only events with this tag")] = None,
-) -> CalendarExport:
+) -> ExportResult:
     """Export events as iCalendar, with the time zones they use (unknown properties kept)."""
     from herotui.services import _ical
 
@@ -871,14 +849,4 @@ def export(
     with ctx.read() as conn:
         rows = conn.execute(sql + " ORDER BY start, id", params).fetchall()
     events = [dict(_rec(r[:-1]), ical=r[-1]) for r in rows]
-    text = _ical.serialize(events)
-    if output is None:
-        return CalendarExport(count=len(events), text=text)
-    target = Path(output).expanduser()
-    try:
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(target)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror}", hint="check the folder exists and is writable") from None
-    return CalendarExport(count=len(events), path=str(target))
+    return export_text(_ical.serialize(events), len(events), output)

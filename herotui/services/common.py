@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 
@@ -55,3 +58,46 @@ def clean_tags(tags: list[str] | None) -> list[str]:
             if t not in out:
                 out.append(t)
     return out
+
+
+class ImportProblem(BaseModel):
+    """A record that could not be imported: its position in the file (1st = 1), line, why."""
+
+    position: int
+    line: int
+    message: str
+
+
+class ExportResult(BaseModel):
+    """An export: how many records, where to (or the text itself when no file was given)."""
+
+    count: int
+    path: str | None = None
+    text: str | None = None
+
+    __text__ = "text"
+
+
+def read_import_file(path: str) -> tuple[Path, str]:
+    """The file to import and its text (UTF-8, BOM tolerated; undecodable bytes replaced)."""
+    file = Path(path).expanduser()
+    try:
+        return file, file.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+
+
+def export_text(text: str, count: int, output: str | None) -> ExportResult:
+    """Return ``text`` (no ``output``) or write it atomically to ``output``."""
+    if output is None:
+        return ExportResult(count=count, text=text)
+    target = Path(output).expanduser()
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(text)
+        tmp.replace(target)
+    except OSError as exc:
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {output}: {exc.strerror}", hint="check the folder exists and is writable") from None
+    return ExportResult(count=count, path=str(target))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
 
 from herotui.errors import InvalidInput, NotFound
 from herotui.registry import P, verb
-from herotui.services.common import aware, clean_tags, new_id, resolve_id, utcnow
+from herotui.services.common import (ExportResult, ImportProblem, aware, clean_tags, export_text, new_id,
+                                     read_import_file, resolve_id, utcnow)
 
 SERVICE = "contact"
 COLUMNS = "id, name, emails, phones, company, role, tags, notes, birthday, created, updated"
@@ -251,14 +251,6 @@ def untag(ctx, id: Id, tags: Tags) -> Contact:
     return _retag(ctx, id, tags, add=False)
 
 
-class ImportProblem(BaseModel):
-    """A record that could not be imported: its position in the file and why."""
-
-    position: int
-    line: int
-    message: str
-
-
 class ImportReport(BaseModel):
     """The outcome of an import: what was added, and what was skipped and why."""
 
@@ -276,11 +268,7 @@ def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 3.0 or 4.0, any numb
     """
     from herotui.services import _vcard
 
-    file = Path(path).expanduser()
-    try:
-        text = file.read_bytes().decode("utf-8-sig", errors="replace")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+    file, text = read_import_file(path)
     cards, problems = _vcard.parse(text)
     if not cards and not any(_vcard._BEGIN.match(line) for line in text.splitlines()):
         raise InvalidInput(f"{path} contains no vCard", hint="a vCard starts with BEGIN:VCARD")
@@ -296,16 +284,6 @@ def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 3.0 or 4.0, any numb
                 cols,
             )
     return ImportReport(path=str(file), imported=len(rows), skipped=[ImportProblem(**p) for p in problems])
-
-
-class ExportResult(BaseModel):
-    """An export: how many records, where to (or the text itself when no file was given)."""
-
-    count: int
-    path: str | None = None
-    text: str | None = None
-
-    __text__ = "text"
 
 
 @verb(examples=["hero contact export > contacts.vcf", "hero contact export --tag finance --output finance.vcf"])
@@ -328,13 +306,4 @@ def export(
     with ctx.read() as conn:
         rows = conn.execute(sql + " ORDER BY lower(name), id", params).fetchall()
     text = "".join(_vcard.serialize(_row(r[:-1]).model_dump(), r[-1], version) for r in rows)
-    if output is None:
-        return ExportResult(count=len(rows), text=text)
-    target = Path(output).expanduser()
-    try:
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(target)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror}", hint="check the folder exists and is writable") from None
-    return ExportResult(count=len(rows), path=str(target))
+    return export_text(text, len(rows), output)
