@@ -28,8 +28,8 @@ class Status(BaseModel):
 
         t = Text()
         t.append("Hero", style="bold")
-        t.append(f" — context ")
-        t.append(self.context, style="bold " + ("cyan"))
+        t.append(" — context ")
+        t.append(self.context, style="bold cyan")
         if self.description:
             t.append(f" ({self.description})", style="dim")
         t.append(f"\n{self.contacts} contacts, {self.events} events")
