@@ -89,6 +89,11 @@ def output(result: Any, as_json: bool) -> None:
         return
     if result is None:
         return
+    if getattr(type(result), "__present__", False) and sys.stdin.isatty() and sys.stdout.isatty():
+        from herotui.frontends import present  # the interactive presenter: only when presenting
+
+        present.run(result)
+        return
     text_field = getattr(type(result), "__text__", None)
     if text_field and getattr(result, text_field, None) is not None:
         sys.stdout.write(getattr(result, text_field))

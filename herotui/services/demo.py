@@ -26,6 +26,8 @@ class DemoContext(BaseModel):
     context: str
     contacts: int
     events: int
+    documents: int = 0
+    decks: int = 0
 
 
 class DemoReport(BaseModel):
@@ -41,9 +43,20 @@ class DemoReport(BaseModel):
         t = Text()
         for c in self.contexts:
             t.append(f"{c.context}: ", style="bold")
-            t.append(f"{c.contacts} contacts and {c.events} events added\n")
+            t.append(f"{c.contacts} contacts, {c.events} events, {c.documents} documents and {c.decks} decks added\n")
         t.append("try: hero calendar week --context business · hero contact list · hero search alex", style="dim")
         return t
+
+
+def _manifest(folder, key: str) -> list[dict]:
+    """The ``[[key]]`` entries of ``folder/manifest.toml`` (none when there is no manifest)."""
+    import tomllib
+
+    try:
+        with (folder / "manifest.toml").open("rb") as fh:
+            return tomllib.load(fh).get(key, [])
+    except FileNotFoundError:
+        return []
 
 
 def shift_for(today: date) -> timedelta:
@@ -57,7 +70,10 @@ def load(
     ctx,
     only: Annotated[str | None, P("Load only this context's demo (personal or business)")] = None,
 ) -> DemoReport:
-    """Load the demo contacts and events into 'personal' and 'business' (created if needed)."""
+    """Load demo contacts, events, documents and decks into 'personal' and 'business'.
+
+    The contexts are created if needed; loading again adds nothing twice.
+    """
     from herotui import contexts, registry
     from herotui.errors import HeroError, InvalidInput
     from herotui.services import _ical, calendar
@@ -88,5 +104,25 @@ def load(
             raise HeroError(f"demo calendar {name}.ics is damaged: {problems[0]['message']}", hint="reinstall Hero")
         with target.write() as tx:
             added_events, _updated = calendar.store_events(tx, events)
-        report.append(DemoContext(context=name, contacts=added_contacts, events=added_events))
+        documents = decks = 0
+        for entry in _manifest(folder / "documents", "document"):
+            if entry.get("context") != name:
+                continue
+            args = {"paths": [str(folder / "documents" / entry["file"])], "tags": entry.get("tags", []),
+                    "contacts": entry.get("contacts", []), "events": entry.get("events", [])}
+            if entry.get("title"):
+                args["title"] = entry["title"]
+            documents += len(registry.call("document.add", args, target, actor="demo").added)
+        for entry in _manifest(folder / "decks", "deck"):
+            if entry.get("context") != name:
+                continue
+            deck = registry.call("slides.create", {"path": str(folder / "decks" / entry["file"]),
+                                                   "tags": entry.get("tags", [])}, target, actor="demo")
+            if not deck.duplicate:
+                decks += 1
+                if entry.get("contacts") or entry.get("events"):
+                    registry.call("slides.link", {"id": deck.id, "contacts": entry.get("contacts", []),
+                                                    "events": entry.get("events", [])}, target, actor="demo")
+        report.append(DemoContext(context=name, contacts=added_contacts, events=added_events,
+                                  documents=documents, decks=decks))
     return DemoReport(contexts=report)
