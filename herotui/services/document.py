@@ -552,7 +552,7 @@ class _Adder:
             if not filename.lower().endswith(_extract.KIND_EXT[ex.kind]):
                 filename += _extract.KIND_EXT[ex.kind]
         try:
-            _put_unsynced(self.ctx, data, sha)  # the blob first; synced to disk before its row commits
+            blobs.put(self.ctx, data, sync=False)  # the blob first; synced to disk before its row commits
         except OSError as exc:
             raise HeroError(f"cannot store {path}: {exc.strerror or exc}", hint=f"check the space and permissions of {self.ctx.blobs_path}") from None
         self.seen[sha] = path
@@ -566,7 +566,7 @@ class _Adder:
 
         if not pending:
             return
-        _sync_disk()  # the batch's blobs are on disk before the rows that name them commit
+        blobs.sync_all()  # the batch's blobs are on disk before the rows that name them commit
         with self.ctx.write() as tx:
             known = self._known(tx.conn, [r["sha256"] for r in pending])
             now = utcnow()
@@ -608,26 +608,6 @@ class _Adder:
             return False
         blobs.put(self.ctx, data)
         return True
-
-
-def _put_unsynced(ctx, data: bytes, sha: str) -> None:
-    """``blobs.put`` without its per-file fsync (1-2 ms each: 10,000 files would spend 15 s in
-    it); :func:`_sync_disk` flushes a whole batch at once before its rows are committed."""
-    from herotui.store import blobs
-
-    target = blobs.path_for(ctx, sha)
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(f".{sha}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)  # never half a file under the real name
-
-
-def _sync_disk() -> None:
-    if hasattr(os, "sync"):
-        os.sync()
 
 
 class _TooLarge(Exception):
@@ -966,26 +946,14 @@ def delete(ctx, id: Id) -> Deleted:
     """Delete a document (its file too, unless another document has the same content)."""
     from herotui.store import blobs
 
-    trash: Path | None = None
-    blob: Path | None = None
-    try:
-        with ctx.write() as tx:
-            did = _resolve(tx.conn, id)
-            title, sha = tx.execute("SELECT title, sha256 FROM documents WHERE id = ?", [did]).fetchone()
-            tx.execute("DELETE FROM documents WHERE id = ?", [did])
-            tx.tombstone("document", did)
-            others = tx.execute("SELECT count(*) FROM documents WHERE sha256 = ?", [sha]).fetchone()[0]
-            if not others:
-                blob = blobs.path_for(ctx, sha)
-                if blob.exists():  # moved aside under the lock, removed once the delete commits
-                    trash = blob.with_name(f".{sha}.{os.getpid()}.deleted")
-                    os.replace(blob, trash)
-    except BaseException:
-        if trash is not None and blob is not None and trash.exists():
-            os.replace(trash, blob)  # the delete did not commit: the file stays
-        raise
-    if trash is not None:
-        trash.unlink(missing_ok=True)
+    with blobs.releasing(ctx) as release, ctx.write() as tx:
+        did = _resolve(tx.conn, id)
+        title, sha = tx.execute("SELECT title, sha256 FROM documents WHERE id = ?", [did]).fetchone()
+        tx.execute("DELETE FROM documents WHERE id = ?", [did])
+        tx.tombstone("document", did)
+        others = tx.execute("SELECT count(*) FROM documents WHERE sha256 = ?", [sha]).fetchone()[0]
+        if not others:
+            release(sha)
     return Deleted(id=did, title=title, blob_removed=not others)
 
 

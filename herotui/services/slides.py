@@ -483,14 +483,13 @@ def delete(ctx, id: Id) -> Deleted:
     """Delete a deck (its file is removed when no other document shares it)."""
     from herotui.store import blobs
 
-    with ctx.write() as tx:
+    with blobs.releasing(ctx) as release, ctx.write() as tx:
         did = _resolve_deck(tx.conn, id)
         title, sha = tx.execute("SELECT title, sha256 FROM documents WHERE id = ?", [did]).fetchone()
         tx.execute("DELETE FROM documents WHERE id = ?", [did])
         tx.tombstone(KIND, did)
-        shared = tx.execute("SELECT count(*) FROM documents WHERE sha256 = ?", [sha]).fetchone()[0]
-    if not shared:
-        blobs.remove(ctx, sha)  # after the commit: a crash leaves an orphan file, never a dangling row
+        if not tx.execute("SELECT count(*) FROM documents WHERE sha256 = ?", [sha]).fetchone()[0]:
+            release(sha)  # removed once the delete commits; put back if it does not
     return Deleted(id=did, title=title)
 
 

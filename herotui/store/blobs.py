@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 if TYPE_CHECKING:
     from herotui.contexts import Context
@@ -26,8 +27,12 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def put(ctx: Context, data: bytes) -> str:
-    """Store ``data``; returns its SHA-256. Storing the same content twice is a no-op."""
+def put(ctx: Context, data: bytes, sync: bool = True) -> str:
+    """Store ``data``; returns its SHA-256. Storing the same content twice is a no-op.
+
+    ``sync=False`` skips the per-file fsync (1-2 ms); a caller adding many files then calls
+    :func:`sync_all` once before committing the rows that name them.
+    """
     sha = sha256_of(data)
     target = path_for(ctx, sha)
     if target.exists():
@@ -36,10 +41,44 @@ def put(ctx: Context, data: bytes) -> str:
     tmp = target.with_name(f".{sha}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+        if sync:
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.replace(tmp, target)  # never half a file under the real name
     return sha
+
+
+def sync_all() -> None:
+    """Flush every file written without ``sync`` to disk."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
+@contextmanager
+def releasing(ctx: Context) -> Iterator[Callable[[str], None]]:
+    """Remove blobs only if the surrounding write commits.
+
+    Use around ``ctx.write()``: ``release(sha)`` moves the blob aside (under the write's
+    lock, so no concurrent add can be relying on it); when the block ends normally the moved
+    files are deleted, when it fails they are put back.
+    """
+    moved: list[tuple[Path, Path]] = []
+
+    def release(sha: str) -> None:
+        blob = path_for(ctx, sha)
+        if blob.exists():
+            trash = blob.with_name(f".{sha}.{os.getpid()}.deleted")
+            os.replace(blob, trash)
+            moved.append((trash, blob))
+
+    try:
+        yield release
+    except BaseException:
+        for trash, blob in moved:
+            os.replace(trash, blob)
+        raise
+    for trash, _ in moved:
+        trash.unlink(missing_ok=True)
 
 
 def put_stream(ctx: Context, stream: BinaryIO, limit: int | None = None) -> tuple[str, int]:
