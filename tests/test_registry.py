@@ -166,7 +166,8 @@ def test_verb_has_a_cli_command(v, capsys):
         else:
             assert p.flag in out, f"{p.flag} missing from the help"
     assert "--context" in out and "--json" in out
-    assert ("--yes" in out) == v.destructive
+    # --yes: added for destructive verbs; the planner's verbs take it to confirm their steps
+    assert ("--yes" in out) == (v.destructive or any(p.flag == "--yes" for p in v.params))
 
 
 def test_help_lists_every_service(hero):

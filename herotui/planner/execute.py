@@ -1,0 +1,358 @@
+"""Planning and running plans: offline intents, then a model, then a helpful answer.
+
+Rules this module enforces, whoever made the plan (templates or a model):
+
+* Every step is a registry verb called through ``registry.call(..., actor="planner")``:
+  the planner never runs a shell command or code. Verbs of the assistant itself (``ask``,
+  ``agent``, ``history``) and of shells or servers (``terminal``, ``mcp``, ``rpc``) are refused.
+* A destructive step runs only when the plan was confirmed (``--yes``, "yes").
+* A step runs in the plan's context unless the words of the request name another one
+  (``guard``); searching every context needs the words too ("in all contexts").
+* Text that comes back from verbs (documents, events, the web) is data: it is shown and
+  passed to later steps as argument values, never planned or run as instructions.
+* A step's result feeds the next: an argument ``"$prev.id"`` (or ``"$1.id"``, 1-based) is
+  the ``id`` of the previous (or first) step's result, its first item when it is a list.
+* A failed step is retried once: with the error given back to the model when one is
+  allowed, else (a busy context only) as is; then the failure is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from pydantic import BaseModel
+
+from herotui.errors import ContextBusy, HeroError
+from herotui.planner.plan import Plan, Step
+
+BLOCKED_SERVICES = frozenset({"ask", "agent", "history", "terminal", "mcp", "rpc", "demo", "voice"})
+REF = re.compile(r"^\$(prev|\d+)(?:\.(\w+))?$")
+ALL_CONTEXTS_WORDS = re.compile(r"\b(all|every|across|each)\b.*\bcontexts?\b|\beverywhere\b", re.I)
+MODEL_HINT = ("to let a model handle free requests, set HERO_MODEL (e.g. HERO_MODEL=ollama/llama3.2) or "
+              "'model = ...' in the context's context.toml; see: hero knowledge ask 'configure a model'")
+
+
+class StepResult(BaseModel):
+    """How one step went: ok, error, skipped, refused or waiting for confirmation."""
+
+    index: int
+    verb: str
+    context: str
+    cli: str
+    status: str  # ok | error | skipped | refused | needs-confirmation
+    result: Any = None
+    error: str | None = None
+    hint: str | None = None
+    retried: bool = False
+
+
+# ---------------------------------------------------------------------------------------
+# Making a plan
+# ---------------------------------------------------------------------------------------
+
+
+def llm_plan(ctx, text: str, feedback: str | None = None) -> Plan | None:
+    """The model's plan, or None when no model is allowed here (or litellm is missing)."""
+    try:
+        from herotui.planner import llm  # written separately; absent in a minimal install
+    except ImportError:
+        return None
+    try:
+        plan = llm.plan(ctx, text, feedback=feedback)
+    except ImportError:
+        return None
+    except HeroError as exc:
+        return Plan(text=text, source="llm", reply=f"the model could not plan this: {exc.message}")
+    if plan is not None:
+        plan.source = "llm"
+    return plan
+
+
+def make_plan(ctx, text: str, *, use_model: bool = True) -> Plan:
+    """Offline templates first, then a model when the context allows one, else a helpful reply."""
+    from herotui.planner import intents
+
+    if not text or not text.strip():
+        return Plan(text=text, source="fallback", reply="Say or type what you want, e.g. \"what's on today?\"")
+    plan = intents.plan_offline(ctx, text)
+    if plan is None and use_model:
+        plan = llm_plan(ctx, text)
+        if plan is not None:
+            for step in plan.steps:  # the model's steps get their CLI lines like any other
+                step.context = step.context or ctx.name
+                fill_step(step)
+    if plan is None:
+        plan = fallback(ctx, text)
+    refused = guard(plan, ctx.name)
+    if refused:
+        return Plan(text=text, source=plan.source, intent=plan.intent, reply=f"I won't do that: {refused}.")
+    plan.needs_confirmation = any(s.destructive for s in plan.steps)
+    return plan
+
+
+def fill_step(step: Step) -> Step:
+    from herotui import registry
+    from herotui.planner.intents import step_cli
+
+    v = registry.get(step.verb)
+    step.destructive = v.destructive
+    step.cli = step_cli(step.verb, step.args, step.context)
+    return step
+
+
+def guard(plan: Plan, active: str) -> str | None:
+    """Why ``plan`` must not run (a blocked verb, an unnamed context), else None."""
+    from herotui import registry
+
+    words = set(re.findall(r"[a-z0-9_-]+", plan.text.lower()))
+    for step in plan.steps:
+        service = step.verb.split(".", 1)[0]
+        if service in BLOCKED_SERVICES:
+            return f"'{step.verb}' is not something the planner runs"
+        try:
+            registry.get(step.verb)
+        except HeroError:
+            return f"there is no command '{step.verb}'"
+        if step.context != active and step.context not in words:
+            return f"the step {step.verb} would touch context '{step.context}', which the request does not name"
+        if step.args.get("all_contexts") and not ALL_CONTEXTS_WORDS.search(plan.text):
+            return "searching every context needs the words 'in all contexts'"
+        if service == "context":
+            for key in ("name", "new_name"):
+                target = step.args.get(key)
+                if isinstance(target, str) and target.lower() not in words:
+                    return f"the request does not name the context '{target}'"
+    return None
+
+
+def fallback(ctx, text: str) -> Plan:
+    """No template and no model: what was understood, the closest commands, how to enable a model."""
+    from herotui import contexts, registry
+    from herotui.planner import intents
+
+    live = intents.live_data(ctx)
+    low = text.lower()
+    understood = [f"contact {name}" for _cid, name in live.contacts if name.lower() in low]
+    understood += [f"context {n}" for n in contexts.names() if re.search(rf"\b{re.escape(n)}\b", low)]
+    understood += [f"tag {t}" for t in live.tags if re.search(rf"\b{re.escape(t)}\b", low)][:3]
+    closest = closest_commands(text, registry.verbs())
+    lines = [f"I did not understand \u201c{text.strip()}\u201d" + (f" (I recognised: {', '.join(understood)})." if understood else ".")]
+    if closest:
+        lines.append("Closest commands:")
+        lines += [f"  hero {v.cli_path} \u2014 {v.description}" for v in closest]
+    lines.append(f"Say 'help' for examples; {MODEL_HINT}.")
+    return Plan(text=text, source="fallback", reply="\n".join(lines))
+
+
+def closest_commands(text: str, verbs: dict, n: int = 3) -> list:
+    wanted = {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2} - {"the", "and", "what", "with", "for", "please"}
+    scored = []
+    for v in verbs.values():
+        if v.service in BLOCKED_SERVICES:
+            continue
+        hay = set(re.findall(r"[a-z]+", " ".join([v.name.replace(".", " "), v.description, *v.examples]).lower()))
+        score = len(wanted & hay) + 0.5 * len(wanted & set(v.name.replace(".", " ").split()))
+        if score:
+            scored.append((-score, v.name, v))
+    return [v for _s, _n, v in sorted(scored)[:n]]
+
+
+# ---------------------------------------------------------------------------------------
+# Running a plan
+# ---------------------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _ref_value(results: list[Any], token: str, field: str | None, index: int) -> Any:
+    pos = index - 1 if token == "prev" else int(token) - 1
+    if pos < 0 or pos >= len(results) or results[pos] is None:
+        raise HeroError(f"step {index + 1} refers to a result that does not exist ({token})",
+                        hint="the earlier step failed or was not run")
+    value = results[pos]
+    if isinstance(value, list):
+        if not value:
+            raise HeroError("the previous step found nothing to work on", hint="try other words")
+        value = value[0]
+    key = field or "id"
+    if isinstance(value, dict):
+        if key in value:
+            return value[key]
+        if key == "id":
+            for alt in ("deck_id", "document_id"):
+                if alt in value:
+                    return value[alt]
+        raise HeroError(f"the previous result has no '{key}'")
+    return value
+
+
+def resolve(step: Step, results: list[Any], index: int) -> Step:
+    """A copy of ``step`` with ``$prev.id`` style references replaced by earlier results."""
+    args = {}
+    changed = False
+    for k, v in step.args.items():
+        m = REF.match(v) if isinstance(v, str) else None
+        if m:
+            args[k] = _ref_value(results, m.group(1), m.group(2), index)
+            changed = True
+        else:
+            args[k] = v
+    if not changed:
+        return step
+    return fill_step(step.model_copy(update={"args": args}))
+
+
+def run(
+    plan: Plan,
+    *,
+    confirmed: bool = False,
+    actor: str = "planner",
+    progress: Callable[[StepResult], None] | None = None,
+    max_steps: int | None = None,
+    replan: bool = True,
+) -> list[StepResult]:
+    """Run the steps of ``plan`` in order; stops at the first failure (after one retry)."""
+    from herotui import contexts, registry
+
+    out: list[StepResult] = []
+    values: list[Any] = []
+    steps = list(plan.steps)
+    retried = False
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        if max_steps is not None and i >= max_steps:
+            for j, rest in enumerate(steps[i:], i):
+                out.append(StepResult(index=j + 1, verb=rest.verb, context=rest.context, cli=rest.cli, status="skipped",
+                                      error=f"over the limit of {max_steps} steps"))
+            break
+        try:
+            step = resolve(step, values, i)
+        except HeroError as exc:
+            out.append(StepResult(index=i + 1, verb=step.verb, context=step.context, cli=step.cli, status="error",
+                                  error=exc.message, hint=exc.hint))
+            _skip_rest(out, steps, i + 1)
+            break
+        if step.destructive and not confirmed:
+            res = StepResult(index=i + 1, verb=step.verb, context=step.context, cli=step.cli, status="needs-confirmation",
+                             error="deletes or overwrites data: confirm first")
+            out.append(res)
+            if progress:
+                progress(res)
+            _skip_rest(out, steps, i + 1)
+            break
+        try:
+            ctx = contexts.load(step.context)
+            value = registry.call(step.verb, step.args, ctx, actor=actor, confirmed=confirmed and step.destructive)
+        except HeroError as exc:
+            if not retried:
+                retried = True
+                new = None
+                if replan and plan.source == "llm":
+                    new = llm_plan(contexts.load(step.context), plan.text,
+                                   feedback=f"step {i + 1} `{step.cli}` failed: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+                    if new is not None and new.steps and guard(new, step.context) is None:
+                        for s in new.steps:
+                            s.context = s.context or step.context
+                            fill_step(s)
+                        steps = steps[:i] + list(new.steps)
+                        continue
+                if isinstance(exc, ContextBusy):
+                    continue
+            res = StepResult(index=i + 1, verb=step.verb, context=step.context, cli=step.cli, status="error",
+                             error=exc.message, hint=exc.hint, retried=retried)
+            out.append(res)
+            if progress:
+                progress(res)
+            _skip_rest(out, steps, i + 1)
+            break
+        data = jsonable(value)
+        values.append(data)
+        res = StepResult(index=i + 1, verb=step.verb, context=step.context, cli=step.cli, status="ok", result=data,
+                         retried=retried)
+        out.append(res)
+        if progress:
+            progress(res)
+        i += 1
+    return out
+
+
+def _skip_rest(out: list[StepResult], steps: list[Step], start: int) -> None:
+    for j, rest in enumerate(steps[start:], start):
+        out.append(StepResult(index=j + 1, verb=rest.verb, context=rest.context, cli=rest.cli, status="skipped"))
+
+
+# ---------------------------------------------------------------------------------------
+# Replies: a sentence for what happened (the front-ends print or speak it)
+# ---------------------------------------------------------------------------------------
+
+
+def _time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).strftime("%a %H:%M")
+    except ValueError:
+        return iso
+
+
+def _label(item: Any) -> str:
+    if isinstance(item, dict):
+        for key in ("name", "title", "question", "book"):
+            if item.get(key):
+                return str(item[key])
+        return str(item.get("id", ""))
+    return str(item)
+
+
+def describe(verb_name: str, value: Any) -> str:
+    """One or a few sentences about a step's result (JSON form)."""
+    action = verb_name.split(".", 1)[1]
+    if isinstance(value, list):
+        if not value:
+            return "Nothing found."
+        first = value[0]
+        if isinstance(first, dict) and "start" in first and "title" in first:
+            items = [f"{_time(o.get('start'))} {o['title']}" for o in value[:5]]
+            more = f" and {len(value) - 5} more" if len(value) > 5 else ""
+            return f"{len(value)} event{'s' if len(value) != 1 else ''}: " + "; ".join(items) + more + "."
+        items = [_label(x) for x in value[:5]]
+        more = f" and {len(value) - 5} more" if len(value) > 5 else ""
+        return f"{len(value)} found: " + ", ".join(items) + more + "."
+    if not isinstance(value, dict):
+        return "Done." if value is None else str(value)
+    if verb_name == "document.summarize" and value.get("text"):
+        return value["text"].strip()
+    if verb_name == "knowledge.ask":
+        if value.get("answer"):
+            return value["answer"].strip()
+        passages = value.get("passages") or []
+        if not passages:
+            return "The knowledge base has nothing on that."
+        p = passages[0]
+        return f"{(p.get('text') or '').strip()[:400]} [{p.get('citation') or p.get('page', '')}]"
+    if verb_name == "calendar.next":
+        return f"Next: {_time(value.get('start'))} {value.get('title')}."
+    if verb_name == "slides.present":
+        return f"Opening the deck \u201c{value.get('title')}\u201d ({value.get('total')} slides)."
+    if verb_name == "context.use":
+        return f"Switched to the {value.get('name')} context."
+    if verb_name == "status.show":
+        return " ".join(f"{k}: {v}" for k, v in value.items() if isinstance(v, (str, int)) and v != "")
+    label = _label(value)
+    past = {"create": "Created", "add": "Added", "update": "Updated", "delete": "Deleted", "tag": "Tagged",
+            "untag": "Untagged", "open": "Opened", "show": "", "use": "Using"}.get(action)
+    if past:
+        return f"{past} {label}."
+    return label + "." if label else "Done."

@@ -1,0 +1,505 @@
+"""Offline intents: sentence templates in ``commands/*.yaml`` matched with hassil.
+
+No model and no network: a sentence is matched against the templates of every service in
+well under a millisecond, then mapped to verb calls. Each YAML file holds hassil intents
+(``data: [{sentences: [...]}]``) plus our own keys per intent:
+
+``verb``      the verb to call (``contact.create``); absent for the special intents
+              (``special: confirm | deny | help``).
+``args``      the arguments: ``"{slot}"`` is the matched text, ``"{slot:id}"`` the id of the
+              contact, document, deck or event named, ``"{slot:best}"`` the id of the best
+              match for free words (see :func:`best_match`); other values are literal.
+``hooks``     post-processing by name (``when``: split "lunch with Alex tomorrow 12:30"
+              into a title and a time; ``attendees``: contacts named in the title).
+``then``      an optional second step (same shape as ``verb``/``args``), whose arguments may
+              refer to the first result (``$prev.id``).
+
+Live slot lists come from the target context: contact names (and unique first names), tags,
+deck and document titles, event titles and context names. They are read with one read-only
+connection and cached until the context's database file changes, so repeated planning costs
+no database access.
+
+Context rules: a plan runs in the active context, except when the words name another one
+("in business, add ...", "... as a contact in business"): then only that sentence's steps
+run there. ``switch to business`` is the verb ``context.use``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from herotui.planner.plan import Plan, Step, cli_line
+
+STOP_WORDS = frozenset(
+    "a an the my our your his her their its me i we you it this that these those about on for of to in at with "
+    "and or please can could would will do does did is are be show open find get me up find document documents "
+    "doc docs file files deck decks presentation presentations slides slide one latest".split()
+)
+CONTRACTIONS = frozenset("what it that there let who here where how he she what's".split())
+_POSSESSIVE = re.compile(r"\b(\w+)['’]s\b")
+_TRAILING = re.compile(r"[\s.!?]+$")
+_CONTEXT_PREFIX = re.compile(r"^\s*(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)(?:\s+context)?\s*[,:]\s*(?P<rest>.+)$", re.I)
+_CONTEXT_SUFFIX = re.compile(r"^(?P<rest>.+?)[\s,]+(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)(?:\s+context)?\s*$", re.I)
+
+# Phrases that start a time expression, for splitting "lunch with Alex tomorrow at 12:30".
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun"
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+_WHEN_START = re.compile(
+    rf"\b(?:(?:on|at|this|next|coming)\s+)?(?:today|tonight|tomorrow|day after tomorrow|(?:{_WEEKDAYS})\b|in \d+ (?:minutes?|hours?|days?|weeks?)|"
+    rf"noon|midnight|\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm)\b|\d{{1,2}}:\d{{2}}|\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTHS})\s+\d{{1,2}}\b|\d{{1,2}}\s+(?:{_MONTHS})\b)",
+    re.I,
+)
+_EMAIL_IN = re.compile(r"[\s,]+(?:with\s+)?(?:e-?mail\s+(?:address\s+)?)?(?P<email>[^\s@,]+@[^\s@,]+\.[a-z]{2,})\s*$", re.I)
+_COMPANY_IN = re.compile(r"\s+(?:from|at|of|who works (?:at|for)|working at|with)\s+(?P<company>.+)$", re.I)
+_DURATION = re.compile(r"\s*\bfor\s+(?P<d>\d+(?:\.\d+)?\s*(?:h|hours?|m|min|minutes?|d|days?)|an? hour|half an hour|\d+h\d*)\s*$", re.I)
+
+
+@dataclass
+class Live:
+    """What the planner knows of a context's data (for slot lists and name resolution)."""
+
+    contacts: list[tuple[str, str]] = field(default_factory=list)  # (id, name)
+    documents: list[tuple[str, str, str, list[str], list[str]]] = field(default_factory=list)  # id, title, kind, tags, contact ids
+    events: list[tuple[str, str, Any, list[str]]] = field(default_factory=list)  # id, title, start, attendee names
+    tags: list[str] = field(default_factory=list)
+
+    @functools.cached_property
+    def contact_by_name(self) -> dict[str, str]:
+        return {name.lower(): cid for cid, name in self.contacts}
+
+    @functools.cached_property
+    def contact_name_of(self) -> dict[str, str]:
+        return {cid: name for cid, name in self.contacts}
+
+    @functools.cached_property
+    def slot_lists(self) -> dict:
+        from hassil import TextSlotList
+
+        first_names: dict[str, list[str]] = {}
+        for _cid, name in self.contacts:
+            words = [w for w in name.replace(".", " ").split() if w.lower() not in ("dr", "mr", "mrs", "ms")]
+            if words:
+                first_names.setdefault(words[0].lower(), []).append(name)
+        contact_values = [(name, name) for _cid, name in self.contacts]
+        contact_values += [(first, names[0]) for first, names in first_names.items() if len(names) == 1
+                           and first not in self.contact_by_name]
+        lists = {
+            "contact": TextSlotList.from_tuples(contact_values, allow_template=False),
+            "tag": TextSlotList.from_strings(self.tags or ["-"], allow_template=False),
+        }
+        return lists
+
+
+# ---------------------------------------------------------------------------------------
+# Loading the templates (once per process)
+# ---------------------------------------------------------------------------------------
+
+
+@functools.cache
+def compiled() -> tuple[Any, dict[str, dict]]:
+    """The hassil ``Intents`` of every ``commands/*.yaml`` and our per-intent specs."""
+    import yaml
+    from hassil import Intents
+
+    from herotui import paths
+
+    merged: dict[str, Any] = {"language": "en", "intents": {}, "lists": {}, "expansion_rules": {}, "skip_words": []}
+    specs: dict[str, dict] = {}
+    folder = paths.resource("commands")
+    for f in sorted(folder.glob("*.yaml")):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        for name, body in (doc.get("intents") or {}).items():
+            if name in specs:
+                raise ValueError(f"intent {name} is defined twice ({specs[name]['file']} and {f.name})")
+            specs[name] = {k: v for k, v in body.items() if k != "data"} | {"file": f.name}
+            merged["intents"][name] = {"data": body["data"]}
+        merged["lists"].update(doc.get("lists") or {})
+        merged["expansion_rules"].update(doc.get("expansion_rules") or {})
+        merged["skip_words"] += doc.get("skip_words") or []
+    # live lists get placeholders so templates compile; the real values come per call
+    for live in ("contact", "tag", "context"):
+        merged["lists"].setdefault(live, {"values": ["-"]})
+    return Intents.from_dict(merged), specs
+
+
+# ---------------------------------------------------------------------------------------
+# Live data (cached per context until its database changes)
+# ---------------------------------------------------------------------------------------
+
+_LIVE: dict[str, tuple[tuple, Live]] = {}
+
+
+def _stamp(ctx) -> tuple:
+    out = []
+    for p in (ctx.db_path, ctx.db_path.with_name(ctx.db_path.name + ".wal")):
+        try:
+            st = os.stat(p)
+            out.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def live_data(ctx) -> Live:
+    """Contacts, documents, events and tags of ``ctx`` (one read-only connection, cached)."""
+    import json
+
+    key = str(ctx.path)
+    stamp = _stamp(ctx)
+    hit = _LIVE.get(key)
+    if hit and hit[0] == stamp:
+        return hit[1]
+    live = Live()
+    try:
+        with ctx.read() as conn:
+            live.contacts = [(r[0], r[1]) for r in conn.execute("SELECT id, name FROM contacts ORDER BY lower(name), id").fetchall()]
+            live.documents = [(r[0], r[1], r[2], list(r[3] or []), list(r[4] or [])) for r in conn.execute(
+                "SELECT id, title, kind, tags, contacts FROM documents ORDER BY created DESC, id").fetchall()]
+            events = []
+            for eid, title, start, attendees in conn.execute(
+                    "SELECT id, title, start, attendees FROM events WHERE recurrence_id IS NULL "
+                    "AND coalesce(status, '') <> 'CANCELLED' ORDER BY start, id").fetchall():
+                names = [a.get("name") or "" for a in json.loads(attendees or "[]")]
+                events.append((eid, title, start, names))
+            live.events = events
+            tags: set[str] = set()
+            for table in ("contacts", "documents", "events"):
+                for (t,) in conn.execute(f"SELECT DISTINCT unnest(tags) FROM {table}").fetchall():
+                    if t:
+                        tags.add(t)
+            live.tags = sorted(tags)
+    except Exception:  # a damaged or busy context must not stop planning: no live names then
+        live = Live()
+    _LIVE[key] = (_stamp(ctx), live)
+    return live
+
+
+# ---------------------------------------------------------------------------------------
+# Matching
+# ---------------------------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """Spacing, curly quotes, possessives ("Alex's" -> "Alex 's") and final punctuation."""
+    t = text.replace("’", "'").replace("“", '"').replace("”", '"').strip()
+    t = _TRAILING.sub("", t)
+
+    def possessive(m: re.Match) -> str:
+        return m.group(0) if m.group(1).lower() in CONTRACTIONS else f"{m.group(1)} 's"
+
+    t = _POSSESSIVE.sub(possessive, t)
+    return re.sub(r"\s+", " ", t)
+
+
+def split_context(text: str, known: list[str]) -> tuple[str | None, str]:
+    """("business", "add ...") for "in business, add ..." or "add ... in business"."""
+    for rx in (_CONTEXT_PREFIX, _CONTEXT_SUFFIX):
+        m = rx.match(text)
+        if m and m.group("name").lower() in known:
+            return m.group("name").lower(), m.group("rest").strip()
+    return None, text
+
+
+@dataclass
+class Match:
+    intent: str
+    spec: dict
+    slots: dict[str, str]  # slot name -> value
+    texts: dict[str, str]  # slot name -> the words as said
+    text: str = ""  # the sentence matched
+    wild: str = ""  # the words taken by free-text slots
+
+
+def recognize(text: str, live: Live, contexts_known: list[str], limit: int = 4) -> list[Match]:
+    """The best matches of ``text``, best first (fewer free-text slots, more literal words)."""
+    from hassil import TextSlotList
+    from hassil.recognize import _get_result_score, recognize_all
+
+    intents, specs = compiled()
+    lists = dict(live.slot_lists)
+    lists["context"] = TextSlotList.from_strings(contexts_known or ["-"], allow_template=False)
+    results = sorted(recognize_all(text, intents, slot_lists=lists), key=_get_result_score)
+    out: list[Match] = []
+    seen: set = set()
+    for result in results:
+        slots = {name: e.value for name, e in result.entities.items()}
+        key = (result.intent.name, tuple(sorted((k, str(v)) for k, v in slots.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        texts = {name: (e.text or str(e.value)) for name, e in result.entities.items()}
+        wild = " ".join(e.text or "" for e in result.entities_list if e.is_wildcard)
+        out.append(Match(result.intent.name, specs[result.intent.name], slots, texts, text, wild))
+        if len(out) >= limit:
+            break
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Resolving names to records
+# ---------------------------------------------------------------------------------------
+
+
+def words_of(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", text.lower().replace("'s", "")) if w not in STOP_WORDS]
+
+
+def _stem(w: str) -> str:
+    return w[:-1] if len(w) > 3 and w.endswith("s") else w
+
+
+def best_match(query: str, live: Live, kind: str) -> str | None:
+    """The id of the document (``kind='document'``), deck or event best matching ``query``.
+
+    Score: query words found in the title (2 each), in the tags (1.5), in linked contact or
+    attendee names (1); ties go to the newest document or the next event.
+    """
+    wanted = [_stem(w) for w in words_of(query)]
+    if not wanted:
+        return None
+    best, best_score = None, 0.0
+    if kind in ("document", "deck"):
+        for did, title, dkind, tags, cids in live.documents:
+            if (dkind == "deck") != (kind == "deck"):
+                continue
+            tw = {_stem(w) for w in re.findall(r"[a-z0-9]+", title.lower())}
+            tg = {_stem(t) for tag in tags for t in re.split(r"[-_]", tag)}
+            names = {_stem(w) for c in cids for w in live.contact_name_of.get(c, "").lower().split()}
+            score = sum(2 if w in tw else 1.5 if w in tg else 1 if w in names else 0 for w in wanted)
+            if score > best_score:
+                best, best_score = did, score
+    else:
+        from datetime import datetime, timedelta
+
+        now = datetime.utcnow() - timedelta(hours=2)
+        for eid, title, start, attendees in live.events:
+            tw = {_stem(w) for w in re.findall(r"[a-z0-9]+", title.lower())}
+            names = {_stem(w) for n in attendees for w in n.lower().split()}
+            score = sum(2 if w in tw else 1 if w in names else 0 for w in wanted)
+            score += 0.1 if start is not None and start >= now else 0  # upcoming first
+            if score > best_score + 1e-9:
+                best, best_score = eid, score
+        if best_score < 1:
+            return None
+    return best
+
+
+def _attendees(title: str, live: Live) -> list[str]:
+    """Contacts named in an event title ("Lunch with Alex" -> ["Alex Smith"])."""
+    low = title.lower()
+    found: list[str] = []
+    for _cid, name in live.contacts:
+        parts = name.lower().split()
+        if name.lower() in low:
+            found.append(name)
+        elif parts and re.search(rf"\bwith\s+{re.escape(parts[0])}\b", low):
+            same = [n for _c, n in live.contacts if n.lower().split()[0] == parts[0]]
+            if len(same) == 1:
+                found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def split_when(text: str) -> tuple[str, str | None, str | None]:
+    """("Lunch with Alex", "tomorrow at 12:30", "1h") from "Lunch with Alex tomorrow at 12:30 for 1h"."""
+    duration = None
+    m = _DURATION.search(text)
+    if m:
+        d = m.group("d").lower()
+        duration = {"an hour": "1h", "a hour": "1h", "half an hour": "30m"}.get(d, d.replace(" ", ""))
+        text = text[: m.start()]
+    m = _WHEN_START.search(text)
+    if not m:
+        return text.strip(), None, duration
+    if m.start() == 0:  # only a time: "schedule something tomorrow" has no title
+        return "", text.strip(), duration
+    title = text[: m.start()].strip(" ,")
+    when = text[m.start():].strip()
+    when = re.sub(r"^(?:on|at)\s+", "", when, flags=re.I)
+    when = re.sub(r"\bat\s+", "", when, flags=re.I)
+    return title, when, duration
+
+
+class Unresolved(Exception):
+    """A name in the sentence matches nothing in the context."""
+
+
+def _fill(template: Any, m: Match, live: Live) -> Any:
+    if isinstance(template, list):
+        out = [_fill(t, m, live) for t in template]
+        return [x for x in out if x is not None]
+    if not isinstance(template, str) or "{" not in template:
+        return template
+    if template == "{_text}":
+        return m.text
+    whole = re.fullmatch(r"\{(\w+)(?::(\w+))?\}", template)
+    if not whole:
+        return re.sub(r"\{(\w+)\}", lambda g: str(m.slots.get(g.group(1), "")), template)
+    slot, how = whole.group(1), whole.group(2)
+    if slot not in m.slots:
+        return None
+    value = m.slots[slot]
+    value = value.strip() if isinstance(value, str) else value
+    if how is None:
+        return value
+    if how == "id":  # a contact named from the live list
+        cid = live.contact_by_name.get(str(value).lower())
+        if cid is None:
+            raise Unresolved(f"I don't know a contact called {value}")
+        return cid
+    if how == "lower":
+        return str(value).lower()
+    if how == "said":  # the words as spoken ("Alex"), not the list's value ("Alex Smith")
+        return m.texts.get(slot, str(value)).strip().lower()
+    if how in ("document", "deck", "event"):
+        found = best_match(str(value), live, how)
+        if found is None:
+            label = {"document": "document", "deck": "deck", "event": "event"}[how]
+            raise Unresolved(f"I found no {label} matching '{value}' in this context")
+        return found
+    if how == "tags":
+        return [t for t in re.split(r"[\s,]+|\band\b", str(value).lower()) if t and t not in ("as", "with")]
+    return value
+
+
+def _apply_hooks(spec: dict, args: dict, live: Live) -> dict:
+    hooks = spec.get("hooks") or []
+    if "person" in hooks and args.get("name"):
+        m = _EMAIL_IN.search(args["name"])
+        if m:
+            args.setdefault("emails", [m.group("email")])
+            args["name"] = args["name"][: m.start()].strip(" ,")
+        m = _COMPANY_IN.search(args["name"])
+        if m and not args.get("company"):
+            args["name"], args["company"] = args["name"][: m.start()].strip(" ,"), m.group("company").strip(" ,")
+    if "when" in hooks and args.get("title"):
+        title, when, duration = split_when(args["title"])
+        if when and not args.get("start"):
+            args["title"], args["start"] = title, when
+        if duration and not args.get("duration"):
+            args["duration"] = duration
+    if "attendees" in hooks and args.get("title"):
+        found = _attendees(args["title"], live)
+        if found:
+            args["attendees"] = list(dict.fromkeys([*(args.get("attendees") or []), *found]))
+    if "when" in hooks:
+        if not args.get("title"):
+            who = args.get("attendees") or []
+            args["title"] = "Meeting with " + " and ".join(who) if who else "Event"
+        if not args.get("start"):
+            raise Unresolved(f"When is \u201c{args['title']}\u201d? Say it with a time, e.g. "
+                             f"'add {args['title'].lower()} tomorrow at 10am'")
+    if args.get("title"):
+        args["title"] = args["title"][:1].upper() + args["title"][1:]
+    if args.get("start") is None:
+        args.pop("start", None)
+    return args
+
+
+def _step(verb_name: str, template: dict, m: Match, live: Live, context: str, spec: dict) -> Step:
+    from herotui import registry
+
+    args: dict[str, Any] = {}
+    for key, tmpl in (template or {}).items():
+        value = _fill(tmpl, m, live)
+        if value is not None and value != [] and value != "":
+            args[key] = value
+    args = _apply_hooks(spec, args, live)
+    v = registry.get(verb_name)
+    return Step(verb=verb_name, args=args, context=context, destructive=v.destructive,
+                cli=step_cli(verb_name, args, context))
+
+
+def step_cli(verb_name: str, args: dict, context: str | None) -> str:
+    """The step's CLI line (``--context`` is left out for context verbs, which take a name)."""
+    return cli_line(verb_name, args, None if verb_name.startswith("context.") else context)
+
+
+# ---------------------------------------------------------------------------------------
+# Planning
+# ---------------------------------------------------------------------------------------
+
+SPLITTERS = re.compile(r"\s*(?:;|,?\s+and then\s+|,?\s+then\s+|,\s+and\s+|\s+and\s+)\s*", re.I)
+
+
+def plan_one(ctx, text: str) -> Plan | None:
+    """The plan for one sentence from the offline templates, or None when nothing matches."""
+    return plan_sentence(ctx, text)[0]
+
+
+def plan_sentence(ctx, text: str) -> tuple[Plan | None, bool]:
+    """(plan, greedy): greedy when a free-text slot swallowed "and"/"then" (maybe two requests)."""
+    from herotui import contexts
+
+    known = contexts.names()
+    clean = normalize(text)
+    candidates: list[tuple[Match, Live, str]] = []
+    named, rest = split_context(clean, known)
+    if named:  # "in business, ..." only when the rest is itself a command
+        there = live_data(contexts.load(named))
+        candidates += [(m, there, named) for m in recognize(rest, there, known)
+                       if not m.spec.get("verb", "").startswith("context.")]
+    if not candidates:
+        here = live_data(ctx)
+        candidates += [(m, here, ctx.name) for m in recognize(clean, here, known)]
+    if not candidates:
+        return None, False
+    unresolved: Plan | None = None
+    for m, live, target in candidates:
+        greedy = bool(_JOINERS.search(m.wild))
+        spec = m.spec
+        if spec.get("special"):
+            return Plan(text=text, intent=spec["special"], source="intent", reply=spec.get("reply", "")), greedy
+        try:
+            steps = [_step(spec["verb"], spec.get("args") or {}, m, live, target, spec)]
+            if spec.get("then"):
+                nxt = spec["then"]
+                steps.append(_step(nxt["verb"], nxt.get("args") or {}, m, live, target, nxt))
+        except Unresolved as exc:  # a name that matches nothing: try the next reading, else say so
+            if unresolved is None:
+                unresolved = Plan(text=text, intent=m.intent, source="intent", reply=f"{exc}.")
+            continue
+        destructive = any(s.destructive for s in steps)
+        return Plan(text=text, steps=steps, needs_confirmation=destructive, intent=m.intent, source="intent",
+                    reply=spec.get("reply", "")), greedy
+    return unresolved, False
+
+
+_JOINERS = re.compile(r"(?:\band\b|\bthen\b|;)", re.I)
+
+
+def plan_offline(ctx, text: str) -> Plan | None:
+    """One sentence, or several joined by "and then", "then", ";" or "and", all matched."""
+    whole, greedy = plan_sentence(ctx, text)
+    if whole is not None and whole.steps and not greedy:
+        return whole
+    parts = [p for p in SPLITTERS.split(text) if p and p.strip()]
+    if len(parts) < 2:
+        return whole
+    split = _plan_parts(ctx, text, parts)
+    if split is not None and split.steps:
+        return split
+    return whole if whole is not None else split
+
+
+def _plan_parts(ctx, text: str, parts: list[str]) -> Plan | None:
+    from herotui import contexts
+
+    plans = []
+    here = ctx
+    for part in parts:
+        p = plan_one(here, part)
+        if p is None or p.intent in ("confirm", "deny", "help"):
+            return None
+        if not p.steps:
+            return p  # a name that matches nothing: say so rather than run half a request
+        plans.append(p)
+        last = p.steps[-1]
+        if last.verb == "context.use":  # "switch to personal and then ...": the rest runs there
+            here = contexts.load(last.args["name"])
+    steps = [s for p in plans for s in p.steps]
+    return Plan(text=text, steps=steps, needs_confirmation=any(s.destructive for s in steps), source="intent",
+                intent="+".join(p.intent or "" for p in plans), reply="")

@@ -1,0 +1,266 @@
+"""The assistant: ``hero ask "..."`` turns words into verb calls (a plan) and runs them.
+
+Decisions:
+
+* The plan is shown as the CLI lines it runs (``$ hero --context business contact create ...``),
+  so every step can be copied and replayed; ``--dry-run`` plans without running.
+* A plan with a destructive step runs nothing until confirmed: without ``--yes`` it is saved
+  as the *pending plan* (``$HERO_HOME/state/pending-plan.json``, kept 10 minutes) and the
+  reply asks for a yes; a later ``hero ask yes`` runs it, ``hero ask no`` drops it. Plans
+  without destructive steps run at once.
+* After "what's on today?" (and the other calendar views) the reply offers to summarise the
+  document linked to the first upcoming event; that offer is also a pending plan, so "yes"
+  runs it. Any other request replaces the pending plan.
+* Steps run through the registry with actor ``planner`` (see ``herotui.planner.execute`` for
+  the safety rules: no shell, no code, contexts only when named, confirmation).
+
+The module's service name is ``ask`` so that ``hero ask`` is a top-level command
+(``SERVICES["ask"]`` with ``command="ask.run"``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Annotated, Any
+
+from pydantic import BaseModel
+
+from herotui.planner.execute import StepResult
+from herotui.planner.plan import Plan
+from herotui.registry import P, verb
+
+SERVICE = "ask"
+PENDING_TTL = 600  # seconds a pending plan waits for its "yes"
+CALENDAR_VIEWS = ("calendar.today", "calendar.list", "calendar.week", "calendar.agenda", "calendar.next")
+
+HELP = """Things you can say (or type after 'hero ask'):
+  what's on today? · what's on tomorrow / this week / next week? · what's next?
+  add lunch with Alex tomorrow at 12:30 · move the quarterly report review to friday 3pm · cancel the sprint retrospective
+  add Lena Fischer from Lumen Labs as a contact · find contact northwind · show Alex Smith · tag Alex Smith as vip
+  find documents about budget · open the quarterly report · summarise the statement of work · tag the invoices as urgent
+  find the deck about Alex and open it · list my decks
+  search northwind · how do I import a vcard?
+  switch to business · in business, add Lena Fischer as a contact
+  yes / no (to confirm or cancel what is waiting)
+Every step is shown as the hero command it runs; 'hero history' lists what ran."""
+
+
+class AskResult(BaseModel):
+    """What the assistant understood (the plan), what ran (one result per step), and the reply."""
+
+    text: str
+    context: str
+    plan: Plan
+    steps: list[StepResult] = []
+    reply: str = ""
+    ran: bool = False
+    pending: bool = False  # saved, waiting for a yes
+    dry_run: bool = False
+
+    def __rich__(self):
+        from rich.console import Group
+        from rich.text import Text
+
+        parts: list[Any] = []
+        by_index = {s.index: s for s in self.steps}
+        for i, step in enumerate(self.plan.steps, 1):
+            done = by_index.get(i)
+            line = Text("$ " + (done.cli if done else step.cli), style="dim")
+            if done is not None and done.status != "ok":
+                line.append(f"  [{done.status}]", style="yellow" if done.status != "error" else "red")
+            parts.append(line)
+        for s in self.steps:
+            if s.status == "ok" and s.result is not None:
+                compact = _compact(s.result)
+                if compact:
+                    parts.append(Text(compact, style="cyan"))
+            elif s.status == "error":
+                parts.append(Text(f"error: {s.error}" + (f"\nhint: {s.hint}" if s.hint else ""), style="red"))
+        if self.reply:
+            parts.append(Text(self.reply, style="bold"))
+        return Group(*parts)
+
+
+def _compact(result: Any, limit: int = 8) -> str:
+    """A few lines for a result: one per item of a list, else its main fields."""
+    if isinstance(result, list):
+        lines = []
+        for item in result[:limit]:
+            if isinstance(item, dict):
+                from herotui.planner.execute import _time
+
+                bits = [_time(item["start"]) if k == "start" else str(item.get(k))
+                        for k in ("start", "title", "name", "kind", "company") if item.get(k)]
+                lines.append("  " + " · ".join(bits[:3]))
+            else:
+                lines.append(f"  {item}")
+        if len(result) > limit:
+            lines.append(f"  ... {len(result) - limit} more")
+        return "\n".join(lines)
+    return ""
+
+
+# ---------------------------------------------------------------------------------------
+# The pending plan
+# ---------------------------------------------------------------------------------------
+
+
+def _pending_path():
+    from herotui import paths
+
+    return paths.state_dir() / "pending-plan.json"
+
+
+def save_pending(plan: Plan, context: str, offer: bool = False) -> None:
+    from herotui import paths
+
+    folder = paths.ensure_private_dir(paths.state_dir())
+    tmp = folder / "pending-plan.json.tmp"
+    tmp.write_text(json.dumps({"saved": time.time(), "context": context, "offer": offer, "plan": plan.model_dump(mode="json")}))
+    os.replace(tmp, folder / "pending-plan.json")
+
+
+def load_pending() -> tuple[Plan, dict] | None:
+    try:
+        data = json.loads(_pending_path().read_text())
+    except (OSError, ValueError):
+        return None
+    if time.time() - float(data.get("saved", 0)) > PENDING_TTL:
+        clear_pending()
+        return None
+    try:
+        return Plan.model_validate(data["plan"]), data
+    except Exception:
+        clear_pending()
+        return None
+
+
+def clear_pending() -> None:
+    try:
+        _pending_path().unlink()
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------------------------------
+# The verb
+# ---------------------------------------------------------------------------------------
+
+
+def _reply_for(plan: Plan, steps: list[StepResult]) -> str:
+    from herotui.planner.execute import describe
+
+    failed = next((s for s in steps if s.status == "error"), None)
+    if failed:
+        return f"Step {failed.index} ({failed.verb}) failed: {failed.error}" + (f" ({failed.hint})" if failed.hint else "")
+    ok = [s for s in steps if s.status == "ok"]
+    if not ok:
+        return plan.reply or "Nothing to do."
+    last = ok[-1]
+    text = describe(last.verb, last.result)
+    if plan.reply:
+        text = plan.reply + " " + text
+    return text
+
+
+def _offer_summary(ctx, steps: list[StepResult]) -> Plan | None:
+    """After a calendar view: the summary of the document linked to the first upcoming event."""
+    from datetime import datetime, timezone
+
+    from herotui import contexts, registry
+    from herotui.planner.intents import step_cli
+    from herotui.planner.plan import Step
+
+    last = steps[-1] if steps else None
+    if last is None or last.status != "ok" or last.verb not in CALENDAR_VIEWS or not last.result:
+        return None
+    events = last.result if isinstance(last.result, list) else [last.result]
+    now = datetime.now(timezone.utc)
+    upcoming = [e for e in events if isinstance(e, dict) and e.get("end") and datetime.fromisoformat(e["end"]) >= now]
+    target_ctx = contexts.load(last.context)
+    for event in upcoming[:5]:
+        try:
+            docs = registry.call("document.list", {"event": event["id"]}, target_ctx, actor="planner")
+        except Exception:
+            return None
+        docs = [d for d in docs if getattr(d, "kind", "") != "deck"]
+        if docs:
+            doc = docs[0]
+            args = {"id": doc.id}
+            step = Step(verb="document.summarize", args=args, context=last.context,
+                        cli=step_cli("document.summarize", args, last.context))
+            return Plan(text=f"summarise {doc.title}", steps=[step], intent="offer",
+                        reply=f"Shall I summarise \u201c{doc.title}\u201d (for {event['title']})?")
+    return None
+
+
+@verb(mutates=True, cli_name="ask", examples=[
+    "hero ask \"what's on today?\"",
+    "hero ask \"add Lena Fischer from Lumen Labs as a contact in business\"",
+    "hero ask \"find the deck about Alex and open it\" --dry-run",
+    "hero ask \"delete Alex Smith\" --yes",
+    "hero ask yes",
+])
+def run(
+    ctx,
+    text: Annotated[str, P("What you want, in plain words (quote it)", positional=True)],
+    dry_run: Annotated[bool, P("Only show the plan (the commands it would run)")] = False,
+    confirm: Annotated[bool, P("Run destructive steps without asking", flag="--yes", short="-y")] = False,
+) -> AskResult:
+    """Ask in plain words: the planner turns them into commands, shows them, runs them and answers.
+
+    Offline sentence templates first (no model, no network); then a model if the context
+    allows one; otherwise the closest commands. Steps that delete or overwrite need a yes
+    ('hero ask yes', or --yes).
+    """
+    from herotui.planner import execute
+
+    plan = execute.make_plan(ctx, text)
+    if plan.intent == "help":
+        return AskResult(text=text, context=ctx.name, plan=plan, reply=HELP)
+    if plan.intent in ("confirm", "deny"):
+        pending = load_pending()
+        if plan.intent == "deny" or pending is None:
+            if pending is not None:
+                clear_pending()
+                return AskResult(text=text, context=ctx.name, plan=plan, reply="OK, cancelled: nothing changed.")
+            return AskResult(text=text, context=ctx.name, plan=plan,
+                             reply="There is nothing waiting for a yes." if plan.intent == "confirm" else "Nothing to cancel.")
+        waiting, _meta = pending
+        if dry_run:
+            return AskResult(text=text, context=ctx.name, plan=waiting, dry_run=True, pending=True,
+                             reply="This is what a yes would run.")
+        clear_pending()
+        steps = execute.run(waiting, confirmed=True)
+        return AskResult(text=text, context=ctx.name, plan=waiting, steps=steps, ran=True,
+                         reply=_reply_for(waiting.model_copy(update={"reply": ""}), steps))
+    if dry_run:
+        return AskResult(text=text, context=ctx.name, plan=plan, dry_run=True,
+                         reply=plan.reply or ("Would run the commands above." if plan.steps else ""))
+    if not plan.steps:
+        return AskResult(text=text, context=ctx.name, plan=plan, reply=plan.reply)
+    if plan.needs_confirmation and not confirm:
+        save_pending(plan, ctx.name)
+        what = "; ".join(s.cli for s in plan.steps if s.destructive)
+        return AskResult(text=text, context=ctx.name, plan=plan, pending=True,
+                         reply=f"This deletes data ({what}). Say yes to confirm or no to cancel (or add --yes).")
+    clear_pending()
+    steps = execute.run(plan, confirmed=confirm)
+    reply = _reply_for(plan, steps)
+    offer = _offer_summary(ctx, steps)
+    pending = False
+    if offer is not None:
+        save_pending(offer, ctx.name, offer=True)
+        reply = f"{reply} {offer.reply}"
+        pending = True
+    return AskResult(text=text, context=ctx.name, plan=plan, steps=steps, ran=True, reply=reply, pending=pending)
+
+
+def _progress_line(res: StepResult) -> None:
+    """One line per finished step on standard error, when it is a terminal (for people)."""
+    if sys.stderr.isatty():
+        mark = {"ok": "\u2713", "error": "\u2717"}.get(res.status, "\u00b7")
+        print(f"{mark} {res.index}. {res.cli}" + (f"  ({res.error})" if res.error else ""), file=sys.stderr, flush=True)
