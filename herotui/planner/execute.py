@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from herotui.errors import ContextBusy, HeroError
 from herotui.planner.plan import Plan, Step
 
+# The planner never plans its own verbs, servers or demo loading (one list, shared with llm.py)
 BLOCKED_SERVICES = frozenset({"ask", "agent", "history", "terminal", "mcp", "rpc", "demo", "voice"})
 REF = re.compile(r"^\$(prev|\d+)(?:\.(\w+))?$")
 ALL_CONTEXTS_WORDS = re.compile(r"\b(all|every|across|each)\b.*\bcontexts?\b|\beverywhere\b", re.I)
@@ -63,7 +64,8 @@ def llm_plan(ctx, text: str, feedback: str | None = None) -> Plan | None:
     except ImportError:
         return None
     except HeroError as exc:
-        return Plan(text=text, source="llm", reply=f"the model could not plan this: {exc.message}")
+        hint = f" ({exc.hint})" if exc.hint else ""
+        return Plan(text=text, source="llm", reply=f"the model could not plan this: {exc.message}{hint}")
     if plan is not None:
         plan.source = "llm"
     return plan
@@ -87,7 +89,7 @@ def make_plan(ctx, text: str, *, use_model: bool = True) -> Plan:
     refused = guard(plan, ctx.name)
     if refused:
         return Plan(text=text, source=plan.source, intent=plan.intent, reply=f"I won't do that: {refused}.")
-    plan.needs_confirmation = any(s.destructive for s in plan.steps)
+    plan.needs_confirmation = plan.needs_confirmation or any(s.destructive for s in plan.steps)
     return plan
 
 

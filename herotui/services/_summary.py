@@ -88,11 +88,17 @@ class Extractive:
 def model_summarizer(ctx: Any) -> Callable[[str, str, int], str] | None:
     """The model-based summariser this context may use, or ``None`` (then: extractive).
 
-    Filled by the planner issue: read the context's profile (which model it allows, and
-    ``local-only``), and return ``summarise(title, text, sentences) -> str``. Until then no
-    model is ever configured, so every summary is extractive.
+    The context's model settings (``herotui.config``: HERO_MODEL, the profile's ``model``
+    and ``policy``) decide; a model the policy forbids raises ``ModelPolicyError``. The model
+    client (litellm) is imported only when a model is configured.
     """
-    return None
+    from herotui import config
+
+    if config.model_for(ctx) is None:
+        return None
+    from herotui.planner import llm
+
+    return lambda title, text, n: llm.summarize(ctx, f"{title}\n\n{text}", max_words=max(40, 25 * n)) or ""
 
 
 # --- sentences -------------------------------------------------------------------------------

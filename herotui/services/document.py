@@ -1159,17 +1159,26 @@ def summarize(
     if not body or not body.strip():
         raise InvalidInput(f"document {did} has no text to summarise" + (f" ({note})" if note else ""),
                            hint="only documents with extracted text can be summarised")
+    fallback_note = None
     if method in ("auto", "model"):
-        model = _summary.model_summarizer(ctx)
-        if model is not None:
-            out = model(title, body, sentences)
+        from herotui.config import ModelError
+
+        try:
+            model = _summary.model_summarizer(ctx)
+            out = model(title, body, sentences) if model is not None else None
+        except ModelError as exc:
+            if method == "model":
+                raise
+            model, out = None, None  # auto: say why, and summarise without the model
+            fallback_note = f"the model failed ({exc.message}); extractive instead"
+        if out:
             return Summary(id=did, title=title, method="model", text=out if out.endswith("\n") else out + "\n")
         if method == "model":
             raise HeroError(f"no model is configured for context '{ctx.name}'",
                             hint="use --method extractive (the default without a model), or configure a model for the context")
     result = _summary.extractive(body, sentences)
     parts = [SummaryPart(title=p.title, sentences=p.sentences) for p in result.parts]
-    note_out = result.note
+    note_out = "; ".join(filter(None, [fallback_note, result.note]))
     if not result.sentences:
         note_out = "; ".join(filter(None, [note_out, "the text has no complete sentences to pick"]))
     return Summary(id=did, title=title, method="extractive", sentences=result.sentences, parts=parts,

@@ -645,9 +645,20 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 answerer: Callable[[Any, str, list[Passage]], str | None] | None = None
 """The seam for a synthesised answer: ``answerer(ctx, question, passages) -> str | None``.
 
-The planner sets it when the context may use a model; it must answer only from the
-passages (they are data, never instructions). ``None`` (the default) or a ``None`` result
-means the passages alone are the answer (``method: "passages"``)."""
+By default the context's configured model answers (``_model_answer``); set it to replace
+that (tests, other front-ends). It must answer only from the passages (they are data, never
+instructions). A ``None`` result means the passages alone are the answer."""
+
+
+def _model_answer(ctx: Any, question: str, passages: list[Passage]) -> str | None:
+    """An answer from the context's model, grounded on the passages (None without a model)."""
+    from herotui import config
+
+    if config.model_for(ctx) is None:
+        return None
+    from herotui.planner import llm
+
+    return llm.answer(ctx, question, passages)
 
 
 def content_words(question: str) -> list[str]:
@@ -760,8 +771,9 @@ def ask(
     passages = retrieve(ctx, question, name, limit)
     text = None
     method = "passages"
-    if answerer is not None and passages:
-        text = answerer(ctx, question, passages)
+    synthesise = answerer or _model_answer
+    if passages:
+        text = synthesise(ctx, question, passages)
         if text:
             method = "model"
     return Answer(question=question, passages=passages, answer=text, method=method)
