@@ -52,7 +52,6 @@ def query(
 
     from herotui import contexts
     from herotui.store import db, index
-    from herotui.timeparse import is_date_only, parse_when
     from herotui.store.schema import INDEX_SOURCES
 
     bad = [k for k in kinds if k not in INDEX_SOURCES]
@@ -61,6 +60,8 @@ def query(
     if not query.strip() and not tags and not kinds and not start and not end:
         raise InvalidInput("nothing to search for", hint="give words, --tag or --kind, e.g. hero search alex")
     since = until = None
+    if start or end:
+        from herotui.timeparse import is_date_only, parse_when
     if start:
         since = int(parse_when(start).timestamp())
     if end:

@@ -80,13 +80,23 @@ def _set_revision(ctx: Context, rev: int) -> None:
     os.replace(tmp, ctx.index_path / REVISION_FILE)
 
 
+_OPEN: dict[str, object] = {}  # index folder -> tantivy.Index, kept for the process's life
+
+
 def open_index(ctx: Context, fresh: bool = False):
+    """The context's index (opened once per process; ``fresh`` starts a new, empty one)."""
     import tantivy
 
-    if fresh and ctx.index_path.exists():
-        shutil.rmtree(ctx.index_path)
-    ctx.index_path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return tantivy.Index(_schema(), path=str(ctx.index_path), reuse=True)
+    key = str(ctx.index_path)
+    if fresh:
+        _OPEN.pop(key, None)
+        if ctx.index_path.exists():
+            shutil.rmtree(ctx.index_path)
+    idx = _OPEN.get(key)
+    if idx is None or not (ctx.index_path / "meta.json").exists():
+        ctx.index_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        idx = _OPEN[key] = tantivy.Index(_schema(), path=key, reuse=True)
+    return idx
 
 
 def _writer(ctx: Context, idx):
@@ -222,12 +232,14 @@ def search(
     idx.reload()
     searcher = idx.searcher()
     result = searcher.search(query, limit=limit * 2 if words else limit)
-    snippets = tantivy.SnippetGenerator.create(searcher, query, schema, "body") if words else None
+    found = [(score, searcher.doc(address)) for score, address in result.hits]
+    found.sort(key=lambda sd: (-sd[0], -(sd[1].get_first("time") or 0)))  # recency breaks ties
+    found = found[:limit]
+    snippets = tantivy.SnippetGenerator.create(searcher, query, schema, "body") if words and found else None
     if snippets:
         snippets.set_max_num_chars(160)
     hits = []
-    for score, address in result.hits:
-        doc = searcher.doc(address)
+    for score, doc in found:  # snippets only for the hits kept (they cost ~50 us each)
         snippet = ""
         if snippets:
             s = snippets.snippet_from_doc(doc)
@@ -245,8 +257,7 @@ def search(
                 score=round(score, 4),
             )
         )
-    hits.sort(key=lambda h: (-h.score, -h.time))  # recency breaks ties
-    return hits[:limit]
+    return hits
 
 
 def _mark(fragment: str, ranges) -> str:
