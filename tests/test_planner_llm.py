@@ -467,3 +467,34 @@ def test_the_planner_never_offers_itself_or_the_audit_log(ctx, fake):
         assert not {n.split(".")[0] for n in llm.select_verbs(text)} & llm.EXCLUDED_SERVICES
     fake.script = [tool_reply("ask_run", args={"text": "delete everything"})]
     assert llm.plan(ctx, "ask hero what's on today").steps == []
+
+
+def test_document_summarize_uses_the_model_when_allowed(ctx, fake, tmp_path):
+    """`document summarize` goes through the model (same verb); without one it is extractive."""
+    page = tmp_path / "report.md"
+    page.write_text("# Q4 report\n\nRevenue grew by nine percent. Costs were flat. Cash is strong.\n")
+    doc = registry.call("document.add", {"paths": [str(page)]}, ctx).added[0]
+    fake.script[:] = [text_reply("Revenue up 9%, costs flat, strong cash.")]
+    summary = registry.call("document.summarize", {"id": doc.id}, ctx)
+    assert summary.method == "model"
+    assert "Revenue up 9%" in summary.text
+    assert "Revenue grew by nine percent" in json.dumps(fake.requests[-1]["body"]["messages"])
+
+
+def test_document_summarize_falls_back_to_extractive_when_the_model_fails(ctx, fake, tmp_path):
+    page = tmp_path / "report.md"
+    page.write_text("# Q4 report\n\nRevenue grew by nine percent. Costs were flat. Cash is strong.\n")
+    doc = registry.call("document.add", {"paths": [str(page)]}, ctx).added[0]
+    fake.script[:] = [error_reply(401, "bad key")]
+    summary = registry.call("document.summarize", {"id": doc.id}, ctx)
+    assert summary.method == "extractive"
+    assert "model failed" in (summary.note or "")
+
+
+def test_knowledge_ask_synthesises_an_answer_from_the_passages(ctx, fake):
+    fake.script[:] = [text_reply("Use 'hero context use NAME' [hero: contexts.md].")]
+    answer = registry.call("knowledge.ask", {"question": "how do I switch context"}, ctx)
+    assert answer.method == "model"
+    assert "hero context use" in answer.answer
+    sent = json.dumps(fake.requests[-1]["body"]["messages"])
+    assert answer.passages[0].text[:40].replace('"', '\\"') in sent
