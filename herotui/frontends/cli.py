@@ -205,8 +205,24 @@ def build_app(argv: list[str]) -> typer.Typer:
         else:
             group.command("_")(lambda: None)  # placeholder, never shown: the group is loaded when used
         app.add_typer(group, name=name)
+    # Front-ends that are commands but not verbs (servers): each module's cli() builds its
+    # Typer group, imported only when named on the command line.
+    for name, (module, help_text) in FRONTEND_GROUPS.items():
+        if everything or name == wanted:
+            import importlib
+
+            app.add_typer(importlib.import_module(module).cli(), name=name, help=help_text)
+        else:
+            placeholder = typer.Typer(help=help_text, rich_markup_mode=None)
+            placeholder.command("_")(lambda: None)
+            app.add_typer(placeholder, name=name)
     return app
 
+
+FRONTEND_GROUPS: dict[str, tuple[str, str]] = {
+    "mcp": ("herotui.frontends.mcp", "Serve every verb as an MCP tool (stdio or HTTP)."),
+    "rpc": ("herotui.frontends.rpc", "Serve every verb over JSON-RPC 2.0 (stdio); OpenRPC spec."),
+}
 
 APP_HELP = (
     "Hero: your terminal-first, sovereign personal operating environment.\n\n"
@@ -237,6 +253,7 @@ def fast_help() -> str:
         return out
 
     commands = [(n, s.help) for n, s in SERVICES.items() if s.command] + [(n, s.help) for n, s in SERVICES.items() if not s.command]
+    commands += [(n, h) for n, (_, h) in FRONTEND_GROUPS.items()]
     paragraphs = [textwrap.fill(p, 78, initial_indent="  ", subsequent_indent="  ") for p in APP_HELP.split("\n\n")]
     parts = ["Usage: hero [OPTIONS] COMMAND [ARGS]...", "", "\n\n".join(paragraphs), "", "Options:", *rows(ROOT_OPTIONS), "",
              "Commands:", *rows(commands)]

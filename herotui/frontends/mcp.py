@@ -1,0 +1,409 @@
+"""MCP front-end: every verb of the registry as an MCP tool (official ``mcp`` SDK 2.x).
+
+``hero mcp serve`` speaks MCP over stdio; ``hero mcp serve --http [--port N]`` serves
+streamable HTTP at ``http://127.0.0.1:N/mcp`` and requires ``Authorization: Bearer <token>``
+(the token is generated on first use into ``config_dir()/mcp-token``, mode 0600, and shown by
+``hero mcp token``). ``hero mcp config`` prints the lines that add Hero to Claude Code and
+Claude Desktop, locally and over SSH.
+
+Decisions (written down here, as DESIGN.md asks):
+
+- Tools are registered programmatically through the SDK's *low-level* ``Server``
+  (``on_list_tools`` / ``on_call_tool``): it takes each verb's JSON Schema as is, where
+  ``MCPServer`` derives schemas from Python signatures. One generic handler serves every verb.
+- Tool name: the verb name with ``.`` -> ``_`` (``contact.create`` -> ``contact_create``; MCP
+  names allow ``[A-Za-z0-9_-]``). Input schema: the verb's schema, plus ``context`` (optional
+  string; default: the active context, resolved at each call so ``hero context use`` is
+  followed) and, for destructive verbs only, ``confirm`` (boolean). Annotations:
+  ``readOnlyHint`` for verbs that do not mutate, ``destructiveHint`` for destructive ones.
+- A destructive tool refuses to run unless ``confirm: true`` (the registry enforces it).
+- Results: the verb's result made JSON (``render.jsonable``), returned both as structured
+  content (objects as is; anything else wrapped as ``{"result": ...}``, since MCP structured
+  content must be an object) and as one text block holding the JSON.
+- Errors: a ``HeroError`` becomes a tool error (``isError``) whose text is the human message
+  and hint; an unexpected exception becomes ``internal error: ...`` (logged with traceback).
+- Every call runs ``registry.call(..., actor="mcp")`` in a worker thread (anyio) so the event
+  loop never blocks; the registry opens DuckDB/Tantivy per call, so the server holds no lock
+  between calls and the TUI and CLI keep working while it runs.
+- Verbs left out (:data:`EXCLUDED`): those that need the server's own terminal. ``document.add``
+  stays, but its ``'-'`` (standard input) path is refused: over stdio, standard input *is* the
+  protocol.
+- The MCP SDK (~1 s to import) is imported only inside ``serve``; ``cli()`` only declares the
+  Typer commands, and ``hero --help`` never imports this module's heavy parts.
+"""
+
+import hmac
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+EXCLUDED: dict[str, str] = {
+    "document.open": "opens a pager or the desktop's file opener on the server's own terminal; "
+    "use document_text or document_export instead",
+}
+
+DEFAULT_PORT = 8765
+TOKEN_FILE = "mcp-token"
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def tool_name(verb_name: str) -> str:
+    return verb_name.replace(".", "_")
+
+
+def tool_verbs() -> dict[str, Any]:
+    """``{tool name: Verb}`` for every verb served over MCP."""
+    from herotui import registry
+
+    out = {}
+    for name, v in registry.verbs().items():
+        if name in EXCLUDED:
+            continue
+        tname = tool_name(name)
+        if tname in out:  # pragma: no cover - a registry invariant, checked loudly
+            raise RuntimeError(f"two verbs map to the MCP tool name {tname}")
+        out[tname] = v
+    return out
+
+
+def input_schema(v) -> dict:
+    """The verb's JSON Schema plus ``context`` and, for destructive verbs, ``confirm``."""
+    schema = json.loads(json.dumps(v.schema()))  # a private copy
+    schema.setdefault("type", "object")
+    props = schema.setdefault("properties", {})
+    if "context" not in props:
+        props["context"] = {"type": "string", "title": "Context",
+                            "description": "Run in this context (default: the active context)."}
+    if v.destructive and "confirm" not in props:
+        props["confirm"] = {"type": "boolean", "title": "Confirm", "default": False,
+                            "description": "Must be true: this tool deletes or overwrites data."}
+    return schema
+
+
+def description(v) -> str:
+    text = v.doc or v.description
+    if v.destructive:
+        text += "\n\nDestructive: deletes or overwrites data; runs only with confirm: true."
+    if v.examples:
+        text += "\n\nCLI equivalent: " + "; ".join(v.examples)
+    return text
+
+
+def build_tools() -> list:
+    import mcp_types as types
+
+    tools = []
+    for tname, v in tool_verbs().items():
+        tools.append(types.Tool(
+            name=tname,
+            title=v.name,
+            description=description(v),
+            input_schema=input_schema(v),
+            annotations=types.ToolAnnotations(
+                title=v.name,
+                read_only_hint=not v.mutates,
+                # ask.run / agent.run take their own 'confirm' and may then run destructive steps
+                destructive_hint=(v.destructive or any(p.name == "confirm" for p in v.params)) if v.mutates else None,
+                idempotent_hint=True if not v.mutates else None,
+                open_world_hint=False,
+            ),
+        ))
+    return tools
+
+
+def run_tool(name: str, arguments: dict | None, default_context: str | None = None) -> tuple[bool, Any]:
+    """Run one tool call (blocking; called in a worker thread): ``(ok, payload)``.
+
+    ``payload`` is the JSON-able result, or the human error text when ``ok`` is false.
+    """
+    from herotui import contexts, logs, registry
+    from herotui.errors import HeroError, NotFound, UsageError
+    from herotui.frontends import render
+
+    try:
+        tools = _tool_index()
+        v = tools.get(name)
+        if v is None:
+            hint = f"'{name.replace('_', '.', 1)}' is not served over MCP: {EXCLUDED[name.replace('_', '.', 1)]}" \
+                if name.replace("_", ".", 1) in EXCLUDED else "list the tools to see the names"
+            raise NotFound(f"unknown tool '{name}'", hint=hint)
+        args = dict(arguments or {})
+        context = args.pop("context", None)
+        confirmed = False
+        if v.destructive:
+            confirmed = args.pop("confirm", False) is True
+        if context is not None and not isinstance(context, str):
+            raise UsageError("context must be a string (a context name)")
+        if v.name == "document.add" and "-" in (args.get("paths") or []):
+            raise UsageError("'-' (standard input) cannot be used over MCP: standard input is the protocol",
+                             hint="pass the path of a file the server can read")
+        ctx = contexts.current(context or default_context)
+        result = registry.call(v.name, args, ctx, actor="mcp", confirmed=confirmed)
+        return True, render.jsonable(result)
+    except HeroError as exc:
+        from herotui.errors import ConfirmationRequired
+
+        hint = exc.hint
+        if isinstance(exc, ConfirmationRequired):
+            hint = "ask the user, then call again with confirm: true"
+        elif hint and hint.startswith("see 'hero ") and hint.endswith(" --help'"):
+            hint = "see the tool's input schema"
+        return False, exc.message + (f"\nhint: {hint}" if hint else "")
+    except Exception as exc:  # never a traceback as the interface; keep it in the log
+        try:
+            logs.setup()
+            import logging
+
+            logging.getLogger("hero.mcp").exception("tool %s failed", name)
+        except Exception:
+            pass
+        return False, f"internal error: {type(exc).__name__}: {exc}"
+
+
+_TOOLS: dict[str, Any] | None = None
+
+
+def _tool_index() -> dict[str, Any]:
+    global _TOOLS
+    if _TOOLS is None:
+        _TOOLS = tool_verbs()
+    return _TOOLS
+
+
+def make_server(default_context: str | None = None):
+    """The low-level MCP server with one tool per verb."""
+    import anyio
+    import mcp_types as types
+    from mcp.server.lowlevel import Server
+
+    from herotui import __version__
+
+    tools = build_tools()
+    schemas = {t.name: t.input_schema for t in tools}
+
+    async def list_tools(ctx, params) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=tools)
+
+    async def call_tool(ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        ok, payload = await anyio.to_thread.run_sync(run_tool, params.name, params.arguments, default_context)
+        if not ok:
+            return types.CallToolResult(content=[types.TextContent(type="text", text=payload)], is_error=True)
+        structured = payload if isinstance(payload, dict) else {"result": payload}
+        text = json.dumps(payload, ensure_ascii=False, default=str)
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
+                                    structured_content=structured)
+
+    return Server(
+        "hero",
+        version=__version__,
+        title="Hero",
+        instructions="Hero's verbs (contacts, calendar, documents, slides, knowledge, search) as tools. "
+        "Every tool takes an optional 'context' (default: the active context). Destructive tools "
+        "need confirm: true; ask the user first.",
+        get_tool_input_schema=schemas.get,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+# --------------------------------------------------------------------------- token
+
+
+def token_path() -> Path:
+    from herotui import paths
+
+    return paths.config_dir() / TOKEN_FILE
+
+
+def token(rotate: bool = False) -> str:
+    """The HTTP bearer token: read, or generated on first use (owner-only file)."""
+    from herotui import paths
+
+    paths.ensure_private_dir(paths.config_dir())
+    path = token_path()
+    if not rotate:
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+            value = path.read_text().strip()
+            if value:
+                return value
+        except FileNotFoundError:
+            pass
+    value = secrets.token_urlsafe(32)
+    tmp = path.with_name(f".{TOKEN_FILE}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, (value + "\n").encode())
+    finally:
+        os.close(fd)
+    if rotate:
+        os.replace(tmp, path)
+        return value
+    try:
+        os.link(tmp, path)  # first writer wins when two servers start at once
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+class BearerAuth:
+    """ASGI middleware: every HTTP request needs ``Authorization: Bearer <token>`` (else 401)."""
+
+    def __init__(self, app, secret: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {secret}".encode()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                body = json.dumps({"error": "unauthorized",
+                                   "hint": "send 'Authorization: Bearer <token>' ('hero mcp token' prints it)"}).encode()
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"www-authenticate", b'Bearer realm="hero"'),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+# --------------------------------------------------------------------------- serving
+
+
+def serve_stdio(default_context: str | None = None) -> None:
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    server = make_server(default_context)
+
+    async def main() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    anyio.run(main)
+
+
+def serve_http(host: str, port: int, default_context: str | None = None) -> None:
+    import uvicorn
+
+    secret = token()
+    server = make_server(default_context)
+    app = BearerAuth(server.streamable_http_app(host=host), secret)
+    print(f"hero mcp: serving on http://{_url_host(host)}:{port}/mcp (bearer token: 'hero mcp token')",
+          file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def config_text(ssh: str | None = None, port: int = DEFAULT_PORT) -> str:
+    import shutil
+
+    exe = shutil.which("hero") or str(Path(sys.argv[0]).resolve())
+    host = ssh or "HOST"
+    desktop = {"mcpServers": {"hero": {"command": exe, "args": ["mcp", "serve"]}}}
+    desktop_ssh = {"mcpServers": {"hero": {"command": "ssh", "args": ["-T", host, "hero", "mcp", "serve"]}}}
+    lines = [
+        "# Claude Code (stdio: Claude starts Hero itself)",
+        "claude mcp add hero -- hero mcp serve",
+        "# ... pinned to one context",
+        "claude mcp add hero-business -- hero --context business mcp serve",
+        "",
+        "# Claude Desktop: add to claude_desktop_config.json",
+        json.dumps(desktop, indent=2),
+        "",
+        f"# Hero on another machine, over SSH (stdio through ssh -T; key-based login){'' if ssh else ': replace HOST'}",
+        f"claude mcp add hero -- ssh -T {host} hero mcp serve",
+        json.dumps(desktop_ssh, indent=2),
+        "",
+        "# Streamable HTTP (127.0.0.1, bearer token)",
+        f"hero mcp serve --http --port {port}",
+        f"claude mcp add --transport http hero http://127.0.0.1:{port}/mcp "
+        '--header "Authorization: Bearer $(hero mcp token)"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def cli():
+    """``hero mcp ...``: cheap, only declares the commands (the SDK loads in ``serve``)."""
+    import typer
+
+    app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
+                      help="Serve every verb as an MCP tool (stdio or HTTP).")
+
+    @app.command("serve")
+    def serve_cmd(
+        http: bool = typer.Option(False, "--http", help="Serve streamable HTTP instead of stdio."),
+        port: int = typer.Option(DEFAULT_PORT, "--port", "-p", help="HTTP port."),
+        host: str = typer.Option("127.0.0.1", "--host",
+                                 help="HTTP address to bind (default loopback; anything else is reachable by others)."),
+        context: Optional[str] = typer.Option(None, "--context", "-c",
+                                              help="Default context for tools called without one."),
+    ) -> None:
+        """Serve every verb as an MCP tool, over stdio (default) or streamable HTTP."""
+        from herotui import logs
+        from herotui.frontends.cli import _state
+
+        logs.setup()
+        default_context = context or _state.get("context")
+        if default_context:
+            from herotui import contexts
+
+            contexts.load(default_context)  # an unknown context is reported before serving
+        if not http:
+            serve_stdio(default_context)
+            return
+        if not is_loopback(host):
+            print(f"warning: binding {host}: Hero's tools (your data) are reachable from other machines; "
+                  "anyone with the token can use them, and HTTP is not encrypted (prefer SSH)",
+                  file=sys.stderr, flush=True)
+        serve_http(host, port, default_context)
+
+    @app.command("token")
+    def token_cmd(rotate: bool = typer.Option(False, "--rotate", help="Replace the token with a new one.")) -> None:
+        """Print the bearer token for 'hero mcp serve --http' (created on first use, owner-only)."""
+        print(token(rotate=rotate))
+
+    @app.command("config")
+    def config_cmd(
+        ssh: Optional[str] = typer.Option(None, "--ssh", help="Host name for the SSH form."),
+        port: int = typer.Option(DEFAULT_PORT, "--port", "-p", help="Port for the HTTP form."),
+    ) -> None:
+        """Print how to add Hero to Claude Code / Claude Desktop (local, SSH, HTTP)."""
+        sys.stdout.write(config_text(ssh, port))
+
+    @app.command("tools")
+    def tools_cmd() -> None:
+        """List the MCP tool names and the verbs left out."""
+        for tname, v in tool_verbs().items():
+            flag = " (destructive)" if v.destructive else ""
+            print(f"{tname}{flag}")
+        for name, why in EXCLUDED.items():
+            print(f"# not served: {name}: {why}", file=sys.stderr)
+
+    return app

@@ -1,0 +1,436 @@
+"""JSON-RPC 2.0 over stdio, and the OpenRPC document: every verb is a method.
+
+``hero rpc serve --stdio`` reads requests from standard input and writes responses to
+standard output, so ``ssh box hero rpc serve --stdio`` drives a remote Hero with no daemon,
+no port and no extra authentication (ssh's). ``hero rpc spec`` prints the OpenRPC 1.3
+document, which ``rpc.discover`` also returns.
+
+Framing: **newline-delimited JSON**. Each line of input is one request object or one batch
+(an array); each response (object or array) is written as one line of UTF-8 JSON. Blank
+lines are ignored. Notifications (requests without ``id``) get no line back; a batch made
+only of notifications gets none either. Content-Length framing (LSP style) is not spoken.
+Standard output carries only responses: the server points file descriptor 1 at standard
+error for the verbs (and any child process they start), and standard input at /dev/null, so
+a stray ``print`` or a pager cannot corrupt the stream. Logs go to the log file.
+
+Methods are the verb names (``contact.create``). Parameters go by name (an object) or by
+position (an array, in the verb's parameter order). Two extra by-name parameters:
+
+- ``context`` (string): run the call in this context (default: the server's context, from
+  ``hero --context``/``HERO_CONTEXT``/the saved choice);
+- ``confirm`` (boolean): required ``true`` for destructive verbs (``contact.delete``...),
+  else the call fails with code -32001. (``ask.run`` and ``agent.run`` have a ``confirm``
+  parameter of their own, which is passed through.)
+
+Error codes (``data`` carries ``{"kind", "hint"}`` for application errors):
+
+=========  ====================================================================
+ -32700    parse error (the line is not JSON)
+ -32600    invalid request (not a JSON-RPC 2.0 request object; empty batch)
+ -32601    method not found (no such verb)
+ -32602    invalid params (validation message, as the CLI prints it)
+ -32603    internal error (an unexpected exception; no traceback is sent)
+ -32000    application error (HeroError, kind ``error``)
+ -32001    confirmation required (destructive verb without ``confirm: true``)
+ -32002    usage error
+ -32003    not found (no such record, context, book...)
+ -32004    ambiguous id prefix
+ -32005    context busy (another process held the stores past the bound)
+ -32006    not available over RPC (the verb needs the server's terminal)
+=========  ====================================================================
+
+Not available over RPC: ``document.open`` (runs a pager or a viewer on the server's
+terminal) and ``document.add`` with ``-`` (reads the server's standard input).
+
+Concurrency: requests are served one after another; every call opens the context's stores
+and closes them before the response is written, so between calls the server holds no
+database or index lock and other Hero processes (the TUI, the CLI) write freely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from herotui.errors import HeroError, InvalidInput
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+
+#: HeroError kind (``HeroError.code``) -> JSON-RPC error code. ``invalid`` is -32602.
+APP_CODES: dict[str, int] = {
+    "error": -32000,
+    "confirm": -32001,
+    "usage": -32002,
+    "not_found": -32003,
+    "ambiguous": -32004,
+    "busy": -32005,
+    "unavailable": -32006,
+    "invalid": INVALID_PARAMS,
+}
+
+#: Verbs that cannot run over RPC at all, with the reason.
+REFUSED: dict[str, str] = {
+    "document.open": "it runs a pager or a viewer on the server's terminal",
+}
+
+OPENRPC_VERSION = "1.3.2"
+DISCOVER = "rpc.discover"
+
+
+class Unavailable(HeroError):
+    """A verb (or an argument of it) that needs the server's own terminal."""
+
+    code = "unavailable"
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            out["data"] = self.data
+        return out
+
+
+def error_from_hero(exc: HeroError) -> RpcError:
+    return RpcError(APP_CODES.get(exc.code, -32000), exc.message, {"kind": exc.code, "hint": exc.hint})
+
+
+def _verb_for(name: str):
+    from herotui import registry
+
+    if name in REFUSED:
+        raise RpcError(APP_CODES["unavailable"], f"{name} is not available over RPC: {REFUSED[name]}",
+                       {"kind": "unavailable", "hint": "run it with the CLI on that machine"})
+    try:
+        return registry.get(name)
+    except HeroError:
+        raise RpcError(METHOD_NOT_FOUND, f"method not found: '{name}'",
+                       {"kind": "not_found", "hint": "rpc.discover lists the methods"}) from None
+
+
+def _extra_names(v) -> tuple[bool, bool]:
+    """Whether ``context`` / ``confirm`` are RPC extras for verb ``v`` (not its own parameters)."""
+    own = {p.name for p in v.params}
+    return "context" not in own, "confirm" not in own
+
+
+def split_params(v, params: Any) -> tuple[dict, str | None, bool]:
+    """JSON-RPC ``params`` -> (verb arguments, context name, confirmed)."""
+    if params is None:
+        return {}, None, False
+    if isinstance(params, list):
+        if len(params) > len(v.params):
+            raise RpcError(INVALID_PARAMS, f"invalid input: {v.name} takes at most {len(v.params)} positional "
+                           f"parameters ({', '.join(p.name for p in v.params) or 'none'}), got {len(params)}")
+        return {p.name: value for p, value in zip(v.params, params)}, None, False
+    args = dict(params)
+    ctx_extra, confirm_extra = _extra_names(v)
+    context = args.pop("context", None) if ctx_extra else None
+    confirm = args.pop("confirm", False) if confirm_extra else False
+    if context is not None and not isinstance(context, str):
+        raise RpcError(INVALID_PARAMS, "invalid input: context must be a string (a context name)")
+    if not isinstance(confirm, bool):
+        raise RpcError(INVALID_PARAMS, "invalid input: confirm must be true or false")
+    return args, context, confirm
+
+
+def call_method(method: str, params: Any, default_context: str | None = None, actor: str = "rpc") -> Any:
+    """Run one method; returns a JSON-able result or raises :class:`RpcError`."""
+    from herotui import contexts, registry
+    from herotui.frontends import render
+
+    if method == DISCOVER:
+        return spec()
+    v = _verb_for(method)
+    args, context, confirmed = split_params(v, params)
+    if v.name == "document.add":
+        paths = args.get("paths")
+        if paths == "-" or (isinstance(paths, list) and "-" in paths):
+            raise error_from_hero(Unavailable("document.add '-' reads standard input, which is not available over RPC",
+                                              hint="send the files' paths on the server, or copy them there first"))
+    try:
+        ctx = contexts.current(context or default_context)
+        result = registry.call(v.name, args, ctx, actor=actor, confirmed=confirmed)
+    except InvalidInput as exc:
+        raise RpcError(INVALID_PARAMS, exc.message, {"kind": exc.code, "hint": exc.hint}) from None
+    except HeroError as exc:
+        raise error_from_hero(exc) from None
+    return render.jsonable(result)
+
+
+class Server:
+    """The JSON-RPC 2.0 dispatcher, independent of the transport: one line in, one line out."""
+
+    def __init__(self, context: str | None = None) -> None:
+        self.context = context
+
+    def handle_line(self, line: str | bytes) -> str | None:
+        """The response line (without newline) for one input line, or None (notifications)."""
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                return json.dumps(_error_response(None, RpcError(PARSE_ERROR, "parse error: the line is not UTF-8")))
+        if not line.strip():
+            return None
+        try:
+            message = json.loads(line)
+        except ValueError as exc:
+            return json.dumps(_error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}")))
+        response = self.handle(message)
+        return None if response is None else json.dumps(response, ensure_ascii=False)
+
+    def handle(self, message: Any) -> Any:
+        if isinstance(message, list):
+            if not message:
+                return _error_response(None, RpcError(INVALID_REQUEST, "invalid request: empty batch"))
+            out = [r for r in (self.handle_one(m) for m in message) if r is not None]
+            return out or None
+        return self.handle_one(message)
+
+    def handle_one(self, req: Any) -> dict | None:
+        if not isinstance(req, dict):
+            return _error_response(None, RpcError(INVALID_REQUEST, "invalid request: expected an object"))
+        rid = req.get("id")
+        valid_id = "id" not in req or rid is None or (isinstance(rid, (str, int, float)) and not isinstance(rid, bool))
+        if not valid_id:
+            return _error_response(None, RpcError(INVALID_REQUEST, "invalid request: id must be a string, a number or null"))
+        if req.get("jsonrpc") != "2.0":
+            return _error_response(rid, RpcError(INVALID_REQUEST, "invalid request: \"jsonrpc\" must be \"2.0\""))
+        method = req.get("method")
+        if not isinstance(method, str):
+            return _error_response(rid, RpcError(INVALID_REQUEST, "invalid request: \"method\" must be a string"))
+        params = req.get("params")
+        if params is not None and not isinstance(params, (dict, list)):
+            return _error_response(rid, RpcError(INVALID_REQUEST, "invalid request: \"params\" must be an object or an array"))
+        notification = "id" not in req
+        try:
+            result = call_method(method, params, self.context)
+            response = {"jsonrpc": "2.0", "id": rid, "result": result}
+        except RpcError as exc:
+            response = _error_response(rid, exc)
+        except Exception as exc:  # a bug: reported as -32603, logged with its traceback
+            import logging
+
+            logging.getLogger("hero.rpc").exception("internal error in %s", method)
+            if os.environ.get("HERO_DEBUG"):
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+            response = _error_response(rid, RpcError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}",
+                                                     {"kind": "internal", "hint": "see the log file; HERO_DEBUG=1 prints the traceback on stderr"}))
+        return None if notification else response
+
+
+def _error_response(rid: Any, exc: RpcError) -> dict:
+    return {"jsonrpc": "2.0", "id": rid, "error": exc.to_dict()}
+
+
+def serve_stdio(context: str | None = None) -> None:
+    """Serve on this process's stdin/stdout until end of input (newline-delimited JSON)."""
+    from herotui import logs
+
+    logs.setup()
+    sys.stdout.flush()
+    out_fd = os.dup(1)
+    in_fd = os.dup(0)
+    os.dup2(2, 1)  # anything a verb prints (or a child it runs) goes to stderr, never the stream
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    server = Server(context)
+    with os.fdopen(in_fd, "rb", buffering=0) as raw_in, os.fdopen(out_fd, "wb") as out:
+        reader = _lines(raw_in)
+        for line in reader:
+            response = server.handle_line(line)
+            if response is not None:
+                out.write(response.encode("utf-8") + b"\n")
+                out.flush()
+
+
+def _lines(raw):
+    """Lines from an unbuffered binary stream, yielded as soon as each is complete."""
+    buf = b""
+    while True:
+        chunk = raw.read(65536)
+        if not chunk:
+            if buf:
+                yield buf
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            yield line
+
+
+# -- OpenRPC --------------------------------------------------------------------------------
+
+_SPEC: dict | None = None
+
+
+def _hoist(schema: dict, prefix: str, components: dict) -> dict:
+    """Move ``$defs`` of ``schema`` into ``components`` and point the refs there.
+
+    A name already taken by a different schema gets the service as prefix (``SlidesDeleted``).
+    """
+    defs = schema.pop("$defs", {})
+    renames: dict[str, str] = {}
+    for name, sub in defs.items():
+        target = name
+        if target in components and components[target] != sub:
+            target = prefix + name
+            n = 2
+            while target in components and components[target] != sub:
+                target, n = f"{prefix}{name}{n}", n + 1
+        renames[name] = target
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, val in node.items():
+                if k == "$ref" and isinstance(val, str) and val.startswith("#/$defs/"):
+                    out[k] = "#/components/schemas/" + renames.get(val[len("#/$defs/"):], val[len("#/$defs/"):])
+                else:
+                    out[k] = rewrite(val)
+            return out
+        if isinstance(node, list):
+            return [rewrite(x) for x in node]
+        return node
+
+    for name, sub in defs.items():
+        components[renames[name]] = rewrite(sub)
+    return rewrite(schema)
+
+
+def _result_schema(v, prefix: str, components: dict) -> dict:
+    from pydantic import TypeAdapter
+
+    if v.returns is None:
+        return {"type": "null"}
+    try:
+        schema = TypeAdapter(v.returns).json_schema(mode="serialization")
+    except Exception:  # a return type pydantic cannot describe: say "any JSON"
+        return {}
+    name = getattr(v.returns, "__name__", None)
+    if isinstance(v.returns, type) and schema.get("type") == "object" and name:
+        # a model: a named component, like the models it contains
+        defs = schema.pop("$defs", {})
+        schema = {"$defs": {**defs, name: schema}, "$ref": f"#/$defs/{name}"}
+    return _hoist(schema, prefix, components)
+
+
+def _method(v, components: dict) -> dict:
+    prefix = v.service.title().replace("_", "")
+    schema = _hoist(v.schema(), prefix, components)
+    props = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    params = []
+    for p in v.params:
+        desc = {"name": p.name, "required": p.name in required, "schema": props.get(p.name, {})}
+        if p.meta.help:
+            desc["description"] = p.meta.help
+        params.append(desc)
+    ctx_extra, confirm_extra = _extra_names(v)
+    if ctx_extra:
+        params.append({"name": "context", "required": False, "description": "Run in this context (default: the server's).",
+                       "schema": {"type": "string"}})
+    if v.destructive and confirm_extra:
+        params.append({"name": "confirm", "required": False,
+                       "description": "Must be true: this method deletes or overwrites data.",
+                       "schema": {"type": "boolean", "default": False}})
+    doc = v.doc
+    if v.name == "document.add":
+        doc += "\n\nOver RPC, '-' (standard input) is not available."
+    method: dict[str, Any] = {
+        "name": v.name,
+        "summary": v.description,
+        "description": doc,
+        "tags": [{"name": v.service}],
+        "paramStructure": "either",
+        "params": params,
+        "result": {"name": f"{v.action}Result", "schema": _result_schema(v, prefix, components)},
+        "x-mutates": v.mutates,
+        "x-destructive": v.destructive,
+    }
+    if v.examples:
+        method["x-cli-examples"] = list(v.examples)
+    errors = [{"code": INVALID_PARAMS, "message": "invalid params"}, {"code": APP_CODES["not_found"], "message": "not found"}]
+    if v.destructive:
+        errors.append({"code": APP_CODES["confirm"], "message": "confirmation required: pass confirm: true"})
+    method["errors"] = errors
+    return method
+
+
+def spec() -> dict:
+    """The OpenRPC 1.3 document of every verb (cached for the life of the process)."""
+    global _SPEC
+    if _SPEC is not None:
+        return _SPEC
+    from herotui import __version__, registry
+
+    components: dict[str, Any] = {}
+    methods = [_method(v, components) for name, v in sorted(registry.verbs().items()) if name not in REFUSED]
+    methods.append({
+        "name": DISCOVER,
+        "summary": "This OpenRPC document.",
+        "description": "Returns the OpenRPC document describing every method of this server.",
+        "params": [],
+        "result": {"name": "OpenRPC Schema", "schema": {"type": "object"}},
+    })
+    _SPEC = {
+        "openrpc": OPENRPC_VERSION,
+        "info": {
+            "title": "Hero",
+            "version": __version__,
+            "description": "Every verb of the Hero registry as a JSON-RPC 2.0 method. Transport: "
+                           "'hero rpc serve --stdio' (newline-delimited JSON), locally or over ssh.",
+        },
+        "methods": methods,
+        "components": {"schemas": components},
+    }
+    return _SPEC
+
+
+# -- CLI -----------------------------------------------------------------------------------
+
+def cli():
+    import typer  # ~40 ms: only when 'hero rpc' is on the command line
+
+    app = typer.Typer(rich_markup_mode=None, no_args_is_help=True)
+
+    @app.command("serve")
+    def serve(
+        stdio: bool = typer.Option(False, "--stdio", help="Speak JSON-RPC 2.0 on stdin/stdout (newline-delimited JSON)."),
+        context: str | None = typer.Option(None, "--context", "-c", help="Default context of the calls."),
+    ) -> None:
+        """Serve every verb as a JSON-RPC 2.0 method on stdin/stdout (one JSON message per line).
+
+        Remote use: ssh box hero rpc serve --stdio. Destructive methods need "confirm": true;
+        "context" selects the context of one call.
+        """
+        if not stdio:
+            raise HeroError("only the stdio transport exists", hint="run 'hero rpc serve --stdio' (over ssh for a remote Hero)")
+        from herotui.frontends import cli as cli_mod
+
+        serve_stdio(context or cli_mod._state.get("context"))
+
+    @app.command("spec")
+    def spec_cmd(
+        indent: int = typer.Option(2, "--indent", help="Indentation of the JSON (0: one line)."),
+    ) -> None:
+        """Print the OpenRPC 1.3 document of every method (what rpc.discover returns)."""
+        print(json.dumps(spec(), indent=indent or None, ensure_ascii=False))
+
+    return app
