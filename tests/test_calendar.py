@@ -235,7 +235,8 @@ def test_next_follows_a_recurring_series_and_reports_nothing(ctx):
     with pytest.raises(NotFound, match="no upcoming events"):
         cal("next", ctx)
     cal("add", ctx, title="Past", start="2026-01-05 09:00")
-    earlier = (datetime.now(BRU) - timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    # two days ago, 5 minutes later than now: today's occurrence is never at the minute now runs
+    earlier = (datetime.now(BRU) - timedelta(days=2) + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
     ev = cal("add", ctx, title="Daily", start=earlier, repeat="daily")
     nxt = cal("next", ctx)
     assert nxt.id == ev.id and nxt.recurring
