@@ -324,7 +324,9 @@ def test_story_whats_on_today_offers_the_linked_report(demo):
 
     from herotui import registry
 
-    start = (datetime.now() + timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+    from zoneinfo import ZoneInfo
+
+    start = (datetime.now(ZoneInfo("Europe/Brussels")) + timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")  # HERO_TZ
     ev = registry.call("calendar.add", {"title": "Report check with Alex", "start": start, "attendees": ["Alex Smith"]}, demo)
     doc = registry.call("document.list", {"tag": "report"}, demo)[0]
     registry.call("document.link", {"id": doc.id, "events": [ev.id]}, demo)
