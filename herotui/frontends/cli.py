@@ -174,6 +174,12 @@ def build_app(argv: list[str]) -> typer.Typer:
             typer.echo(f"hero {__version__}")
             raise typer.Exit()
         if ctx.invoked_subcommand is None:
+            if sys.stdin.isatty() and sys.stdout.isatty() and not json_:
+                from herotui.tui import app as tui_app  # light: Textual is imported inside run()
+
+                if tui_app.available():
+                    tui_app.run(context=context)
+                    return
             from herotui import registry
 
             _run(registry.get("status.show"), {}, context, json_, False)
@@ -222,6 +228,7 @@ def build_app(argv: list[str]) -> typer.Typer:
 FRONTEND_GROUPS: dict[str, tuple[str, str]] = {
     "mcp": ("herotui.frontends.mcp", "Serve every verb as an MCP tool (stdio or HTTP)."),
     "rpc": ("herotui.frontends.rpc", "Serve every verb over JSON-RPC 2.0 (stdio); OpenRPC spec."),
+    "tui": ("herotui.tui.app", "Open the terminal UI (what 'hero' opens in a terminal)."),
 }
 
 APP_HELP = (

@@ -1,0 +1,1 @@
+"""The Textual application: islands as tabbed panes (imported only by 'hero' / 'hero tui')."""

@@ -1,0 +1,54 @@
+"""Entry points of the terminal UI: ``hero tui`` (Typer group) and :func:`run`.
+
+This module stays free of Textual at import time (textual.app costs ~330 ms): the CLI
+imports it only when ``tui`` is named on the command line, and Textual itself is imported
+inside :func:`run`. The application lives in :mod:`herotui.tui.shell`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional  # Typer evaluates the callback's string annotations here
+
+ISLANDS = ("home", "contacts", "calendar", "documents", "slides", "knowledge", "search", "assistant")  # "terminals": not built yet
+
+
+def available() -> bool:
+    """Whether Textual can be imported (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("textual") is not None
+
+
+def run(island: str | None = None, context: str | None = None) -> None:
+    """Open the terminal UI on ``island`` (default: home) in ``context`` (default: the active one)."""
+    from herotui import contexts, logs
+    from herotui.errors import UsageError
+
+    if island is not None and island not in ISLANDS:
+        raise UsageError(f"unknown island '{island}'", hint="one of: " + ", ".join(ISLANDS))
+    if not available():
+        raise UsageError("the terminal UI needs Textual", hint="pip install 'textual==8.*'")
+    logs.setup()
+    ctx = contexts.current(context)  # fails early, before the screen switches, on a bad name
+    from herotui.tui.shell import HeroApp  # ~330 ms: Textual
+
+    HeroApp(island=island, context=ctx.name).run()
+
+
+def cli():
+    """The ``hero tui`` command (a Typer app whose callback runs the UI)."""
+    import typer
+
+    app = typer.Typer(rich_markup_mode=None, add_completion=False, invoke_without_command=True)
+
+    @app.callback(invoke_without_command=True)
+    def tui(
+        island: Optional[str] = typer.Option(None, "--island", "-i", help="Open on this island: " + ", ".join(ISLANDS) + "."),
+        context: Optional[str] = typer.Option(None, "--context", "-c", help="Open in this context."),
+    ) -> None:
+        """Open the terminal UI (what 'hero' opens in a terminal)."""
+        from herotui.frontends import cli as hero_cli
+
+        run(island=island, context=context or hero_cli._state.get("context"))
+
+    return app

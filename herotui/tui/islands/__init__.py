@@ -1,0 +1,1 @@
+"""Islands: one tab each; thin views over registry verbs (see :class:`base.Island`)."""

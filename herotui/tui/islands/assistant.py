@@ -1,0 +1,68 @@
+"""Assistant: type a request; see the plan as CLI lines, what ran, and the reply.
+
+A plan with a destructive step waits: ``y`` confirms it (``ask.run "yes"``), ``n`` cancels it
+(``ask.run "no"``); typing yes / no in the input does the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, RichLog
+
+from herotui.tui.format import ask_text
+from herotui.tui.islands.base import Island
+
+
+class AssistantIsland(Island):
+    title = "Assistant"
+    live = False
+    BINDINGS = [
+        Binding("y", "answer('yes')", "Confirm"),
+        Binding("n", "answer('no')", "Cancel"),
+    ]
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pending = False
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(id="assistant-log", wrap=True, markup=False, highlight=False)
+        yield Input(placeholder="Ask Hero: what's on today? · add Lena Fischer as a contact · help", id="assistant-input")
+
+    def on_mount(self) -> None:
+        self.query_one(RichLog).write(Text("Type a request; every step is shown as the hero command it runs.", style="dim"))
+
+    def reload(self) -> None:  # the conversation is not reloaded
+        self.stale = False
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "answer":
+            return self.pending
+        return True
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text:
+            event.input.value = ""
+            self.send(text)
+
+    def send(self, text: str) -> None:
+        self.query_one(RichLog).write(Text("> " + text, style="bold cyan"))
+        self.run_verb("ask.run", {"text": text}, self._replied)
+
+    def action_answer(self, word: str) -> None:
+        self.send(word)
+
+    def _replied(self, result: Any) -> None:
+        log = self.query_one(RichLog)
+        log.write(ask_text(result))
+        self.pending = bool(result.pending)
+        self.refresh_bindings()
+        if self.pending:
+            log.focus()  # y / n reach the island's bindings
+        else:
+            self.query_one(Input).focus()

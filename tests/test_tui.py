@@ -1,0 +1,341 @@
+"""The terminal UI, driven headless by Textual's Pilot against real stores (HERO_HOME is a temp folder)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("textual")
+
+from herotui import registry  # noqa: E402
+
+SIZE = (120, 40)
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def _app(**kw):
+    from herotui.tui.shell import HeroApp
+
+    return HeroApp(**kw)
+
+
+async def _until(pilot, predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        if predicate():
+            return True
+    return predicate()
+
+
+def _rows(app, table_id: str) -> list[list[str]]:
+    from textual.widgets import DataTable
+
+    table = app.query_one(f"#{table_id}", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def _text(app, selector: str) -> str:
+    widget = app.query_one(selector)
+    return str(widget.render())
+
+
+# --- shell ------------------------------------------------------------------------------------
+
+
+async def test_header_shows_context_and_opens_on_island(ctx):
+    app = _app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "personal" in _text(app, "#context")
+        assert app.query_one("#islands").active == "contacts"
+        assert "Contacts" in _text(app, "#island")
+        assert _text(app, "#status") == ""  # reserved for the voice indicator
+
+
+async def test_small_terminal_80x24(ctx):
+    registry.call("contact.create", {"name": "Alex Smith"}, ctx)
+    app = _app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("contacts", "calendar", "documents", "slides", "knowledge", "search", "assistant", "home"):
+            app.show_island(key)
+            await pilot.pause(0.05)
+        assert await _until(pilot, lambda: "Today" in _text(app, "#home-agenda"))
+
+
+async def test_space_is_not_bound(ctx):
+    app = _app()
+    async with app.run_test(size=SIZE):
+        keys = {b.key for _, b, *_ in app.active_bindings.values()} if isinstance(app.active_bindings, dict) else set()
+        assert "space" not in keys
+        for node in [app, *app.query("*")]:
+            for binding in getattr(node, "BINDINGS", []):
+                key = binding.key if hasattr(binding, "key") else binding[0]
+                assert "space" not in key.split(","), node
+
+
+async def test_context_picker_switches_and_refreshes(ctx):
+    from herotui import contexts
+
+    contexts.create("business")
+    registry.call("contact.create", {"name": "Lena Fischer"}, contexts.load("business"))
+    registry.call("contact.create", {"name": "Alex Smith"}, ctx)
+    app = _app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: _rows(app, "contacts-table") == [["Alex Smith", "", "", ""]])
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        from herotui.tui.widgets.context_picker import ContextPicker
+
+        assert isinstance(app.screen, ContextPicker)
+        await pilot.press("home", "enter")  # business sorts first
+        assert await _until(pilot, lambda: _rows(app, "contacts-table") == [["Lena Fischer", "", "", ""]])
+        assert "business" in _text(app, "#context")
+        assert contexts.saved_choice() == "business"
+
+
+# --- islands ----------------------------------------------------------------------------------
+
+
+async def test_contacts_list_detail_and_search(ctx):
+    registry.call("contact.create", {"name": "Alex Smith", "emails": ["alex@example.com"], "company": "Acme", "tags": ["vip"]}, ctx)
+    registry.call("contact.create", {"name": "Bo Chen", "company": "Northwind"}, ctx)
+    app = _app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: len(_rows(app, "contacts-table")) == 2)
+        assert ["Alex Smith", "alex@example.com", "Acme", "vip"] in _rows(app, "contacts-table")
+        assert "Alex Smith" in _text(app, "#contacts-card") or "Bo Chen" in _text(app, "#contacts-card")
+        await pilot.click("#contacts-search")
+        await pilot.press(*"northwnd")
+        assert await _until(pilot, lambda: [r[0] for r in _rows(app, "contacts-table")] == ["Bo Chen"])
+
+
+async def test_contact_create_form_and_tag(ctx):
+    app = _app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.query_one("#contacts-table").focus()
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.id == "contact-form"
+        await pilot.press(*"Lena Fischer")
+        await pilot.press("tab", *"lena@lumen.example", "tab", *"Lumen Labs", "tab", *"new, lead")
+        await pilot.press("enter")
+        assert await _until(pilot, lambda: any(r[0] == "Lena Fischer" for r in _rows(app, "contacts-table")))
+        made = registry.call("contact.list", {}, ctx)
+        assert [(c.name, c.emails, c.company, c.tags) for c in made] == [("Lena Fischer", ["lena@lumen.example"], "Lumen Labs", ["lead", "new"])] or \
+            [(c.name, c.emails, c.company, sorted(c.tags)) for c in made] == [("Lena Fischer", ["lena@lumen.example"], "Lumen Labs", ["lead", "new"])]
+        app.query_one("#contacts-table").focus()
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"vip", "enter")
+        assert await _until(pilot, lambda: "vip" in registry.call("contact.list", {}, ctx)[0].tags)
+
+
+async def test_contact_form_shows_validation_error(ctx):
+    app = _app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.query_one("#contacts-table").focus()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("tab", *"not-an-email", "enter")  # no name, bad email
+        assert await _until(pilot, lambda: "invalid input" in _text(app.screen, "#error"))
+        assert app.screen.id == "contact-form"
+        await pilot.press("escape")
+        assert registry.call("contact.list", {}, ctx) == []
+
+
+async def test_calendar_views_and_add_form(ctx):
+    registry.call("calendar.add", {"title": "Quarterly review", "start": "today 23:00", "duration": "30m"}, ctx)
+    registry.call("calendar.add", {"title": "Dentist", "start": "in 5 days 09:00"}, ctx)
+    app = _app(island="calendar")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review"])
+        app.query_one("#calendar-table").focus()
+        await pilot.press("a")
+        assert await _until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review", "Dentist"])
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Lunch with Alex", "tab", *"tomorrow 12:30", "enter")
+        assert await _until(pilot, lambda: "Lunch with Alex" in [r[1] for r in _rows(app, "calendar-table")])
+
+
+async def test_documents_list_and_markdown_viewer(ctx, tmp_path):
+    doc = tmp_path / "report.md"
+    doc.write_text("# Quarterly report\n\nRevenue grew by **twelve** percent.\n")
+    registry.call("document.add", {"paths": [str(doc)]}, ctx)
+    app = _app(island="documents")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: len(_rows(app, "documents-table")) == 1)
+        app.query_one("#documents-table").focus()
+        await pilot.press("enter")
+        assert await _until(pilot, lambda: "report" in _text(app, "#documents-title").lower()
+                            and "twelve" in app.query_one("#documents-text").source)
+
+
+async def test_slides_present_with_arrows(ctx, tmp_path):
+    deck = tmp_path / "deck.md"
+    deck.write_text("# Alex deck\n\nfirst\n\n---\n\n# Second\n\nmiddle\n\n---\n\n# Third\n\nlast\n")
+    registry.call("slides.create", {"path": str(deck)}, ctx)
+    app = _app(island="slides")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: len(_rows(app, "slides-table")) == 1)
+        app.query_one("#slides-table").focus()
+        await pilot.press("enter")
+        assert await _until(pilot, lambda: "slide 1 of 3" in _text(app, "#slides-position"))
+        await pilot.press("right", "right", "right")
+        assert "slide 3 of 3" in _text(app, "#slides-position")
+        assert "last" in app.query_one("#slides-text").source
+        await pilot.press("left")
+        assert "slide 2 of 3" in _text(app, "#slides-position")
+
+
+async def test_knowledge_books_pages_and_ask(ctx):
+    app = _app(island="knowledge")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: any(r[0] == "hero" for r in _rows(app, "knowledge-table")), timeout=10)
+        app.query_one("#knowledge-table").focus()
+        await pilot.press("enter")
+        assert await _until(pilot, lambda: "backspace" in _text(app, "#knowledge-where"))
+        await pilot.press("enter")
+        assert await _until(pilot, lambda: app.query_one("#knowledge-text").source.startswith("*[hero:"))
+        await pilot.click("#knowledge-ask")
+        await pilot.press(*"how do I switch context", "enter")
+        assert await _until(pilot, lambda: "**[hero:" in app.query_one("#knowledge-text").source, timeout=10)
+
+
+async def test_search_opens_result_in_its_island(ctx):
+    alex = registry.call("contact.create", {"name": "Alex Smith", "company": "Acme"}, ctx)
+    for i in range(3):
+        registry.call("contact.create", {"name": f"Other {i}"}, ctx)
+    app = _app(island="search")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#search-input")
+        await pilot.press(*"alex smith", "enter")
+        assert await _until(pilot, lambda: any(r[1] == "Alex Smith" for r in _rows(app, "search-table")))
+        await pilot.press("enter")
+        assert await _until(pilot, lambda: app.query_one("#islands").active == "contacts")
+        assert await _until(pilot, lambda: app.island("contacts")._current_id() == alex.id)
+
+
+async def test_home_agenda_and_quick_ask(ctx):
+    registry.call("calendar.add", {"title": "Quarterly review", "start": "today 23:00"}, ctx)
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: "Quarterly review" in _text(app, "#home-agenda"))
+        await pilot.click("#home-ask")
+        await pilot.press(*"what's on today", "enter")
+        assert await _until(pilot, lambda: "$ hero" in _text(app, "#home-reply"), timeout=10)
+
+
+async def test_assistant_shows_cli_line_and_confirms_with_y(ctx):
+    registry.call("contact.create", {"name": "Alex Smith"}, ctx)
+    app = _app(island="assistant")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#assistant-input")
+        await pilot.press(*"what's on today", "enter")
+
+        def log_text() -> str:
+            return "\n".join(line.text for line in app.query_one("#assistant-log").lines)
+
+        assert await _until(pilot, lambda: "$ hero" in log_text() and "calendar" in log_text(), timeout=10)
+        await pilot.click("#assistant-input")
+        await pilot.press(*"delete contact Alex Smith", "enter")
+        assert await _until(pilot, lambda: app.island("assistant").pending, timeout=10)
+        assert len(registry.call("contact.list", {}, ctx)) == 1
+        await pilot.press("y")
+        assert await _until(pilot, lambda: registry.call("contact.list", {}, ctx) == [], timeout=10)
+
+
+# --- command palette --------------------------------------------------------------------------
+
+
+async def test_palette_lists_every_verb_and_runs_a_form(ctx):
+    from textual.command import CommandPalette
+
+    from herotui.tui.widgets.verb_form import VerbForm
+
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"contact.create")
+        assert await _until(pilot, lambda: "contact.create" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        await pilot.press("enter")
+        assert await _until(pilot, lambda: isinstance(app.screen, VerbForm))
+        assert {p.name for p in app.screen.params} == {p.name for p in registry.get("contact.create").params}
+        await pilot.press(*"Mia Wong", "enter")
+        assert await _until(pilot, lambda: [c.name for c in registry.call("contact.list", {}, ctx)] == ["Mia Wong"])
+        assert not isinstance(app.screen, VerbForm)
+
+
+async def test_palette_provider_discovers_all_verbs(ctx):
+    from herotui.tui.commands import VerbCommands
+
+    app = _app()
+    async with app.run_test(size=SIZE):
+        provider = VerbCommands(app.screen)
+        await provider.startup()
+        names = [hit.text async for hit in provider.discover()]
+        assert sorted(names) == sorted(registry.verbs())
+
+
+async def test_destructive_form_needs_confirm(ctx):
+    from herotui.tui.widgets.verb_form import VerbForm
+
+    alex = registry.call("contact.create", {"name": "Alex Smith"}, ctx)
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(VerbForm("contact.delete"))
+        await pilot.pause()
+        await pilot.press(*alex.id, "enter")
+        assert await _until(pilot, lambda: "confirmation" in _text(app.screen, "#error"))
+        app.screen.query_one("#confirm").value = True
+        await pilot.press("ctrl+s")
+        assert await _until(pilot, lambda: registry.call("contact.list", {}, ctx) == [])
+
+
+# --- live refresh -----------------------------------------------------------------------------
+
+
+async def test_live_refresh_from_another_process(ctx, hero):
+    app = _app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert _rows(app, "contacts-table") == []
+        proc = await asyncio.to_thread(hero, "contact", "create", "--name", "Remote Person")
+        assert proc.code == 0, proc
+        started = time.monotonic()
+        assert await _until(pilot, lambda: any(r[0] == "Remote Person" for r in _rows(app, "contacts-table")), timeout=3)
+        assert time.monotonic() - started < 1.5
+
+
+# --- import hygiene ---------------------------------------------------------------------------
+
+
+def test_cli_does_not_import_textual(hero_home):
+    code = ("import sys\nfrom herotui.frontends import cli\n"
+            "for argv in (['--help'], ['contact', 'list']):\n"
+            "    try:\n        cli.main(argv)\n    except SystemExit:\n        pass\n"
+            "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules), 'textual imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_tui_cli_group_has_island_and_context(hero):
+    out = hero("tui", "--help")
+    assert out.code == 0, out
+    assert "--island" in out.out and "--context" in out.out
+    bad = hero("tui", "--island", "nowhere")
+    assert bad.code != 0 and "unknown island" in bad.err
