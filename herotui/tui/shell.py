@@ -9,17 +9,25 @@ Decisions:
   and the others are marked stale and reload when shown.
 * ``ctrl+o`` picks the context (``context.use``: saved as the active context); every island
   reloads. ``ctrl+p`` is the command palette: every verb, each opening a form.
-* Space is never bound here: it is reserved for push-to-talk.
+* Space is push-to-talk (an app-wide priority binding, off while a text field has focus or a
+  modal screen is up): the first press listens in a ``@work(thread=True)`` worker, VAD or a
+  second press ends the utterance, Esc cancels. The header shows the voice state; the
+  transcript and plan go to the Assistant's log and the island the plan touches comes to the
+  front. No microphone or no voice extra: a one-line notification, nothing else changes.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 
 from herotui import contexts
 from herotui.tui.commands import VerbCommands
@@ -27,6 +35,19 @@ from herotui.tui.islands.base import Island
 from herotui.tui.widgets.header import HeroHeader
 
 POLL_SECONDS = 0.5
+
+# the voice indicator: listen_once's states -> the header's status text ("" is idle)
+VOICE_STATUS = {
+    "listening": "● listening  (space: stop · esc: cancel)",
+    "transcribing": "◌ transcribing…",
+    "thinking": "◌ thinking…",
+    "speaking": "♪ speaking…",
+}
+NO_MICROPHONE = "no microphone here: type in the Assistant"
+
+# the service of a plan's first step -> the island that shows it
+SERVICE_ISLAND = {"contact": "contacts", "calendar": "calendar", "document": "documents", "slides": "slides",
+                  "knowledge": "knowledge", "search": "search"}
 
 
 def _island_classes() -> dict[str, type[Island]]:
@@ -55,6 +76,8 @@ class HeroApp(App):
         Binding("ctrl+p", "command_palette", "Commands"),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("space", "talk", "Talk", priority=True),
+        Binding("escape", "cancel_talk", "Cancel", show=False, priority=True),
         *[Binding(f"alt+{i}", f"island({i})", show=False) for i in range(1, 10)],
     ]
 
@@ -63,6 +86,10 @@ class HeroApp(App):
         self.ctx = contexts.current(context)
         self.initial_island = island or "home"
         self._revision: str | None = None
+        self.voice_state = ""  # "" idle, else a VOICE_STATUS key
+        self.voice_history: list[str] = []  # the last states shown (newest last)
+        self._voice_stop: threading.Event | None = None
+        self._voice_cancel: threading.Event | None = None
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -175,3 +202,163 @@ class HeroApp(App):
                 island.reload()
             elif island.live:
                 island.stale = True
+
+    # --- voice (push-to-talk) -------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "talk":
+            if isinstance(self.screen, ModalScreen):
+                return False
+            return not isinstance(self.focused, (Input, TextArea))  # a space typed into the field
+        if action == "cancel_talk":  # Esc belongs to a modal screen (the palette, a picker) when one is up
+            return self.voice_state == "listening" and not isinstance(self.screen, ModalScreen)
+        return True
+
+    def action_talk(self) -> None:
+        if self.voice_state == "listening" and self._voice_stop is not None:
+            self._voice_stop.set()  # the second press ends the utterance
+            self.set_voice_state("transcribing")
+            return
+        if self.voice_state:  # transcribing, thinking or speaking: one turn at a time
+            return
+        missing = _voice_missing()
+        if missing:
+            self.notify(missing, title="voice", severity="warning", timeout=8)
+            return
+        self._voice_stop, self._voice_cancel = threading.Event(), threading.Event()
+        self.set_voice_state("listening")
+        self._listen(self._voice_stop, self._voice_cancel)
+
+    def action_cancel_talk(self) -> None:
+        if self._voice_cancel is not None:
+            self._voice_cancel.set()
+        self.set_voice_state("")
+
+    def set_voice_state(self, state: str) -> None:
+        self.voice_state = state if state in VOICE_STATUS else ""
+        self.voice_history.append(self.voice_state)
+        del self.voice_history[:-20]
+        self.query_one(HeroHeader).set_status(VOICE_STATUS.get(self.voice_state, ""))
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="voice")
+    def _listen(self, stop: threading.Event, cancel: threading.Event) -> None:
+        from herotui.tui import calls
+
+        held = threading.Event()
+
+        def state(name: str) -> None:  # in this worker thread
+            # After recording: "transcribing" (the vocabulary hint reads the database), then
+            # "thinking" (plan and run). From the first of them the worker holds the UI's call
+            # lock, as every UI call does (one DuckDB connection at a time); the UI thread is
+            # never waited on while the lock is held, so no deadlock.
+            if name in VOICE_STATUS and not cancel.is_set():
+                self.call_from_thread(self.set_voice_state, name)
+            if name in ("transcribing", "thinking") and not held.is_set():
+                calls._LOCK.acquire()
+                held.set()
+            elif name == "done" and held.is_set():
+                held.clear()
+                calls._LOCK.release()
+
+        try:
+            from herotui.voice import loop
+            from herotui.voice.capture import NoMicrophone
+        except ImportError:
+            self.call_from_thread(self._voice_failed, _install_text(), "warning")
+            return
+        try:
+            try:
+                turn = loop.listen_once(self.ctx, cancel=cancel, stop=stop, on_state=state)
+            finally:
+                if held.is_set():
+                    held.clear()
+                    calls._LOCK.release()
+        except NoMicrophone:
+            self.call_from_thread(self._voice_failed, NO_MICROPHONE, "warning")
+            return
+        except ImportError:
+            self.call_from_thread(self._voice_failed, _install_text(), "warning")
+            return
+        except Exception as exc:  # a HeroError (no speech model, ...) or a bug: shown, never raised
+            self.call_from_thread(self._voice_failed, calls.error_text(exc), "error")
+            return
+        if turn is None or cancel.is_set():
+            self.call_from_thread(self.set_voice_state, "")
+            return
+        self.call_from_thread(self.show_turn, turn)
+        if turn.heard and _can_speak():
+            self.call_from_thread(self.set_voice_state, "speaking")
+            try:
+                loop.speak_reply(turn)
+            except Exception:
+                pass  # speaking is a bonus: the reply is on screen
+        self.call_from_thread(self.set_voice_state, "")
+
+    def _voice_failed(self, text: str, severity: str) -> None:
+        self.set_voice_state("")
+        self.notify(text, title="voice", severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    def show_turn(self, turn: Any) -> None:
+        """A voice turn on screen: the Assistant's log, then the island its plan touches."""
+        assistant = self.island("assistant")
+        assistant.show_turn(turn)  # type: ignore[attr-defined]
+        key = island_for(turn)
+        if turn.transcript:
+            self.notify(f"“{turn.transcript}”\n{turn.reply}", title="voice", timeout=6)
+        island = self.show_island(key)
+        if key == "slides":
+            deck = _presented_deck(turn.result)
+            if deck is not None:
+                island.present(deck[0], deck[1])  # type: ignore[attr-defined]
+        elif key == "assistant" and turn.waiting_for_yes:
+            self.call_after_refresh(assistant.focus_log)  # type: ignore[attr-defined]
+
+
+def island_for(turn: Any) -> str:
+    """The island a voice turn's plan touches (the first step's service), else the Assistant."""
+    result = getattr(turn, "result", None)
+    if result is None or result.pending or not result.plan.steps:
+        return "assistant"
+    return SERVICE_ISLAND.get(result.plan.steps[0].verb.split(".", 1)[0], "assistant")
+
+
+def _presented_deck(result: Any) -> tuple[str, int] | None:
+    """(deck id, slide) of the plan's ``slides.present`` step that ran, if any."""
+    for step in getattr(result, "steps", None) or []:
+        if step.verb == "slides.present" and step.status == "ok" and step.result is not None:
+            got = step.result if isinstance(step.result, dict) else vars(step.result)  # a dict once planned
+            if got.get("deck_id"):
+                return got["deck_id"], int(got.get("start") or 1)
+    return None
+
+
+def _install_text() -> str:
+    from herotui.voice import INSTALL_HINT
+
+    return f"voice is not installed: {INSTALL_HINT}"
+
+
+def _voice_missing() -> str | None:
+    """Why push-to-talk cannot work at all here (the voice extra missing), else None."""
+    from importlib.util import find_spec
+
+    stt_ok = find_spec("faster_whisper") is not None or (
+        bool(os.environ.get("HERO_WHISPER_MODEL")) and find_spec("pywhispercpp") is not None)
+    if not stt_ok or find_spec("numpy") is None:
+        return _install_text()
+    return None
+
+
+def _can_speak() -> bool:
+    """Speak the reply only when it would be heard (an output device, voice not silenced)."""
+    from herotui.voice import silent_by_env
+
+    if silent_by_env():
+        return False
+    try:
+        from herotui.voice import tts
+
+        return tts.output_available()[0]
+    except Exception:
+        return False

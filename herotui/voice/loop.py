@@ -98,13 +98,19 @@ def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = F
                      timings=timings)
 
 
-def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = False) -> VoiceTurn:
-    """Transcribe float32 16 kHz samples (or int16 bytes) and handle the words."""
+def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = False,
+                 on_state: Callable[[str], None] | None = None) -> VoiceTurn:
+    """Transcribe float32 16 kHz samples (or int16 bytes) and handle the words.
+
+    ``on_state`` is told "transcribing", then "thinking" (planning and running).
+    """
     from herotui.voice import stt, vocabulary
 
+    notify = on_state or (lambda _s: None)
     if isinstance(audio, (bytes, bytearray)):
         audio = stt.pcm16_to_float(bytes(audio))
     ctx = _ctx(ctx)
+    notify("transcribing")
     t0 = time.perf_counter()
     prompt = vocabulary.hint(ctx)
     t1 = time.perf_counter()
@@ -114,6 +120,7 @@ def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = Fals
     if not text:
         return VoiceTurn(transcript="", reply=NOTHING_HEARD, speakable=NOTHING_HEARD, heard=False,
                          audio_seconds=tr.audio_seconds, timings=timings, stt_backend=tr.backend)
+    notify("thinking")
     turn = handle_text(text, ctx, dry_run=dry_run, confirm=confirm, timings=timings)
     turn.audio_seconds = tr.audio_seconds
     turn.stt_backend = tr.backend
@@ -156,7 +163,7 @@ def listen_once(ctx=None, *, cancel: threading.Event | None = None, stop: thread
                 start_timeout: float | None = None, dry_run: bool = False, source=None) -> VoiceTurn | None:
     """Record one utterance and handle it. None: cancelled. Raises ``NoMicrophone``.
 
-    ``on_state`` is told "listening", "thinking", "done" (for a voice indicator).
+    ``on_state`` is told "listening", "transcribing", "thinking", "done" (a voice indicator).
     """
     from herotui.voice import capture
 
@@ -167,8 +174,7 @@ def listen_once(ctx=None, *, cancel: threading.Event | None = None, stop: thread
     if pcm is None:
         notify("cancelled")
         return None
-    notify("thinking")
-    turn = handle_audio(pcm, ctx, dry_run=dry_run)
+    turn = handle_audio(pcm, ctx, dry_run=dry_run, on_state=notify)
     turn.timings["audio_seconds"] = len(pcm) / 2 / SAMPLE_RATE
     notify("done")
     return turn

@@ -54,14 +54,28 @@ class AssistantIsland(Island):
         self.query_one(RichLog).write(Text("> " + text, style="bold cyan"))
         self.run_verb("ask.run", {"text": text}, self._replied)
 
+    def show_turn(self, turn: Any) -> None:
+        """A voice turn (``herotui.voice.loop.VoiceTurn``): what was heard, then the plan and reply."""
+        log = self.query_one(RichLog)
+        if not turn.heard or turn.result is None:
+            log.write(Text("🎤 " + turn.reply, style="dim"))
+            return
+        log.write(Text("🎤 " + turn.transcript, style="bold cyan"))
+        self._replied(turn.result, focus=False)
+
+    def focus_log(self) -> None:
+        self.query_one(RichLog).focus()
+
     def action_answer(self, word: str) -> None:
         self.send(word)
 
-    def _replied(self, result: Any) -> None:
+    def _replied(self, result: Any, focus: bool = True) -> None:
         log = self.query_one(RichLog)
         log.write(ask_text(result))
         self.pending = bool(result.pending)
         self.refresh_bindings()
+        if not focus:
+            return
         if self.pending:
             log.focus()  # y / n reach the island's bindings
         else:
