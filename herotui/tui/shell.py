@@ -59,10 +59,11 @@ def _island_classes() -> dict[str, type[Island]]:
     from herotui.tui.islands.knowledge import KnowledgeIsland
     from herotui.tui.islands.search import SearchIsland
     from herotui.tui.islands.slides import SlidesIsland
+    from herotui.tui.islands.terminals import TerminalsIsland
 
     return {"home": HomeIsland, "contacts": ContactsIsland, "calendar": CalendarIsland,
             "documents": DocumentsIsland, "slides": SlidesIsland, "knowledge": KnowledgeIsland,
-            "search": SearchIsland, "assistant": AssistantIsland}
+            "search": SearchIsland, "assistant": AssistantIsland, "terminals": TerminalsIsland}
 
 
 class HeroApp(App):
@@ -209,7 +210,9 @@ class HeroApp(App):
         if action == "talk":
             if isinstance(self.screen, ModalScreen):
                 return False
-            return not isinstance(self.focused, (Input, TextArea))  # a space typed into the field
+            from herotui.tui.widgets.terminal import HeroTerminal
+
+            return not isinstance(self.focused, (Input, TextArea, HeroTerminal))  # a space typed into the field
         if action == "cancel_talk":  # Esc belongs to a modal screen (the palette, a picker) when one is up
             return self.voice_state == "listening" and not isinstance(self.screen, ModalScreen)
         return True
