@@ -114,7 +114,11 @@ class _Stdio:
             self._stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
 
     def _dead(self) -> RemoteError:
-        self.proc.poll()
+        try:
+            self.proc.wait(timeout=2)  # it closed its end: let it exit, and its last stderr lines arrive
+        except subprocess.TimeoutExpired:
+            pass
+        self._drain.join(timeout=1)
         tail = " | ".join(list(self._stderr)[-3:])
         status = f" (exit {self.proc.returncode})" if self.proc.returncode is not None else ""
         return RemoteError(f"the remote Hero closed the connection{status}", hint=tail or "run the command by hand to see why")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional  # Typer evaluates the callback's string annotations here
 
-ISLANDS = ("home", "contacts", "calendar", "documents", "slides", "knowledge", "search", "assistant")  # "terminals": not built yet
+ISLANDS = ("home", "contacts", "calendar", "documents", "slides", "knowledge", "search", "assistant", "terminals")
 
 
 def available() -> bool:

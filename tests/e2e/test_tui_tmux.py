@@ -58,7 +58,7 @@ def test_tui_in_tmux(hero_home, hero):
         _wait(session, "Switch context")
         _tmux("send-keys", "-t", session, "Home")
         _tmux("send-keys", "-t", session, "Enter")
-        _wait(session, "context: business")
+        _wait(session, "● business")  # the header shows the new context (the notification may have gone)
         assert (hero_home / "config" / "active-context").exists() or hero("context", "show").out
         _tmux("send-keys", "-t", session, "C-q")
         screen = _wait(session, "HERO-EXITED")
