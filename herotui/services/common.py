@@ -101,3 +101,11 @@ def export_text(text: str, count: int, output: str | None) -> ExportResult:
             tmp.unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {output}: {exc.strerror}", hint="check the folder exists and is writable") from None
     return ExportResult(count=count, path=str(target))
+
+
+def retag(tx: Any, table: str, record_id: str, tags: list[str], add: bool) -> None:
+    """Add (or remove) cleaned ``tags`` on one row's ``tags`` list, in write ``tx``."""
+    current = tx.execute(f"SELECT tags FROM {table} WHERE id = ?", [record_id]).fetchone()[0] or []
+    new = current + [t for t in tags if t not in current] if add else [t for t in current if t not in tags]
+    tx.execute(f"UPDATE {table} SET tags = ?, updated = ?, revision = ? WHERE id = ?",
+               [new, utcnow(), tx.revision, record_id])

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel
 
 from herotui.errors import InvalidInput, NotFound
 from herotui.registry import P, verb
-from herotui.services.common import (ExportResult, ImportProblem, aware, clean_tags, export_text, new_id,
+from herotui.services.common import (ExportResult, ImportProblem, aware, clean_tags, export_text, new_id, retag,
                                      read_import_file, resolve_id, utcnow)
 
 SERVICE = "contact"
@@ -233,9 +233,7 @@ def _retag(ctx, id: str, tags: list[str], add: bool) -> Contact:
         raise InvalidInput("no tag given", hint="e.g. 'hero contact tag 01JD3 finance'")
     with ctx.write() as tx:
         cid = resolve_id(tx.conn, "contacts", "contact", id)
-        current = tx.execute("SELECT tags FROM contacts WHERE id = ?", [cid]).fetchone()[0] or []
-        new = current + [t for t in wanted if t not in current] if add else [t for t in current if t not in wanted]
-        tx.execute("UPDATE contacts SET tags = ?, updated = ?, revision = ? WHERE id = ?", [new, utcnow(), tx.revision, cid])
+        retag(tx, "contacts", cid, wanted, add)
         return _get(tx.conn, cid)
 
 

@@ -54,7 +54,7 @@ from pydantic import BaseModel
 
 from herotui.errors import Ambiguous, HeroError, InvalidInput, NotFound
 from herotui.registry import P, verb
-from herotui.services.common import aware, clean_tags, new_id, resolve_id, utcnow
+from herotui.services.common import aware, clean_tags, new_id, resolve_id, retag, utcnow
 
 SERVICE = "document"
 COLUMNS = ("id, sha256, title, kind, mime, tags, source, filename, size, pages, note, contacts, events, "
@@ -882,9 +882,7 @@ def _retag(ctx, id: str, tags: list[str], add: bool) -> Document:
         raise InvalidInput("no tag given", hint="e.g. 'hero document tag 01JD3 finance'")
     with ctx.write() as tx:
         did = _resolve(tx.conn, id)
-        current = tx.execute("SELECT tags FROM documents WHERE id = ?", [did]).fetchone()[0] or []
-        new = current + [t for t in wanted if t not in current] if add else [t for t in current if t not in wanted]
-        tx.execute("UPDATE documents SET tags = ?, updated = ?, revision = ? WHERE id = ?", [new, utcnow(), tx.revision, did])
+        retag(tx, "documents", did, wanted, add)
         return _get(tx.conn, did)
 
 
