@@ -182,8 +182,6 @@ async def test_children_die_when_the_app_exits():
 async def test_in_hero_app_space_reaches_the_shell(ctx, monkeypatch):
     from herotui.tui import shell
 
-    if "terminals" not in shell._island_classes():
-        pytest.skip("Terminals island not registered in shell._island_classes() yet")
     app = shell.HeroApp(island="terminals")
     async with app.run_test(size=(120, 40)) as pilot:
         island = app.show_island("terminals")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 
 from herotui import contexts
+from herotui.tui.app import ISLANDS
 from herotui.tui.commands import VerbCommands
 from herotui.tui.islands.base import Island
 from herotui.tui.widgets.header import HeroHeader
@@ -50,20 +52,12 @@ SERVICE_ISLAND = {"contact": "contacts", "calendar": "calendar", "document": "do
                   "knowledge": "knowledge", "search": "search"}
 
 
-def _island_classes() -> dict[str, type[Island]]:
-    from herotui.tui.islands.assistant import AssistantIsland
-    from herotui.tui.islands.calendar import CalendarIsland
-    from herotui.tui.islands.contacts import ContactsIsland
-    from herotui.tui.islands.documents import DocumentsIsland
-    from herotui.tui.islands.home import HomeIsland
-    from herotui.tui.islands.knowledge import KnowledgeIsland
-    from herotui.tui.islands.search import SearchIsland
-    from herotui.tui.islands.slides import SlidesIsland
-    from herotui.tui.islands.terminals import TerminalsIsland
+def island_class(key: str) -> type[Island]:
+    """The island class for ``key``, imported now (islands load when first shown)."""
+    import importlib
 
-    return {"home": HomeIsland, "contacts": ContactsIsland, "calendar": CalendarIsland,
-            "documents": DocumentsIsland, "slides": SlidesIsland, "knowledge": KnowledgeIsland,
-            "search": SearchIsland, "assistant": AssistantIsland, "terminals": TerminalsIsland}
+    module, name = ISLANDS[key][1].split(":")
+    return getattr(importlib.import_module(f"herotui.tui.islands.{module}"), name)
 
 
 class HeroApp(App):
@@ -97,9 +91,10 @@ class HeroApp(App):
     def compose(self) -> ComposeResult:
         yield HeroHeader(id="header")
         with TabbedContent(initial=self.initial_island, id="islands"):
-            for key, cls in _island_classes().items():
-                with TabPane(cls.title, id=key):
-                    yield cls(id=f"island-{key}")
+            for key, (title, _) in ISLANDS.items():
+                with TabPane(title, id=key):
+                    if key == self.initial_island:  # the others are mounted when first shown
+                        yield island_class(key)(id=f"island-{key}")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -110,7 +105,7 @@ class HeroApp(App):
     def _show_context(self) -> None:
         header = self.query_one(HeroHeader)
         header.set_context(self.ctx.name, self.ctx.color)
-        header.set_island(self.active_island().title)
+        header.set_island(ISLANDS[self.active_key()][0])
         self.sub_title = self.ctx.name
 
     # --- islands --------------------------------------------------------------------------
@@ -119,28 +114,42 @@ class HeroApp(App):
         return list(self.query(Island))
 
     def island(self, key: str) -> Island:
-        return self.query_one(f"#island-{key}", Island)
+        """The island ``key``, mounted in its tab now if it was not yet."""
+        pane = self.query_one("#islands", TabbedContent).get_pane(key)
+        found = pane.query_children(Island)
+        if found:
+            return found.first()
+        island = island_class(key)(id=f"island-{key}")
+        pane.mount(island)
+        return island
+
+    def active_key(self) -> str:
+        return self.query_one("#islands", TabbedContent).active or self.initial_island
 
     def active_island(self) -> Island:
-        tabs = self.query_one("#islands", TabbedContent)
-        return self.island(tabs.active or self.initial_island)
+        return self.island(self.active_key())
 
-    def show_island(self, key: str) -> Island:
+    def show_island(self, key: str, then: Callable[[Any], Any] | None = None) -> Island:
+        """Bring island ``key`` to the front; ``then(island)`` runs once it is mounted."""
         # drop the focus first: a focused widget in the old pane would pull its tab back
         self.set_focus(None)
         self.query_one("#islands", TabbedContent).active = key
         island = self.island(key)
-        self.call_after_refresh(island.focus_first)
+        island.when_ready(lambda i: self.call_after_refresh(i.focus_first))
+        if then is not None:
+            island.when_ready(then)
         return island
 
     def action_island(self, number: int) -> None:
-        keys = list(_island_classes())
+        keys = list(ISLANDS)
         if 1 <= number <= len(keys):
             self.show_island(keys[number - 1])
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        island = self.active_island()
-        self.query_one(HeroHeader).set_island(island.title)
+        if event.tabbed_content.id != "islands":  # the Terminals island's own tabs
+            return
+        island = self.active_island()  # mounted (and loading) on its first showing
+        self.query_one(HeroHeader).set_island(ISLANDS[self.active_key()][0])
         if island.stale:
             island.reload()
 
@@ -304,18 +313,17 @@ class HeroApp(App):
 
     def show_turn(self, turn: Any) -> None:
         """A voice turn on screen: the Assistant's log, then the island its plan touches."""
-        assistant = self.island("assistant")
-        assistant.show_turn(turn)  # type: ignore[attr-defined]
+        self.island("assistant").when_ready(lambda assistant: assistant.show_turn(turn))
         key = island_for(turn)
         if turn.transcript:
             self.notify(f"“{turn.transcript}”\n{turn.reply}", title="voice", timeout=6)
-        island = self.show_island(key)
-        if key == "slides":
-            deck = _presented_deck(turn.result)
-            if deck is not None:
-                island.present(deck[0], deck[1])  # type: ignore[attr-defined]
+        deck = _presented_deck(turn.result) if key == "slides" else None
+        if deck is not None:
+            self.show_island(key, then=lambda slides: slides.present(deck[0], deck[1]))
         elif key == "assistant" and turn.waiting_for_yes:
-            self.call_after_refresh(assistant.focus_log)  # type: ignore[attr-defined]
+            self.show_island(key, then=lambda assistant: self.call_after_refresh(assistant.focus_log))
+        else:
+            self.show_island(key)
 
 
 def island_for(turn: Any) -> str:

@@ -18,7 +18,6 @@ from herotui.tui.islands.base import Island
 
 
 class AssistantIsland(Island):
-    title = "Assistant"
     live = False
     BINDINGS = [
         Binding("y", "answer('yes')", "Confirm"),

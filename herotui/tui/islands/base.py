@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import work
@@ -18,9 +19,12 @@ class Island(Container):
     app calls it on mount, on a context switch and when the revision file changes.
     """
 
-    title = "Island"
     stale = False
     live = True  # reload when another process changes the context's data
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._when_ready: list[Callable[[Any], Any]] = []
 
     class Failed(Message):
         """A verb call in a worker failed; the app shows the message in a notification."""
@@ -39,6 +43,20 @@ class Island(Container):
 
     def on_mount(self) -> None:
         self.reload()
+        if self._when_ready:
+            self.call_after_refresh(self._run_when_ready)
+
+    def when_ready(self, fn: Callable[[Any], Any]) -> None:
+        """Run ``fn(self)`` now, or once mounted (an island is mounted when first shown)."""
+        if self.is_mounted:
+            fn(self)
+        else:
+            self._when_ready.append(fn)
+
+    def _run_when_ready(self) -> None:
+        pending, self._when_ready = self._when_ready, []
+        for fn in pending:
+            fn(self)
 
     def focus_first(self) -> None:
         """Focus the island's first focusable widget (after a switch to it)."""

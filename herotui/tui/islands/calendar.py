@@ -17,7 +17,6 @@ VIEWS = {"day": ("calendar.today", {}), "week": ("calendar.week", {}), "agenda":
 
 
 class CalendarIsland(Island):
-    title = "Calendar"
     BINDINGS = [
         Binding("d", "view('day')", "Day"),
         Binding("w", "view('week')", "Week"),

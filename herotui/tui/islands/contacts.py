@@ -14,7 +14,6 @@ from herotui.tui.islands.base import Island
 
 
 class ContactsIsland(Island):
-    title = "Contacts"
     BINDINGS = [
         Binding("n", "new", "New contact"),
         Binding("t", "tag", "Tag"),

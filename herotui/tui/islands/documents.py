@@ -14,7 +14,6 @@ MAX_CHARS = 60_000  # the viewer shows this much of a long document
 
 
 class DocumentsIsland(Island):
-    title = "Documents"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)

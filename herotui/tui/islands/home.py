@@ -14,7 +14,6 @@ from herotui.tui.islands.base import Island
 
 
 class HomeIsland(Island):
-    title = "Home"
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Ask Hero: what's on today? · add lunch with Alex tomorrow at 12:30 …", id="home-ask")

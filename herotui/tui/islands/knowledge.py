@@ -13,7 +13,6 @@ from herotui.tui.islands.base import Island
 
 
 class KnowledgeIsland(Island):
-    title = "Knowledge"
     BINDINGS = [Binding("backspace", "books", "Books")]
 
     def __init__(self, id: str | None = None) -> None:

@@ -11,7 +11,6 @@ from herotui.tui.islands.base import Island
 
 
 class SearchIsland(Island):
-    title = "Search"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -54,19 +53,21 @@ class SearchIsland(Island):
 def open_hit(app: Any, kind: str, item_id: str, title: str = "") -> None:
     """Show a record in its island: contact, event, document, deck or knowledge passage."""
     if kind == "contact":
-        app.show_island("contacts").select(item_id)
+        app.show_island("contacts", then=lambda island: island.select(item_id))
     elif kind == "document":
-        app.show_island("documents").open(item_id)
+        app.show_island("documents", then=lambda island: island.open(item_id))
     elif kind == "deck":
-        app.show_island("slides").present(item_id)
+        app.show_island("slides", then=lambda island: island.present(item_id))
     elif kind == "event":
-        island = app.show_island("calendar")
-        island.view = "agenda"
-        island.reload()
-        island.run_verb("calendar.show", {"id": item_id},
-                        lambda e: app.notify(f"{e.title}\n{e.start:%a %d %b %H:%M}" + (f" · {e.location}" if e.location else ""),
-                                             title="event", timeout=8))
+        def agenda(island: Any) -> None:
+            island.view = "agenda"
+            island.reload()
+            island.run_verb("calendar.show", {"id": item_id},
+                            lambda e: app.notify(f"{e.title}\n{e.start:%a %d %b %H:%M}" + (f" · {e.location}" if e.location else ""),
+                                                 title="event", timeout=8))
+
+        app.show_island("calendar", then=agenda)
     elif kind == "knowledge":
-        app.show_island("knowledge").ask(title)
+        app.show_island("knowledge", then=lambda island: island.ask(title))
     else:
         app.notify(f"{kind} {item_id}", title="no island shows this kind")

@@ -33,7 +33,6 @@ class SlideViewer(VerticalScroll, can_focus=True):
 
 
 class SlidesIsland(Island):
-    title = "Slides"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
