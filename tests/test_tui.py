@@ -183,6 +183,75 @@ async def test_documents_list_and_markdown_viewer(ctx, tmp_path):
                             and "twelve" in app.query_one("#documents-text").source)
 
 
+async def test_contact_edit_form_is_prefilled_and_changes_only_what_was_edited(ctx):
+    made = registry.call("contact.create", {"name": "Alex Smith", "emails": ["alex@example.com"], "company": "Acme",
+                                            "role": "CTO", "tags": ["vip"]}, ctx)
+    app = _app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: len(_rows(app, "contacts-table")) == 1)
+        app.query_one("#contacts-table").focus()
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.id == "contact-edit"
+        assert app.screen.query_one("#p-name").value == "Alex Smith"
+        assert app.screen.query_one("#p-emails").value == "alex@example.com"
+        company = app.screen.query_one("#p-company")
+        company.value = "Northwind"
+        app.screen.query_one("#p-role").value = ""  # emptied: cleared
+        await pilot.press("ctrl+s")
+        assert await _until(pilot, lambda: _rows(app, "contacts-table")[0][2] == "Northwind")
+    got = registry.call("contact.show", {"id": made.id}, ctx)
+    assert (got.name, got.emails, got.company, got.role, got.tags) == ("Alex Smith", ["alex@example.com"], "Northwind", None, ["vip"])
+
+
+async def test_calendar_edit_moves_an_event(ctx):
+    ev = registry.call("calendar.add", {"title": "Quarterly review", "start": "in 2 days 10:00", "location": "Room 4"}, ctx)
+    app = _app(island="calendar")
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#calendar-table").focus()
+        await pilot.press("a")
+        assert await _until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review"])
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.id == "event-edit"
+        assert app.screen.query_one("#p-location").value == "Room 4"
+        app.screen.query_one("#p-title").value = "Quarterly review (moved)"
+        app.screen.query_one("#p-start").value = "in 3 days 15:00"
+        await pilot.press("ctrl+s")
+        assert await _until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review (moved)"])
+    got = registry.call("calendar.show", {"id": ev.id}, ctx)
+    assert got.title == "Quarterly review (moved)" and got.location == "Room 4"
+    assert (got.start.hour, got.start.minute) == (15, 0)
+
+
+async def test_documents_tags_and_links(ctx, tmp_path):
+    doc = tmp_path / "report.md"
+    doc.write_text("# Quarterly report\n\nRevenue grew.\n")
+    registry.call("document.add", {"paths": [str(doc)]}, ctx)
+    registry.call("contact.create", {"name": "Alex Smith", "emails": ["alex@example.com"]}, ctx)
+    app = _app(island="documents")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: len(_rows(app, "documents-table")) == 1)
+        app.query_one("#documents-table").focus()
+        await pilot.press("enter")
+        assert await _until(pilot, lambda: "tags" in _text(app, "#documents-meta"))
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"finance, q4", "enter")
+        assert await _until(pilot, lambda: "finance, q4" in _text(app, "#documents-meta"))
+        assert _rows(app, "documents-table")[0][2] == "finance, q4"
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press(*"alex", "enter")
+        assert await _until(pilot, lambda: "Alex Smith" in _text(app, "#documents-meta"))
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press(*"q4", "enter")
+        assert await _until(pilot, lambda: "finance" in _text(app, "#documents-meta") and "q4" not in _text(app, "#documents-meta"))
+    got = registry.call("document.list", {}, ctx)[0]
+    assert got.tags == ["finance"] and len(got.contacts) == 1
+
+
 async def test_slides_present_with_arrows(ctx, tmp_path):
     deck = tmp_path / "deck.md"
     deck.write_text("# Alex deck\n\nfirst\n\n---\n\n# Second\n\nmiddle\n\n---\n\n# Third\n\nlast\n")

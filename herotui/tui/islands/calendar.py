@@ -22,6 +22,7 @@ class CalendarIsland(Island):
         Binding("w", "view('week')", "Week"),
         Binding("a", "view('agenda')", "Agenda"),
         Binding("n", "new", "New event"),
+        Binding("e", "edit", "Edit event"),
     ]
 
     def __init__(self, id: str | None = None) -> None:
@@ -45,7 +46,7 @@ class CalendarIsland(Island):
     def show(self, data: Any) -> None:
         self.query_one("#calendar-view", Label).update(
             Text.assemble(("d", "bold"), " day  ", ("w", "bold"), " week  ", ("a", "bold"), " agenda  ",
-                          ("n", "bold"), " new event    showing: ", (self.view, "bold cyan")))
+                          ("n", "bold"), " new  ", ("e", "bold"), " edit    showing: ", (self.view, "bold cyan")))
         table = self.query_one("#calendar-table", DataTable)
         table.clear()
         self.items = {}
@@ -55,6 +56,16 @@ class CalendarIsland(Island):
             table.add_row(when(o.start, o.all_day, time_only=self.view == "day"), o.title, o.location or "", key=key)
         if not data:
             self.query_one("#calendar-card", Static).update(Text("no events in this view", style="dim"))
+
+    def current(self) -> Any:
+        """The occurrence under the cursor, or None."""
+        table = self.query_one("#calendar-table", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return self.items.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
+        except Exception:
+            return None
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         o = self.items.get(event.row_key.value if event.row_key else "")
@@ -83,3 +94,25 @@ class CalendarIsland(Island):
 
         self.app.push_screen(VerbForm("calendar.add", fields=["title", "start", "duration", "location", "attendees", "tags"],
                                       title="New event"), added)
+
+    def action_edit(self) -> None:
+        """Edit the event under the cursor (a recurring event: the whole series; untouched fields are kept)."""
+        from herotui.tui.widgets.verb_form import VerbForm
+
+        o = self.current()
+        if o is None:
+            self.app.notify("select an event first", severity="warning")
+            return
+
+        def edited(result: Any) -> None:
+            if result is not None:
+                self.reload()
+
+        values = {"title": o.title, "location": o.location, "description": o.description, "tags": o.tags,
+                  "attendees": [a.email or a.name for a in o.attendees if a.email or a.name]}
+        if not o.recurring:  # a series' start is not this occurrence's: leave it empty (unchanged)
+            values["start"] = o.start.strftime("%Y-%m-%d") if o.all_day else o.start.strftime("%Y-%m-%d %H:%M")
+        series = " (the whole series)" if o.recurring else ""
+        self.app.push_screen(VerbForm("calendar.update", fixed={"id": o.id}, title=f"Edit {o.title}{series}",
+                                      fields=["title", "start", "duration", "location", "attendees", "tags", "description"],
+                                      values=values, id="event-edit"), edited)

@@ -16,6 +16,7 @@ from herotui.tui.islands.base import Island
 class ContactsIsland(Island):
     BINDINGS = [
         Binding("n", "new", "New contact"),
+        Binding("e", "edit", "Edit"),
         Binding("t", "tag", "Tag"),
         Binding("slash", "find", "Search", show=False),
     ]
@@ -27,7 +28,7 @@ class ContactsIsland(Island):
         self.select_id: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search contacts (typos are forgiven) · n new · t tag", id="contacts-search")
+        yield Input(placeholder="Search contacts (typos are forgiven) · n new · e edit · t tag", id="contacts-search")
         with Horizontal():
             table = DataTable(id="contacts-table", cursor_type="row", zebra_stripes=True)
             table.add_columns("Name", "Email", "Company", "Tags")
@@ -110,6 +111,24 @@ class ContactsIsland(Island):
 
         self.app.push_screen(VerbForm("contact.create", fields=["name", "emails", "company", "tags"],
                                       title="New contact", id="contact-form"), created)
+
+    def action_edit(self) -> None:
+        from herotui.tui.widgets.verb_form import VerbForm
+
+        cid = self._current_id()
+        if cid is None:
+            self.app.notify("select a contact first", severity="warning")
+            return
+        c = self.contacts[cid]
+
+        def edited(result: Any) -> None:
+            if result is not None:
+                self.select_id = result.id
+                self.reload()
+
+        fields = ["name", "emails", "phones", "company", "role", "birthday", "notes"]
+        self.app.push_screen(VerbForm("contact.update", fields=fields, fixed={"id": cid}, title=f"Edit {c.name}",
+                                      values={f: getattr(c, f, None) for f in fields}, id="contact-edit"), edited)
 
     def action_tag(self) -> None:
         from herotui.tui.widgets.verb_form import VerbForm

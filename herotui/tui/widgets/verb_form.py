@@ -2,6 +2,9 @@
 
 One input per parameter (required ones marked ``*``, defaults as placeholders), a checkbox
 for booleans, lists typed comma-separated. A destructive verb needs its "confirm" box ticked.
+An edit form is prefilled with ``values``: only the fields the user changed are sent (so an
+untouched field never rewrites data), and a text field emptied by the user is sent as ``''``,
+which the update verbs read as "clear it".
 On success the form closes with the result; on error it stays open and shows the message
 and hint (also as a notification).
 """
@@ -37,12 +40,13 @@ class VerbForm(ModalScreen[Any]):
     """
 
     def __init__(self, name: str, fields: list[str] | None = None, fixed: dict | None = None,
-                 title: str | None = None, id: str | None = None) -> None:
+                 title: str | None = None, id: str | None = None, values: dict | None = None) -> None:
         super().__init__(id=id)
         from herotui import registry
 
         self.verb = registry.get(name)
         self.fixed = dict(fixed or {})
+        self.values = {k: _as_text(v) for k, v in (values or {}).items() if v not in (None, "", [], ())}
         wanted = fields or [p.name for p in self.verb.params]
         self.params = [p for p in self.verb.params if p.name in wanted and p.name not in self.fixed]
         self.heading = title or f"{self.verb.name} — {self.verb.description}"
@@ -62,7 +66,8 @@ class VerbForm(ModalScreen[Any]):
                         continue
                     yield Label(label, classes="field-label" + (" required" if p.required else ""))
                     default = "" if p.default in (None, [], ()) else str(p.default)
-                    yield Input(placeholder=default or ("required" if p.required else ""), id=f"p-{p.name}")
+                    yield Input(self.values.get(p.name, ""), placeholder=default or ("required" if p.required else ""),
+                                id=f"p-{p.name}")
                 if self.verb.destructive:
                     yield Checkbox("confirm: this deletes or overwrites data", id="confirm")
             yield Static("", id="error")
@@ -84,7 +89,12 @@ class VerbForm(ModalScreen[Any]):
                     out[p.name] = widget.value
                 continue
             text = widget.value.strip()
+            before = self.values.get(p.name)
+            if before is not None and text == before:
+                continue  # untouched: not sent
             if not text:
+                if before is not None and not p.is_list:
+                    out[p.name] = ""  # emptied: cleared
                 continue
             out[p.name] = [t.strip() for t in text.split(",") if t.strip()] if p.is_list else text
         return out
@@ -124,3 +134,12 @@ class VerbForm(ModalScreen[Any]):
     def _done(self, result: Any) -> None:
         self.app.notify(calls.summary(result), title=self.verb.name, timeout=6)
         self.dismiss(result)
+
+
+def _as_text(value: Any) -> str:
+    """A value as the form's text: lists comma-separated, dates ISO."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ", timespec="minutes") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
