@@ -38,6 +38,24 @@ from herotui.tui.widgets.header import HeroHeader
 
 POLL_SECONDS = 0.5
 
+
+
+def _alt_digits_as_alt() -> None:
+    """Read ESC+digit as alt+digit (the island keys), as xterm, tmux and SSH sessions send them.
+
+    Textual maps ESC+digit to the characters macOS's Option key types (ESC 2 -> "™", for
+    WezTerm on macOS), so alt+1..9 never reach a binding on Linux terminals, and in a text
+    field they typed "™" or "£". Dropping those ten entries of its sequence table makes the
+    parser fall back to ESC-prefix = alt. Typing "£" itself (a keyboard layout) is unaffected.
+    """
+    from textual import _ansi_sequences
+
+    for digit in "1234567890":
+        _ansi_sequences.ANSI_SEQUENCES_KEYS.pop("\x1b" + digit, None)  # type: ignore[attr-defined]
+
+
+_alt_digits_as_alt()
+
 # the voice indicator: listen_once's states -> the header's status text ("" is idle)
 VOICE_STATUS = {
     "listening": "● listening  (space: stop · esc: cancel)",
