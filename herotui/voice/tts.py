@@ -250,18 +250,13 @@ def play(audio: Audio) -> Playback:
     ok, how = output_available()
     if not ok:
         return Playback(False, "none", f"no audio output ({how})")
-    if how == "sounddevice":
+    if how == "sounddevice":  # PortAudio, through pyaudio or sounddevice (capture.backend())
         from herotui.voice import capture
 
-        sd = capture.sounddevice()
         try:
-            import numpy as np
-
-            with capture.quiet_stderr():
-                sd.play(np.frombuffer(audio.pcm, dtype=np.int16), audio.rate, blocking=True)
-            return Playback(True, "sounddevice")
-        except Exception as exc:
-            return Playback(False, "sounddevice", str(exc))
+            return Playback(True, capture.play_pcm(audio.pcm, audio.rate))
+        except capture.PlaybackFailed as exc:
+            return Playback(False, capture.backend().name, exc.message)
     with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
         audio.write(tmp.name)
         cmd = ["aplay", "-q", tmp.name] if how == "aplay" else ["play", "-q", tmp.name]
