@@ -229,9 +229,9 @@ def test_devices_seen_through_each_binding(pulse, hero):
     assert r.code == 0 and r.err == "" and re.search(r"^input: \*\d+: default \(", r.out, re.M), r
 
     r = hero("voice", "devices", "--json", env={**pulse.env, "HERO_AUDIO_BACKEND": "portaudio"})
-    bad = r.json()
-    assert r.code == 0 and bad["input"] == [] and bad["backend"] == "none"
-    assert bad["error"] == "HERO_AUDIO_BACKEND must be pyaudio or sounddevice, not 'portaudio'"
+    assert r.code == 2 and r.out == "" and "Traceback" not in r.err
+    err = json.loads(r.err)["error"]  # with --json the error is JSON too
+    assert err["message"] == "HERO_AUDIO_BACKEND must be pyaudio or sounddevice, not 'portaudio'" and err["hint"]
 
 
 def test_sounddevice_is_the_fallback_without_pyaudio(pulse):

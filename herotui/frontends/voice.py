@@ -83,9 +83,16 @@ def cli():
         text: bool = typer.Option(False, "--text", help="Type instead of talking (what happens with no microphone)."),
     ) -> None:
         """Talk to Hero: push-to-talk in this terminal, or one recording with --file."""
+        import os
+
+        forced = os.environ.get("HERO_AUDIO_BACKEND", "").strip().lower()
+        if forced and forced not in ("auto", "pyaudio", "sounddevice"):  # every voice command checks it
+            from herotui.errors import UsageError
+
+            raise UsageError(f"HERO_AUDIO_BACKEND must be pyaudio or sounddevice, not {forced!r}",
+                             hint="unset it to use pyaudio, and sounddevice when pyaudio is missing")
         if ctx.invoked_subcommand is not None:
             return
-        import os
 
         if silence_ms is not None:
             os.environ["HERO_VAD_SILENCE_MS"] = str(silence_ms)
@@ -160,6 +167,8 @@ def cli():
             return
         if info["error"]:
             print(f"audio: {info['error']}")
+        if info.get("backend"):
+            print(f"backend: {info['backend']} ({info['backend_reason']})")
         for kind in ("input", "output"):
             if not info[kind]:
                 print(f"{kind}: none")
@@ -191,6 +200,7 @@ def diagnose() -> dict:
     ok_out, how = tts.output_available()
     vad = "webrtcvad" if importlib.util.find_spec("webrtcvad") else "energy threshold (webrtcvad missing)"
     return {
+        "audio": f"{info['backend']} ({info['backend_reason']})" if info.get("backend") else "none (no PortAudio binding)",
         "microphone": ", ".join(d["name"] for d in info["input"]) or f"none ({info['error'] or 'no input device'})",
         "speaker": how if ok_out else f"none ({how})",
         "stt": f"{s['backend']}: {s['model']} ({'ok' if s['ok'] else 'missing: ' + ('model' if not s['model_found'] else 'library')})",
