@@ -24,6 +24,13 @@ def when(dt: datetime, all_day: bool = False, time_only: bool = False) -> str:
     return d.strftime("%a %d %b") + ("" if all_day else d.strftime(" %H:%M"))
 
 
+def birthday(d: Any) -> str:
+    """A birthday; one stored without a year (vCard ``--MMDD``, kept as year 1604) shows none."""
+    if d is None:
+        return ""
+    return d.strftime("%d %B") if getattr(d, "year", None) == 1604 else str(d)
+
+
 def ask_text(result: Any) -> Text:
     """An AskResult as the CLI shows it: ``$ hero …`` lines, step status, results, the reply."""
     out = Text()

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
+from herotui.tui.format import birthday
 from herotui.tui.islands.base import Island
 
 
@@ -70,7 +71,7 @@ class ContactsIsland(Island):
             return
         t = Text(c.name + "\n", style="bold")
         for label, value in (("email", ", ".join(c.emails)), ("phone", ", ".join(c.phones)), ("company", c.company),
-                             ("role", c.role), ("tags", ", ".join(c.tags)), ("birthday", c.birthday),
+                             ("role", c.role), ("tags", ", ".join(c.tags)), ("birthday", birthday(c.birthday)),
                              ("notes", c.notes), ("id", c.id)):
             if value:
                 t.append(f"{label:>9}  ", style="dim")
