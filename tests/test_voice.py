@@ -11,7 +11,6 @@ are real ``hero`` subprocesses. CI has no sound card: the no-device paths are te
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import subprocess
@@ -148,14 +147,11 @@ def voice_file(capsys, wav: Path, *extra: str) -> dict:
 # ---------------------------------------------------------------------------------------
 
 
-# Real tiny.en misrecognitions of piper's voice on these short commands (not fixed yet):
-MISHEARD = {"show Alex Smith": "heard 'Joe Alex Smith'", "Tag Alex Smith as vip": "heard 'is bit'",
-            "Tag the quarterly report as board": "heard 'Ted the ...'"}
-
-
-@pytest.mark.parametrize("text", [
-    pytest.param(t, marks=pytest.mark.xfail(reason=MISHEARD[t], strict=False)) if t in MISHEARD else t
-    for t in SPOKEN if t not in ("yes", "no", "delete Alex Smith")])
+# "show Alex Smith", "Tag Alex Smith as vip" and "Tag the quarterly report as board" were
+# heard as "Joe Alex Smith", "... is bit" and "Ted the ..." with a comma list of command words
+# as the hint; example commands written as sentences in the hint fixed all three (see
+# herotui/voice/vocabulary.py), and test_misheard_first_word_is_corrected covers the rest.
+@pytest.mark.parametrize("text", [t for t in SPOKEN if t not in ("yes", "no", "delete Alex Smith")])
 def test_spoken_command(text, wavs, demo, capsys):
     data = voice_file(capsys, wavs[text])
     # tiny.en cannot know a name that is not in the data yet (the hint lists known names):
@@ -169,6 +165,46 @@ def test_spoken_command(text, wavs, demo, capsys):
         assert all(line.startswith("hero ") for line in data["plan"])
     assert data["reply"]
     assert data["stt_backend"] == "faster-whisper"
+
+
+def test_misheard_first_word_is_corrected(wavs, demo, capsys, monkeypatch):
+    """With no vocabulary hint tiny.en hears piper's "show Alex Smith" as "Joe Alex Smith."
+    (a real mishearing); the correction step makes it "Show Alex Smith." and says so."""
+    from herotui.voice import vocabulary
+
+    monkeypatch.setattr(vocabulary, "hint", lambda ctx: "")
+    data = voice_file(capsys, wavs["show Alex Smith"])
+    assert data["heard_as"] == "Joe Alex Smith.", data["transcript"]
+    assert data["transcript"] == "Show Alex Smith."
+    assert [s["verb"] for s in data["result"]["plan"]["steps"]] == ["contact.show"]
+    # a hint-less "Tag the quarterly report as board" ("Ted the ... is board") is not
+    # rescued by the first word alone: nothing is invented, it stays as heard
+    data = voice_file(capsys, wavs["Tag the quarterly report as board"])
+    if data["transcript"].lower().startswith("ted"):
+        assert data["heard_as"] is None
+
+
+def test_command_word_correction_rules(demo):
+    from herotui import contexts
+    from herotui.voice import vocabulary
+
+    biz = contexts.load("business")
+    words = vocabulary.command_words()
+    assert {"show", "tag", "find", "list", "switch", "what's", "delete", "yes"} <= words
+    assert vocabulary.correct_command(biz, "Joe Alex Smith.") == "Show Alex Smith."
+    assert vocabulary.correct_command(biz, "TAD the quarterly report as board.") == "Tag the quarterly report as board."
+    assert vocabulary.correct_command(biz, "Lift my decks") == "List my decks"
+    # the corrected sentence must parse as a known intent
+    assert vocabulary.correct_command(biz, "Joe called about the budget.") is None
+    # a first word that is a command word stays ("Untag" would parse, and be wrong)
+    assert vocabulary.correct_command(biz, "Tag Alex Smith is bit.") is None
+    # a sentence that already plans, or names someone unknown, is left alone
+    assert vocabulary.correct_command(biz, "Show Alex Smith") is None
+    assert vocabulary.correct_command(biz, "show Nobody Known") is None
+    # never into something destructive or a confirmation
+    assert vocabulary.correct_command(biz, "Elite Alex Smith") is None
+    assert vocabulary.correct_command(biz, "Jess.") is None
+    assert vocabulary.similarity("Joe", "show") > vocabulary.similarity("Joe", "delete")
 
 
 def test_effects_on_the_stores(wavs, demo, capsys):
@@ -391,9 +427,19 @@ def test_vocabulary_hint_from_live_data(demo):
     from herotui import contexts
     from herotui.voice import vocabulary
 
-    hint = vocabulary.hint(contexts.load("business"))
+    biz = contexts.load("business")
+    hint = vocabulary.hint(biz)
     assert "Alex Smith" in hint and "business" in hint and "personal" in hint
-    assert "Contoso Product Roadmap 2027" in hint and len(hint) <= vocabulary.MAX_CHARS + 1
+    assert "Contoso Product Roadmap 2027" in hint and "roadmap" in hint and len(hint) <= vocabulary.MAX_CHARS + 1
+    # example commands last, with the context's own names in them
+    names = vocabulary.gather(biz)
+    assert hint.endswith(vocabulary.examples(names)) and f"Show {names['contacts'][0]}." in hint
+    # whisper keeps only the last 223 tokens of a prompt: the whole hint must fit
+    from herotui.voice import stt
+
+    assert len(stt.backend().model.hf_tokenizer.encode(" " + hint).ids) <= 223
+    empty = vocabulary.build({})
+    assert empty == vocabulary.examples({}) and "Show Sam Peters." in empty
 
 
 def test_speakable_replies():
@@ -409,6 +455,88 @@ def test_speakable_replies():
     assert tts.first_sentence("Done. Lena Fischer was added.") == ("Done.", "Lena Fischer was added.")
 
 
+def test_reply_chunks():
+    from herotui.voice import tts
+
+    long = ("4 events: Wed 09:15 Daily standup; Wed 10:00 Quarterly report review; Wed 13:00 Product "
+            "roadmap sync with Contoso; Wed 16:00 Vendor call: Fabrikam supply terms. Shall I summarise it?")
+    pieces = tts.chunks(long)
+    assert " ".join(pieces).split() == long.split()  # nothing lost or reordered
+    assert tts.MIN_CHUNK <= len(pieces[0]) <= tts.FIRST_CHUNK and pieces[0].endswith(";")
+    assert pieces[-1] == "Shall I summarise it?"
+    assert tts.chunks("Done. Lena Fischer was added.") == ["Done.", "Lena Fischer was added."]
+    assert tts.chunks("Alex Smith.") == ["Alex Smith."] and tts.chunks("  ") == []
+
+
+class FakeSpeaker:
+    """A sound card stand-in: 'plays' each piece in real time (sleeps its duration)."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.calls: list[tuple[float, float]] = []  # (handed over at, duration)
+        self.fail_at = fail_at
+
+    def __call__(self, audio):
+        from herotui.voice import tts
+
+        self.calls.append((time.perf_counter(), audio.duration))
+        if self.fail_at is not None and len(self.calls) > self.fail_at:
+            return tts.Playback(False, "fake", "device unplugged")
+        time.sleep(audio.duration)
+        return tts.Playback(True, "fake")
+
+
+def test_say_streams_sentence_by_sentence(tmp_path):
+    from herotui.voice import tts
+
+    text = ("3 found: Q1 2026 budget assumptions, notes for Alex; Northwind Traders, Q4 2025 Quarterly Report; "
+            "Brightline Studio, open invoices for Northwind Traders. Shall I open the first one?")
+    tts._load_piper()
+    voice = tts._piper
+    tts.synthesize("Warm up.", "piper")  # onnxruntime's first run is slow: not part of either figure
+    t0 = time.perf_counter()
+    whole = tts.synthesize(tts.speakable(text), "piper")
+    whole_s = time.perf_counter() - t0
+    speaker = FakeSpeaker()
+    spoken = tts.say(text, engine="piper", player=speaker, out=tmp_path / "r.wav")
+    assert spoken.played and spoken.method == "fake" and spoken.error is None
+    assert spoken.chunks == len(tts.chunks(spoken.text)) >= 3 == len(speaker.calls)
+    # speech starts once the first piece is made, well before the whole reply could be
+    assert spoken.first_audio_seconds < whole_s * 0.6, (spoken.first_audio_seconds, whole_s)
+    # piece n+1 was ready when piece n ended: the speaker never waited
+    assert spoken.stalls == 0
+    for (at, duration), (nxt, _) in zip(speaker.calls, speaker.calls[1:]):
+        assert nxt - (at + duration) < 0.1
+    with wave.open(str(tmp_path / "r.wav")) as w:
+        assert abs(w.getnframes() / w.getframerate() - spoken.audio_seconds) < 0.01
+        assert abs(spoken.audio_seconds - whole.duration) < whole.duration * 0.25
+    assert tts._piper is voice  # the voice is loaded once per process
+
+
+def test_say_stops_when_playback_fails():
+    from herotui.voice import tts
+
+    speaker = FakeSpeaker(fail_at=1)
+    spoken = tts.say("First part here. Second part here. Third part here. Fourth part here.", engine="piper",
+                     player=speaker)
+    assert not spoken.played and spoken.error == "device unplugged"
+    assert len(speaker.calls) == 2 and spoken.chunks == 2  # the rest is neither played nor kept
+
+
+def test_say_silent_and_no_device(monkeypatch, tmp_path):
+    from herotui.voice import tts
+
+    spoken = tts.say("Hello there. Two meetings today.", silent=True)
+    assert spoken.engine == "silent" and not spoken.played and spoken.chunks == 0
+    monkeypatch.setenv("HERO_VOICE", "silent")
+    assert tts.engine_name() == "silent" and tts.preload() is None
+    spoken = tts.say("Hello there.", out=tmp_path / "s.wav")  # silent, but a file was asked for
+    assert spoken.out and spoken.engine == "piper" and not spoken.played
+    monkeypatch.delenv("HERO_VOICE")
+    monkeypatch.setattr(tts, "output_available", lambda: (False, "no audio output device"))
+    spoken = tts.say("Hello there.")
+    assert not spoken.played and spoken.error == "not played: no audio output (no audio output device)"
+
+
 def test_espeak_fallback_writes_a_wav(tmp_path):
     from herotui.voice import tts
 
@@ -416,6 +544,9 @@ def test_espeak_fallback_writes_a_wav(tmp_path):
         pytest.skip("espeak-ng not installed")
     spoken = tts.say("Hello from espeak.", engine="espeak", out=tmp_path / "e.wav", play_audio=False)
     assert spoken.engine == "espeak" and (tmp_path / "e.wav").stat().st_size > 5000
+    speaker = FakeSpeaker()
+    spoken = tts.say("Hello from espeak. This is the fallback voice.", engine="espeak", player=speaker)
+    assert spoken.played and spoken.engine == "espeak" and len(speaker.calls) == 2
 
 
 def test_whisper_cpp_model_path_errors(monkeypatch, tmp_path):

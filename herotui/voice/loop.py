@@ -4,13 +4,18 @@ The API front-ends call (all blocking: run them off the UI thread, e.g. in a Tex
 ``@work(thread=True)`` worker):
 
 * :func:`handle_audio` (samples) / :func:`handle_file` (a recording) / :func:`handle_text`
-  -> :class:`VoiceTurn` (transcript, the planner's ``AskResult``, the reply, timings).
+  -> :class:`VoiceTurn` (transcript, the planner's ``AskResult``, the reply, timings). A
+  transcript that plans as nothing but would with its first word swapped for a command word
+  that sounds alike ("Joe Alex Smith" -> "Show Alex Smith") is corrected first
+  (:func:`herotui.voice.vocabulary.correct_command`); ``heard_as`` keeps whisper's words.
 * :func:`listen_once` records one utterance (VAD ends it; ``stop``/``cancel`` events for a
   second key press or Esc) and handles it. Raises ``NoMicrophone``.
-* :func:`speak_reply` speaks a turn's reply (separate, so a UI can show the text first).
+* :func:`speak_reply` speaks a turn's reply (separate, so a UI can show the text first),
+  sentence by sentence as it is synthesised (see :func:`herotui.voice.tts.say`).
 * :func:`confirm_by_voice` after a turn waiting for a yes: listens for a yes or no; no
   answer within the timeout counts as no (the pending plan is dropped).
-* :func:`warm_up` loads the speech model ahead of the first press (1.3 s).
+* :func:`warm_up` loads the speech model ahead of the first press (1.3 s), and the voice in
+  the background (:func:`listen_once` starts that too, so the first reply does not wait).
 
 Every plan runs through the registry as ``ask.run`` with actor ``voice`` (audited).
 """
@@ -40,6 +45,7 @@ class VoiceTurn(BaseModel):
     timings: dict[str, float] = {}
     spoken: dict | None = None  # tts.Spoken as a dict, once spoken
     stt_backend: str = ""
+    heard_as: str = ""  # whisper's words when a misheard command word was corrected
 
     @property
     def plan_lines(self) -> list[str]:
@@ -55,6 +61,7 @@ class VoiceTurn(BaseModel):
         from herotui.frontends.render import jsonable
 
         return {"transcript": self.transcript, "heard": self.heard, "plan": self.plan_lines,
+                "heard_as": self.heard_as or None,
                 "reply": self.reply, "speakable": self.speakable, "pending": self.waiting_for_yes,
                 "audio_seconds": round(self.audio_seconds, 3), "stt_backend": self.stt_backend,
                 "timings": {k: round(v, 4) for k, v in self.timings.items()}, "spoken": self.spoken,
@@ -73,9 +80,12 @@ def _ctx(ctx):
 
 
 def warm_up() -> None:
-    from herotui.voice import stt
+    """Load the speech model (1.3 s, here) and, in the background, the voice (0.9 s)."""
+    from herotui.voice import stt, tts, vocabulary
 
+    tts.preload()
     stt.backend()
+    vocabulary.prepare()
 
 
 def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = False,
@@ -115,13 +125,17 @@ def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = Fals
     prompt = vocabulary.hint(ctx)
     t1 = time.perf_counter()
     tr = stt.transcribe(audio, prompt)
-    timings = {"vocabulary": t1 - t0, "stt": time.perf_counter() - t1}
+    t2 = time.perf_counter()
+    timings = {"vocabulary": t1 - t0, "stt": t2 - t1}
     text = clean_transcript(tr.text)
     if not text:
         return VoiceTurn(transcript="", reply=NOTHING_HEARD, speakable=NOTHING_HEARD, heard=False,
                          audio_seconds=tr.audio_seconds, timings=timings, stt_backend=tr.backend)
     notify("thinking")
-    turn = handle_text(text, ctx, dry_run=dry_run, confirm=confirm, timings=timings)
+    corrected = vocabulary.correct_command(ctx, text)  # "Joe Alex Smith" -> "show Alex Smith"
+    timings["correction"] = time.perf_counter() - t2
+    turn = handle_text(corrected or text, ctx, dry_run=dry_run, confirm=confirm, timings=timings)
+    turn.heard_as = text if corrected else ""
     turn.audio_seconds = tr.audio_seconds
     turn.stt_backend = tr.backend
     turn.timings["total"] = time.perf_counter() - t0
@@ -165,9 +179,10 @@ def listen_once(ctx=None, *, cancel: threading.Event | None = None, stop: thread
 
     ``on_state`` is told "listening", "transcribing", "thinking", "done" (a voice indicator).
     """
-    from herotui.voice import capture
+    from herotui.voice import capture, tts
 
     notify = on_state or (lambda _s: None)
+    tts.preload()  # the voice loads while the user speaks (no-op once loaded, or when piper is not used)
     notify("listening")
     pcm = capture.record_utterance(cancel=cancel, stop=stop, on_level=on_level, start_timeout=start_timeout,
                                    source=source)

@@ -9,11 +9,17 @@
 * Playback: sounddevice when PortAudio sees an output device, else ``aplay`` / sox's
   ``play``; a failure is detected and reported (``espeak-ng`` alone exits 0 even when no
   device played anything, so it is only used to synthesise, never to play).
+* Streaming: :func:`say` cuts the reply into :func:`chunks` (sentences; a long sentence at
+  its clauses, the first piece short) and plays piece n while piece n+1 is synthesised, so
+  the first audio starts once the first piece is made (~0.3 s for a long reply, against
+  ~0.7 s for its whole first sentence and more for the whole reply). The piper voice is
+  loaded once per process; :func:`preload` loads it in the background while the user talks.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -23,7 +29,7 @@ import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from herotui.errors import HeroError
 from herotui.voice import INSTALL_HINT
@@ -132,6 +138,48 @@ def first_sentence(text: str) -> tuple[str, str]:
     return text[: m.start()], text[m.end():]
 
 
+FIRST_CHUNK = 60  # characters (~4 s of speech, ~0.1-0.3 s to synthesise on 2 cores)
+MIN_CHUNK = 20
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z0-9])")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=[\u2014\u2013-]\s)")
+
+
+def chunks(text: str, first: int = FIRST_CHUNK, min_chars: int = MIN_CHUNK) -> list[str]:
+    """``text`` in the pieces it is synthesised and played in: sentences, and a sentence
+    longer than its budget cut at clauses (",", ";", ":", " - ").
+
+    The budget doubles from one piece to the next (``first``, 2x, 4x, ...): the first piece
+    is short so speech starts soon, and each later piece is synthesised (~15x faster than
+    real time) while the ones before it play. A clause shorter than ``min_chars`` is not cut
+    off on its own; a sentence with no clause to cut at is left whole.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    out: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        budget = first * 2 ** min(len(out), 4)
+        if len(sentence) <= budget:
+            out.append(sentence)
+            continue
+        clauses = [c for c in _CLAUSE_END.split(sentence) if c and c.strip()]
+        current = ""
+        for clause in clauses:
+            budget = first * 2 ** min(len(out), 4)
+            joined = f"{current} {clause.strip()}".strip()
+            if current and len(joined) > budget and len(current) >= min_chars:
+                out.append(current)
+                current = clause.strip()
+            else:
+                current = joined
+        if current:
+            out.append(current)
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # Engines
 # ---------------------------------------------------------------------------------------
@@ -180,6 +228,7 @@ def engine_name(requested: str | None = None) -> str:
 
 
 def _load_piper():
+    """The piper voice, loaded once per process (0.9 s) and kept."""
     global _piper
     with _piper_lock:
         if _piper is None:
@@ -188,6 +237,37 @@ def _load_piper():
             path = piper_voice_path()
             _piper = PiperVoice.load(str(path), config_path=str(path) + ".json")
         return _piper
+
+
+def preload(engine: str | None = None) -> threading.Thread | None:
+    """Load the piper voice in the background (while the user is still speaking), so the
+    first reply does not pay for it. None when piper is not what would speak."""
+    if _piper is not None or engine_name(engine) != "piper":
+        return None
+    worker = threading.Thread(target=_load_piper, name="hero-piper-load", daemon=True)
+    worker.start()
+    return worker
+
+
+# piper's espeak-ng bridge holds one global voice setting: phonemes for word comparison and
+# piper's synthesis take turns.
+_espeak_lock = threading.RLock()
+_phonemizer: Any = None
+
+
+def phonemes(word: str) -> str | None:
+    """``word`` as espeak-ng IPA (``show`` -> ``ʃˈoʊ``) through piper's bundled espeak-ng;
+    None without piper."""
+    global _phonemizer
+    try:
+        with _espeak_lock:
+            if _phonemizer is None:
+                from piper.phonemize_espeak import EspeakPhonemizer
+
+                _phonemizer = EspeakPhonemizer()
+            return "".join("".join(s) for s in _phonemizer.phonemize("en-us", word)).strip(" .,?!")
+    except Exception:  # piper not installed, or its espeak data missing
+        return None
 
 
 def synthesize(text: str, engine: str | None = None, deterministic: bool = False) -> Audio:
@@ -206,9 +286,10 @@ def synthesize(text: str, engine: str | None = None, deterministic: bool = False
             from piper import SynthesisConfig
 
             config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
-        chunks = list(voice.synthesize(text, syn_config=config) if config else voice.synthesize(text))
-        pcm = b"".join(c.audio_int16_bytes for c in chunks)
-        rate = chunks[0].sample_rate if chunks else voice.config.sample_rate
+        with _espeak_lock:
+            parts = list(voice.synthesize(text, syn_config=config) if config else voice.synthesize(text))
+        pcm = b"".join(c.audio_int16_bytes for c in parts)
+        rate = parts[0].sample_rate if parts else voice.config.sample_rate
         return Audio(pcm, rate, "piper", time.perf_counter() - t0)
     if name == "espeak":
         with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
@@ -273,16 +354,26 @@ class Spoken:
     played: bool
     method: str
     error: str | None = None
-    first_audio_seconds: float | None = None  # synthesis time of the first sentence
+    first_audio_seconds: float | None = None  # say() called -> first chunk synthesised and handed to playback
     out: str | None = None
+    chunks: int = 0  # pieces synthesised
+    stalls: int = 0  # times playback waited for the next piece
+    audio_seconds: float = 0.0  # length of the speech synthesised
 
 
 def say(text: str, *, out: str | Path | None = None, silent: bool = False, engine: str | None = None,
-        play_audio: bool = True) -> Spoken:
-    """Speak ``text`` (made speakable first). ``out``: also write the WAV there.
+        play_audio: bool = True, player: Callable[[Audio], Playback] | None = None) -> Spoken:
+    """Speak ``text`` (made speakable first) piece by piece; ``out``: also write the WAV there.
+
+    The reply is cut into :func:`chunks`; a worker synthesises them in order while this
+    thread plays each one as soon as it is ready, so speech starts once the first (short)
+    piece is synthesised, and piece n plays while n+1 is synthesised. ``player`` replaces
+    :func:`play` (the benchmark's stand-in for a sound card; no device check then). A
+    failed playback stops the rest (unless ``out`` still wants the whole reply).
 
     Never raises for a missing device or engine: the result says what happened.
     """
+    t0 = time.perf_counter()
     said = speakable(text)
     if not said:
         return Spoken("", "none", False, "none", "nothing to say")
@@ -293,32 +384,66 @@ def say(text: str, *, out: str | Path | None = None, silent: bool = False, engin
         name = "piper" if piper_available() else ("espeak" if espeak_path() else "none")
     if name == "none":
         return Spoken(said, "none", False, "none", "no speech engine (install piper: " + INSTALL_HINT + ", or espeak-ng)")
-    first, rest = first_sentence(said)
-    try:
-        head = synthesize(first, name)
-    except NoSpeechEngine as exc:
-        return Spoken(said, name, False, "none", exc.message)
-    first_s = head.seconds_to_synth
-    result = Spoken(said, head.engine, False, "none", None, first_s)
     can_play = play_audio and not silent
-    ok, how = output_available() if can_play else (False, "silent")
-    tail: Audio | None = None
-    if can_play and ok:
-        # Start speaking the first sentence while the rest is synthesised.
-        box: dict = {}
-        worker = threading.Thread(target=lambda: box.update(a=synthesize(rest, name)) if rest else None, daemon=True)
-        worker.start()
-        pb = play(head)
+    not_played = None
+    if can_play and player is None:
+        ok, how = output_available()
+        if not ok:
+            can_play, not_played = False, f"not played: no audio output ({how})"
+    result = Spoken(said, name, False, "none", not_played)
+    if not can_play and out is None:
+        return result  # nothing to play it on and no file wanted: do not synthesise at all
+    pieces = chunks(said)
+    ready: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def synthesise_all() -> None:
+        for piece in pieces:
+            if stop.is_set():
+                break
+            try:
+                ready.put(synthesize(piece, name))
+            except NoSpeechEngine as exc:
+                ready.put(exc)
+                return
+            except Exception as exc:  # onnxruntime, a broken voice file: said, never raised
+                ready.put(NoSpeechEngine(f"{name} failed: {exc}"))
+                return
+        ready.put(None)
+
+    worker = threading.Thread(target=synthesise_all, name="hero-tts", daemon=True)
+    worker.start()
+    audio: list[Audio] = []
+    playing = can_play
+    try:
+        while True:
+            asked = time.perf_counter()
+            item = ready.get()
+            now = time.perf_counter()
+            if item is None:
+                break
+            if isinstance(item, NoSpeechEngine):
+                result.error = item.message
+                break
+            audio.append(item)
+            result.engine = item.engine
+            if result.first_audio_seconds is None:
+                result.first_audio_seconds = now - t0
+            elif playing and now - asked > 0.02:  # the last piece ended before this one was ready
+                result.stalls += 1
+            if playing:
+                pb = (player or play)(item)
+                result.played, result.method, result.error = pb.ok, pb.method, pb.error
+                if not pb.ok:
+                    playing = False
+                    if out is None:
+                        break
+    finally:
+        stop.set()
         worker.join()
-        tail = box.get("a")
-        if pb.ok and tail is not None:
-            pb = play(tail)
-        result.played, result.method, result.error = pb.ok, pb.method, pb.error
-    else:
-        tail = synthesize(rest, name) if (rest and out is not None) else None
-        result.error = None if not can_play else f"not played: no audio output ({how})"
-    if out is not None:
-        pcm = head.pcm + (tail.pcm if tail is not None else b"")
-        Audio(pcm, head.rate, head.engine).write(out)
+    result.chunks = len(audio)
+    result.audio_seconds = sum(a.duration for a in audio)
+    if out is not None and audio and len(audio) == len(pieces):
+        Audio(b"".join(a.pcm for a in audio), audio[0].rate, audio[0].engine).write(out)
         result.out = str(out)
     return result
