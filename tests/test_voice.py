@@ -177,6 +177,8 @@ def test_misheard_first_word_is_corrected(wavs, demo, capsys, monkeypatch):
     assert data["heard_as"] == "Joe Alex Smith.", data["transcript"]
     assert data["transcript"] == "Show Alex Smith."
     assert [s["verb"] for s in data["result"]["plan"]["steps"]] == ["contact.show"]
+    code, out, err = run_voice(capsys, "--context", "business", "voice", "--file", str(wavs["show Alex Smith"]), "--silent")
+    assert code == 0 and "heard: Joe Alex Smith. (taken as: Show Alex Smith.)" in out, out + err
     # a hint-less "Tag the quarterly report as board" ("Ted the ... is board") is not
     # rescued by the first word alone: nothing is invented, it stays as heard
     data = voice_file(capsys, wavs["Tag the quarterly report as board"])

@@ -43,7 +43,10 @@ def _print_turn(turn, as_json: bool) -> None:
         console.print(f"[dim]heard:[/] (nothing)")
         console.print(turn.reply)
         return
-    console.print(f"[dim]heard:[/] {turn.transcript}")
+    if getattr(turn, "heard_as", None):
+        console.print(f"[dim]heard:[/] {turn.heard_as} [dim](taken as: {turn.transcript})[/]")
+    else:
+        console.print(f"[dim]heard:[/] {turn.transcript}")
     if turn.result is not None:
         console.print(turn.result)
     else:

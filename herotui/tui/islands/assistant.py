@@ -59,7 +59,10 @@ class AssistantIsland(Island):
         if not turn.heard or turn.result is None:
             log.write(Text("🎤 " + turn.reply, style="dim"))
             return
-        log.write(Text("🎤 " + turn.transcript, style="bold cyan"))
+        heard = Text("🎤 " + turn.transcript, style="bold cyan")
+        if getattr(turn, "heard_as", None):
+            heard.append(f"  (heard as: {turn.heard_as})", style="dim")
+        log.write(heard)
         self._replied(turn.result, focus=False)
 
     def focus_log(self) -> None:
