@@ -1,4 +1,5 @@
-"""Terminals: shells on PTYs, in tabs (ctrl+t new, ctrl+w close, f2 rename, ctrl+pageup/down switch)."""
+"""Terminals: shells on PTYs, in tabs (ctrl+t new, ctrl+w close, f2 rename, ctrl+pageup/down switch;
+shift+pageup/pagedown or the wheel scroll back). The first shell starts when the island is first shown."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class TerminalsIsland(Island):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._count = 0
+        self._started = False  # the first shell starts when the island is first on screen
 
     def compose(self) -> ComposeResult:
         yield TabbedContent(id="term-tabs")
@@ -42,10 +44,17 @@ class TerminalsIsland(Island):
     def on_mount(self) -> None:
         pass  # no data to load; the first terminal starts when the island is first shown
 
+    def on_show(self) -> None:
+        """First time on screen (``hero tui --island terminals``, a click on the tab, alt+N):
+        start a shell. Later showings leave the tabs as the user left them."""
+        if not self._started:
+            self.focus_first()
+
     def reload(self) -> None:
         pass
 
     def focus_first(self) -> None:
+        self._started = True
         if not self.terminals():
             self.new_terminal()
         else:
