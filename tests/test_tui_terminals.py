@@ -98,6 +98,22 @@ async def test_shell_runs_typed_command(tmp_path):
         assert app.talks == 0  # the space went to the shell, not to the talk key
 
 
+async def test_the_shell_gets_the_environment_as_it_is_now(monkeypatch):
+    """Not bittty's copy from its import time, without a forced LC_ALL or Hero's COLUMNS."""
+    from bittty.pty import unix  # noqa: F401  (its copy of the environment is taken at import, before the changes)
+
+    monkeypatch.setenv("HERO_TERM_CHECK", "fresh")
+    monkeypatch.setenv("COLUMNS", "321")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    app = _app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        island = _island(app)
+        assert await _until(pilot, lambda: island.active_terminal() is not None and island.active_terminal().has_focus)
+        term = island.active_terminal()
+        await _type(pilot, 'echo "[$HERO_TERM_CHECK|${LC_ALL-unset}|${COLUMNS-unset}|$COLORTERM|$TERM]"')
+        assert await _until(pilot, lambda: "[fresh|unset|unset|truecolor|xterm-256color]" in term.screen_text())
+
+
 async def test_second_tab_opens_and_closes_killing_its_child():
     app = _app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -73,17 +73,24 @@ def default_shell() -> list[str]:
 def child_command(command: list[str]) -> list[str]:
     """``command`` behind ``env``, to fix the environment bittty gives the child.
 
-    bittty spawns every child with ``LC_ALL=en_US.UTF-8`` when Hero has no ``LC_ALL`` (where
-    that locale is not installed, as on Debian by default, bash warns and less, vim and htop
-    fall back to ASCII), and with Hero's own ``COLUMNS``/``LINES`` (the size of Hero's
-    terminal, not of the PTY). ``env`` execs the command (same pid, same session) without
-    them and with ``COLORTERM=truecolor`` (the emulator renders 24-bit colour).
+    bittty spawns every child with a copy of ``os.environ`` taken when it was imported (later
+    changes never reach the shells), with ``LC_ALL=en_US.UTF-8`` when Hero has no ``LC_ALL``
+    (where that locale is not installed, as on Debian by default, bash warns and less, vim and
+    htop fall back to ASCII) and with Hero's own ``COLUMNS``/``LINES`` (the size of Hero's
+    terminal, not of the PTY). ``env`` execs the command (same pid, same session) with the
+    environment as it is now: what changed since the import is passed as arguments of ``env``
+    (gone as soon as it execs), then ``COLORTERM=truecolor`` (the emulator renders 24-bit colour).
     """
+    from bittty.pty import unix
+
     env = shutil.which("env")
     if env is None:
         return command
-    unset = ["COLUMNS", "LINES", *([] if "LC_ALL" in os.environ else ["LC_ALL"])]
-    return [env, *(arg for name in unset for arg in ("-u", name)), "--", "COLORTERM=truecolor", *command]
+    spawned = getattr(unix, "UNIX_ENV", {})  # what bittty passes to every child
+    now = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES", "TERM")}
+    unset = [name for name in spawned if name not in now and name != "TERM"]  # TERM: bittty's xterm-256color
+    changed = [f"{name}={value}" for name, value in now.items() if spawned.get(name) != value]
+    return [env, *(arg for name in unset for arg in ("-u", name)), "--", *changed, "COLORTERM=truecolor", *command]
 
 
 def session_members(sid: int) -> list[int]:
