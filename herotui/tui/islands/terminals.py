@@ -13,7 +13,6 @@ from herotui.tui.widgets.terminal import HeroTerminal
 
 
 class TerminalsIsland(Island):
-    title = "Terminals"
     live = False  # nothing to reload from the context's data
 
     DEFAULT_CSS = """
