@@ -65,6 +65,18 @@ class Island(Container):
                 widget.focus()
                 return
 
+    def cursor_key(self, table_id: str) -> str | None:
+        """The key of the row under the cursor of DataTable ``#table_id``, or None."""
+        from textual.widgets import DataTable
+
+        table = self.query_one(f"#{table_id}", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # the cursor is outside the rows (a table being refilled)
+            return None
+
     def reload(self) -> None:
         self.stale = False
         self._load()

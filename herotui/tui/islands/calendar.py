@@ -59,13 +59,7 @@ class CalendarIsland(Island):
 
     def current(self) -> Any:
         """The occurrence under the cursor, or None."""
-        table = self.query_one("#calendar-table", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return self.items.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
-        except Exception:
-            return None
+        return self.items.get(self.cursor_key("calendar-table") or "")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         o = self.items.get(event.row_key.value if event.row_key else "")

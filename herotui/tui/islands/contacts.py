@@ -55,13 +55,7 @@ class ContactsIsland(Island):
         self._show_card(self._current_id())
 
     def _current_id(self) -> str | None:
-        table = self.query_one("#contacts-table", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
+        return self.cursor_key("contacts-table")
 
     def _show_card(self, cid: str | None) -> None:
         card = self.query_one("#contacts-card", Static)
@@ -114,34 +108,27 @@ class ContactsIsland(Island):
                                       title="New contact", id="contact-form"), created)
 
     def action_edit(self) -> None:
-        from herotui.tui.widgets.verb_form import VerbForm
-
-        cid = self._current_id()
-        if cid is None:
-            self.app.notify("select a contact first", severity="warning")
-            return
-        c = self.contacts[cid]
-
-        def edited(result: Any) -> None:
-            if result is not None:
-                self.select_id = result.id
-                self.reload()
-
         fields = ["name", "emails", "phones", "company", "role", "birthday", "notes"]
-        self.app.push_screen(VerbForm("contact.update", fields=fields, fixed={"id": cid}, title=f"Edit {c.name}",
-                                      values={f: getattr(c, f, None) for f in fields}, id="contact-edit"), edited)
+        self._form_on_current("contact.update", "Edit {name}", fields=fields, id="contact-edit",
+                              values=lambda c: {f: getattr(c, f, None) for f in fields})
 
     def action_tag(self) -> None:
+        self._form_on_current("contact.tag", "Tag {name}")
+
+    def _form_on_current(self, verb: str, title: str, values=None, **form: Any) -> None:
+        """Run ``verb`` on the contact under the cursor through its form; then show it again."""
         from herotui.tui.widgets.verb_form import VerbForm
 
         cid = self._current_id()
         if cid is None:
             self.app.notify("select a contact first", severity="warning")
             return
+        contact = self.contacts[cid]
 
-        def tagged(result: Any) -> None:
+        def done(result: Any) -> None:
             if result is not None:
                 self.select_id = result.id
                 self.reload()
 
-        self.app.push_screen(VerbForm("contact.tag", fixed={"id": cid}, title=f"Tag {self.contacts[cid].name}"), tagged)
+        self.app.push_screen(VerbForm(verb, fixed={"id": cid}, title=title.format(name=contact.name),
+                                      values=values(contact) if values else None, **form), done)

@@ -89,15 +89,7 @@ class DocumentsIsland(Island):
 
     def current_id(self) -> str | None:
         """The open document, else the one under the cursor."""
-        if self.open_id:
-            return self.open_id
-        table = self.query_one("#documents-table", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
+        return self.open_id or self.cursor_key("documents-table")
 
     def _form(self, verb: str, fields: list[str], title: str) -> None:
         from herotui.tui.widgets.verb_form import VerbForm
