@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import hero_exe  # noqa: F401  (also used by the fixtures below)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,12 +23,6 @@ def hero_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("HERO_DEBUG", raising=False)
     monkeypatch.setenv("HERO_TZ", "Europe/Brussels")
     return home
-
-
-def hero_exe() -> str:
-    """The installed ``hero`` console script of the environment running the tests."""
-    exe = Path(sys.executable).parent / "hero"
-    return str(exe) if exe.exists() else shutil.which("hero") or "hero"
 
 
 class Result:

@@ -350,7 +350,7 @@ def test_ten_thousand_files_bounded_memory(tmp_path, hero_home):
         "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
         "sys.stdout.write(p.stdout)\n"
     )
-    from conftest import hero_exe
+    from support import hero_exe
 
     env = dict(os.environ, HERO_HOME=str(hero_home))
     proc = subprocess.run([sys.executable, "-c", script, hero_exe(), "document", "add", str(root), "--json"],
@@ -382,7 +382,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path, hero_home):
     root.mkdir()
     for i in range(30):
         (root / f"n{i}.md").write_text(f"# N {i}\n")
-    from conftest import hero_exe
+    from support import hero_exe
 
     env = dict(os.environ, HERO_HOME=str(hero_home), COLUMNS="100")
     master, slave = pty.openpty()

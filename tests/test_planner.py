@@ -10,18 +10,15 @@ plans must give the same results.
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
-import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from support import DEFAULT_ACTIVE, make_demo_home, use_home
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "utterances.yaml").read_text())
-DEFAULT_ACTIVE = "business"
 
 
 # ---------------------------------------------------------------------------------------
@@ -29,70 +26,9 @@ DEFAULT_ACTIVE = "business"
 # ---------------------------------------------------------------------------------------
 
 
-def load_demo_files(ctx) -> None:
-    """Documents and decks of ``contexts/demo`` (when ``hero demo`` did not load them)."""
-    from herotui import registry
-
-    folder = ROOT / "contexts" / "demo"
-    with ctx.read() as conn:
-        have = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-    if have:
-        return
-    docs = tomllib.loads((folder / "documents" / "manifest.toml").read_text())
-    for d in docs.get("document", []):
-        if d["context"] != ctx.name:
-            continue
-        registry.call("document.add", {"paths": [str(folder / "documents" / d["file"])], "tags": d.get("tags", []),
-                                       "contacts": d.get("contacts", []), "events": d.get("events", [])}, ctx, actor="test")
-    decks = tomllib.loads((folder / "decks" / "manifest.toml").read_text())
-    for d in decks.get("deck", []):
-        if d["context"] != ctx.name:
-            continue
-        deck = registry.call("slides.create", {"path": str(folder / "decks" / d["file"]), "tags": d.get("tags", [])}, ctx, actor="test")
-        with ctx.write() as tx:  # decks take no --contact: link them as the demo manifest says
-            cids = [r[0] for r in tx.execute("SELECT id FROM contacts WHERE list_has_any(emails, ?)", [d.get("contacts", [])]).fetchall()]
-            tx.execute("UPDATE documents SET contacts = ? WHERE id = ?", [cids, deck.id])
-
-
-def build_demo_home() -> None:
-    """With HERO_HOME set: the demo, its documents and decks, the built-in knowledge book."""
-    from herotui import contexts, registry
-    from herotui.services import knowledge
-
-    registry.call("demo.load", {}, actor="test")
-    for name in ("personal", "business"):
-        ctx = contexts.load(name)
-        load_demo_files(ctx)
-        knowledge.ensure_builtin(ctx)
-
-
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("demo") / "hero-home"
-    saved = {k: os.environ.get(k) for k in ("HERO_HOME", "HERO_TZ", "HERO_CONTEXT")}
-    os.environ.update(HERO_HOME=str(home), HERO_TZ="Europe/Brussels")
-    os.environ.pop("HERO_CONTEXT", None)
-    try:
-        build_demo_home()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return home
-
-
-def use_home(template: Path, target: Path, monkeypatch, active: str = DEFAULT_ACTIVE):
-    from herotui import contexts
-    from herotui.planner import intents
-
-    shutil.copytree(template, target)
-    monkeypatch.setenv("HERO_HOME", str(target))
-    monkeypatch.setenv("PAGER", "cat")
-    intents._LIVE.clear()
-    contexts.save_choice(active)
-    return contexts.current()
+    return make_demo_home(tmp_path_factory.mktemp("demo") / "hero-home")
 
 
 @pytest.fixture

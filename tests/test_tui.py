@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from support import hero_app, until
 
 pytest.importorskip("textual")
 
@@ -20,21 +21,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
-
-
-def _app(**kw):
-    from herotui.tui.shell import HeroApp
-
-    return HeroApp(**kw)
-
-
-async def _until(pilot, predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause(0.05)
-        if predicate():
-            return True
-    return predicate()
 
 
 def _rows(app, table_id: str) -> list[list[str]]:
@@ -53,7 +39,7 @@ def _text(app, selector: str) -> str:
 
 
 async def test_header_shows_context_and_opens_on_island(ctx):
-    app = _app(island="contacts")
+    app = hero_app(island="contacts")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert "personal" in _text(app, "#context")
@@ -64,16 +50,16 @@ async def test_header_shows_context_and_opens_on_island(ctx):
 
 async def test_small_terminal_80x24(ctx):
     registry.call("contact.create", {"name": "Alex Smith"}, ctx)
-    app = _app()
+    app = hero_app()
     async with app.run_test(size=(80, 24)) as pilot:
         for key in ("contacts", "calendar", "documents", "slides", "knowledge", "search", "assistant", "home"):
             app.show_island(key)
             await pilot.pause(0.05)
-        assert await _until(pilot, lambda: "Today" in _text(app, "#home-agenda"))
+        assert await until(pilot, lambda: "Today" in _text(app, "#home-agenda"))
 
 
 async def test_space_is_bound_only_as_the_talk_key(ctx):
-    app = _app()
+    app = hero_app()
     async with app.run_test(size=SIZE):
         for node in [app, *app.query("*")]:
             for binding in getattr(node, "BINDINGS", []):
@@ -89,16 +75,16 @@ async def test_context_picker_switches_and_refreshes(ctx):
     contexts.create("business")
     registry.call("contact.create", {"name": "Lena Fischer"}, contexts.load("business"))
     registry.call("contact.create", {"name": "Alex Smith"}, ctx)
-    app = _app(island="contacts")
+    app = hero_app(island="contacts")
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: _rows(app, "contacts-table") == [["Alex Smith", "", "", ""]])
+        assert await until(pilot, lambda: _rows(app, "contacts-table") == [["Alex Smith", "", "", ""]])
         await pilot.press("ctrl+o")
         await pilot.pause()
         from herotui.tui.widgets.context_picker import ContextPicker
 
         assert isinstance(app.screen, ContextPicker)
         await pilot.press("home", "enter")  # business sorts first
-        assert await _until(pilot, lambda: _rows(app, "contacts-table") == [["Lena Fischer", "", "", ""]])
+        assert await until(pilot, lambda: _rows(app, "contacts-table") == [["Lena Fischer", "", "", ""]])
         assert "business" in _text(app, "#context")
         assert contexts.saved_choice() == "business"
 
@@ -109,18 +95,18 @@ async def test_context_picker_switches_and_refreshes(ctx):
 async def test_contacts_list_detail_and_search(ctx):
     registry.call("contact.create", {"name": "Alex Smith", "emails": ["alex@example.com"], "company": "Acme", "tags": ["vip"]}, ctx)
     registry.call("contact.create", {"name": "Bo Chen", "company": "Northwind"}, ctx)
-    app = _app(island="contacts")
+    app = hero_app(island="contacts")
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: len(_rows(app, "contacts-table")) == 2)
+        assert await until(pilot, lambda: len(_rows(app, "contacts-table")) == 2)
         assert ["Alex Smith", "alex@example.com", "Acme", "vip"] in _rows(app, "contacts-table")
         assert "Alex Smith" in _text(app, "#contacts-card") or "Bo Chen" in _text(app, "#contacts-card")
         await pilot.click("#contacts-search")
         await pilot.press(*"northwnd")
-        assert await _until(pilot, lambda: [r[0] for r in _rows(app, "contacts-table")] == ["Bo Chen"])
+        assert await until(pilot, lambda: [r[0] for r in _rows(app, "contacts-table")] == ["Bo Chen"])
 
 
 async def test_contact_create_form_and_tag(ctx):
-    app = _app(island="contacts")
+    app = hero_app(island="contacts")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.query_one("#contacts-table").focus()
@@ -130,7 +116,7 @@ async def test_contact_create_form_and_tag(ctx):
         await pilot.press(*"Lena Fischer")
         await pilot.press("tab", *"lena@lumen.example", "tab", *"Lumen Labs", "tab", *"new, lead")
         await pilot.press("enter")
-        assert await _until(pilot, lambda: any(r[0] == "Lena Fischer" for r in _rows(app, "contacts-table")))
+        assert await until(pilot, lambda: any(r[0] == "Lena Fischer" for r in _rows(app, "contacts-table")))
         made = registry.call("contact.list", {}, ctx)
         assert [(c.name, c.emails, c.company, c.tags) for c in made] == [("Lena Fischer", ["lena@lumen.example"], "Lumen Labs", ["lead", "new"])] or \
             [(c.name, c.emails, c.company, sorted(c.tags)) for c in made] == [("Lena Fischer", ["lena@lumen.example"], "Lumen Labs", ["lead", "new"])]
@@ -138,18 +124,18 @@ async def test_contact_create_form_and_tag(ctx):
         await pilot.press("t")
         await pilot.pause()
         await pilot.press(*"vip", "enter")
-        assert await _until(pilot, lambda: "vip" in registry.call("contact.list", {}, ctx)[0].tags)
+        assert await until(pilot, lambda: "vip" in registry.call("contact.list", {}, ctx)[0].tags)
 
 
 async def test_contact_form_shows_validation_error(ctx):
-    app = _app(island="contacts")
+    app = hero_app(island="contacts")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.query_one("#contacts-table").focus()
         await pilot.press("n")
         await pilot.pause()
         await pilot.press("tab", *"not-an-email", "enter")  # no name, bad email
-        assert await _until(pilot, lambda: "invalid input" in _text(app.screen, "#error"))
+        assert await until(pilot, lambda: "invalid input" in _text(app.screen, "#error"))
         assert app.screen.id == "contact-form"
         await pilot.press("escape")
         assert registry.call("contact.list", {}, ctx) == []
@@ -158,37 +144,37 @@ async def test_contact_form_shows_validation_error(ctx):
 async def test_calendar_views_and_add_form(ctx):
     registry.call("calendar.add", {"title": "Quarterly review", "start": "today 23:00", "duration": "30m"}, ctx)
     registry.call("calendar.add", {"title": "Dentist", "start": "in 5 days 09:00"}, ctx)
-    app = _app(island="calendar")
+    app = hero_app(island="calendar")
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review"])
+        assert await until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review"])
         app.query_one("#calendar-table").focus()
         await pilot.press("a")
-        assert await _until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review", "Dentist"])
+        assert await until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review", "Dentist"])
         await pilot.press("n")
         await pilot.pause()
         await pilot.press(*"Lunch with Alex", "tab", *"tomorrow 12:30", "enter")
-        assert await _until(pilot, lambda: "Lunch with Alex" in [r[1] for r in _rows(app, "calendar-table")])
+        assert await until(pilot, lambda: "Lunch with Alex" in [r[1] for r in _rows(app, "calendar-table")])
 
 
 async def test_documents_list_and_markdown_viewer(ctx, tmp_path):
     doc = tmp_path / "report.md"
     doc.write_text("# Quarterly report\n\nRevenue grew by **twelve** percent.\n")
     registry.call("document.add", {"paths": [str(doc)]}, ctx)
-    app = _app(island="documents")
+    app = hero_app(island="documents")
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: len(_rows(app, "documents-table")) == 1)
+        assert await until(pilot, lambda: len(_rows(app, "documents-table")) == 1)
         app.query_one("#documents-table").focus()
         await pilot.press("enter")
-        assert await _until(pilot, lambda: "report" in _text(app, "#documents-title").lower()
+        assert await until(pilot, lambda: "report" in _text(app, "#documents-title").lower()
                             and "twelve" in app.query_one("#documents-text").source)
 
 
 async def test_contact_edit_form_is_prefilled_and_changes_only_what_was_edited(ctx):
     made = registry.call("contact.create", {"name": "Alex Smith", "emails": ["alex@example.com"], "company": "Acme",
                                             "role": "CTO", "tags": ["vip"]}, ctx)
-    app = _app(island="contacts")
+    app = hero_app(island="contacts")
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: len(_rows(app, "contacts-table")) == 1)
+        assert await until(pilot, lambda: len(_rows(app, "contacts-table")) == 1)
         app.query_one("#contacts-table").focus()
         await pilot.press("e")
         await pilot.pause()
@@ -199,18 +185,18 @@ async def test_contact_edit_form_is_prefilled_and_changes_only_what_was_edited(c
         company.value = "Northwind"
         app.screen.query_one("#p-role").value = ""  # emptied: cleared
         await pilot.press("ctrl+s")
-        assert await _until(pilot, lambda: _rows(app, "contacts-table")[0][2] == "Northwind")
+        assert await until(pilot, lambda: _rows(app, "contacts-table")[0][2] == "Northwind")
     got = registry.call("contact.show", {"id": made.id}, ctx)
     assert (got.name, got.emails, got.company, got.role, got.tags) == ("Alex Smith", ["alex@example.com"], "Northwind", None, ["vip"])
 
 
 async def test_calendar_edit_moves_an_event(ctx):
     ev = registry.call("calendar.add", {"title": "Quarterly review", "start": "in 2 days 10:00", "location": "Room 4"}, ctx)
-    app = _app(island="calendar")
+    app = hero_app(island="calendar")
     async with app.run_test(size=SIZE) as pilot:
         app.query_one("#calendar-table").focus()
         await pilot.press("a")
-        assert await _until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review"])
+        assert await until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review"])
         await pilot.press("e")
         await pilot.pause()
         assert app.screen.id == "event-edit"
@@ -218,7 +204,7 @@ async def test_calendar_edit_moves_an_event(ctx):
         app.screen.query_one("#p-title").value = "Quarterly review (moved)"
         app.screen.query_one("#p-start").value = "in 3 days 15:00"
         await pilot.press("ctrl+s")
-        assert await _until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review (moved)"])
+        assert await until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review (moved)"])
     got = registry.call("calendar.show", {"id": ev.id}, ctx)
     assert got.title == "Quarterly review (moved)" and got.location == "Room 4"
     assert (got.start.hour, got.start.minute) == (15, 0)
@@ -229,25 +215,25 @@ async def test_documents_tags_and_links(ctx, tmp_path):
     doc.write_text("# Quarterly report\n\nRevenue grew.\n")
     registry.call("document.add", {"paths": [str(doc)]}, ctx)
     registry.call("contact.create", {"name": "Alex Smith", "emails": ["alex@example.com"]}, ctx)
-    app = _app(island="documents")
+    app = hero_app(island="documents")
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: len(_rows(app, "documents-table")) == 1)
+        assert await until(pilot, lambda: len(_rows(app, "documents-table")) == 1)
         app.query_one("#documents-table").focus()
         await pilot.press("enter")
-        assert await _until(pilot, lambda: "tags" in _text(app, "#documents-meta"))
+        assert await until(pilot, lambda: "tags" in _text(app, "#documents-meta"))
         await pilot.press("t")
         await pilot.pause()
         await pilot.press(*"finance, q4", "enter")
-        assert await _until(pilot, lambda: "finance, q4" in _text(app, "#documents-meta"))
+        assert await until(pilot, lambda: "finance, q4" in _text(app, "#documents-meta"))
         assert _rows(app, "documents-table")[0][2] == "finance, q4"
         await pilot.press("l")
         await pilot.pause()
         await pilot.press(*"alex", "enter")
-        assert await _until(pilot, lambda: "Alex Smith" in _text(app, "#documents-meta"))
+        assert await until(pilot, lambda: "Alex Smith" in _text(app, "#documents-meta"))
         await pilot.press("u")
         await pilot.pause()
         await pilot.press(*"q4", "enter")
-        assert await _until(pilot, lambda: "finance" in _text(app, "#documents-meta") and "q4" not in _text(app, "#documents-meta"))
+        assert await until(pilot, lambda: "finance" in _text(app, "#documents-meta") and "q4" not in _text(app, "#documents-meta"))
     got = registry.call("document.list", {}, ctx)[0]
     assert got.tags == ["finance"] and len(got.contacts) == 1
 
@@ -256,12 +242,12 @@ async def test_slides_present_with_arrows(ctx, tmp_path):
     deck = tmp_path / "deck.md"
     deck.write_text("# Alex deck\n\nfirst\n\n---\n\n# Second\n\nmiddle\n\n---\n\n# Third\n\nlast\n")
     registry.call("slides.create", {"path": str(deck)}, ctx)
-    app = _app(island="slides")
+    app = hero_app(island="slides")
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: len(_rows(app, "slides-table")) == 1)
+        assert await until(pilot, lambda: len(_rows(app, "slides-table")) == 1)
         app.query_one("#slides-table").focus()
         await pilot.press("enter")
-        assert await _until(pilot, lambda: "slide 1 of 3" in _text(app, "#slides-position"))
+        assert await until(pilot, lambda: "slide 1 of 3" in _text(app, "#slides-position"))
         await pilot.press("right", "right", "right")
         assert "slide 3 of 3" in _text(app, "#slides-position")
         assert "last" in app.query_one("#slides-text").source
@@ -270,46 +256,46 @@ async def test_slides_present_with_arrows(ctx, tmp_path):
 
 
 async def test_knowledge_books_pages_and_ask(ctx):
-    app = _app(island="knowledge")
+    app = hero_app(island="knowledge")
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: any(r[0] == "hero" for r in _rows(app, "knowledge-table")), timeout=10)
+        assert await until(pilot, lambda: any(r[0] == "hero" for r in _rows(app, "knowledge-table")), timeout=10)
         app.query_one("#knowledge-table").focus()
         await pilot.press("enter")
-        assert await _until(pilot, lambda: "backspace" in _text(app, "#knowledge-where"))
+        assert await until(pilot, lambda: "backspace" in _text(app, "#knowledge-where"))
         await pilot.press("enter")
-        assert await _until(pilot, lambda: app.query_one("#knowledge-text").source.startswith("*[hero:"))
+        assert await until(pilot, lambda: app.query_one("#knowledge-text").source.startswith("*[hero:"))
         await pilot.click("#knowledge-ask")
         await pilot.press(*"how do I switch context", "enter")
-        assert await _until(pilot, lambda: "**[hero:" in app.query_one("#knowledge-text").source, timeout=10)
+        assert await until(pilot, lambda: "**[hero:" in app.query_one("#knowledge-text").source, timeout=10)
 
 
 async def test_search_opens_result_in_its_island(ctx):
     alex = registry.call("contact.create", {"name": "Alex Smith", "company": "Acme"}, ctx)
     for i in range(3):
         registry.call("contact.create", {"name": f"Other {i}"}, ctx)
-    app = _app(island="search")
+    app = hero_app(island="search")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click("#search-input")
         await pilot.press(*"alex smith", "enter")
-        assert await _until(pilot, lambda: any(r[1] == "Alex Smith" for r in _rows(app, "search-table")))
+        assert await until(pilot, lambda: any(r[1] == "Alex Smith" for r in _rows(app, "search-table")))
         await pilot.press("enter")
-        assert await _until(pilot, lambda: app.query_one("#islands").active == "contacts")
-        assert await _until(pilot, lambda: app.island("contacts")._current_id() == alex.id)
+        assert await until(pilot, lambda: app.query_one("#islands").active == "contacts")
+        assert await until(pilot, lambda: app.island("contacts")._current_id() == alex.id)
 
 
 async def test_home_agenda_and_quick_ask(ctx):
     registry.call("calendar.add", {"title": "Quarterly review", "start": "today 23:00"}, ctx)
-    app = _app()
+    app = hero_app()
     async with app.run_test(size=SIZE) as pilot:
-        assert await _until(pilot, lambda: "Quarterly review" in _text(app, "#home-agenda"))
+        assert await until(pilot, lambda: "Quarterly review" in _text(app, "#home-agenda"))
         await pilot.click("#home-ask")
         await pilot.press(*"what's on today", "enter")
-        assert await _until(pilot, lambda: "$ hero" in _text(app, "#home-reply"), timeout=10)
+        assert await until(pilot, lambda: "$ hero" in _text(app, "#home-reply"), timeout=10)
 
 
 async def test_assistant_shows_cli_line_and_confirms_with_y(ctx):
     registry.call("contact.create", {"name": "Alex Smith"}, ctx)
-    app = _app(island="assistant")
+    app = hero_app(island="assistant")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click("#assistant-input")
         await pilot.press(*"what's on today", "enter")
@@ -317,13 +303,13 @@ async def test_assistant_shows_cli_line_and_confirms_with_y(ctx):
         def log_text() -> str:
             return "\n".join(line.text for line in app.query_one("#assistant-log").lines)
 
-        assert await _until(pilot, lambda: "$ hero" in log_text() and "calendar" in log_text(), timeout=10)
+        assert await until(pilot, lambda: "$ hero" in log_text() and "calendar" in log_text(), timeout=10)
         await pilot.click("#assistant-input")
         await pilot.press(*"delete contact Alex Smith", "enter")
-        assert await _until(pilot, lambda: app.island("assistant").pending, timeout=10)
+        assert await until(pilot, lambda: app.island("assistant").pending, timeout=10)
         assert len(registry.call("contact.list", {}, ctx)) == 1
         await pilot.press("y")
-        assert await _until(pilot, lambda: registry.call("contact.list", {}, ctx) == [], timeout=10)
+        assert await until(pilot, lambda: registry.call("contact.list", {}, ctx) == [], timeout=10)
 
 
 # --- command palette --------------------------------------------------------------------------
@@ -334,25 +320,25 @@ async def test_palette_lists_every_verb_and_runs_a_form(ctx):
 
     from herotui.tui.widgets.verb_form import VerbForm
 
-    app = _app()
+    app = hero_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"contact.create")
-        assert await _until(pilot, lambda: "contact.create" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        assert await until(pilot, lambda: "contact.create" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
         await pilot.press("enter")
-        assert await _until(pilot, lambda: isinstance(app.screen, VerbForm))
+        assert await until(pilot, lambda: isinstance(app.screen, VerbForm))
         assert {p.name for p in app.screen.params} == {p.name for p in registry.get("contact.create").params}
         await pilot.press(*"Mia Wong", "enter")
-        assert await _until(pilot, lambda: [c.name for c in registry.call("contact.list", {}, ctx)] == ["Mia Wong"])
+        assert await until(pilot, lambda: [c.name for c in registry.call("contact.list", {}, ctx)] == ["Mia Wong"])
         assert not isinstance(app.screen, VerbForm)
 
 
 async def test_palette_provider_discovers_all_verbs(ctx):
     from herotui.tui.commands import VerbCommands
 
-    app = _app()
+    app = hero_app()
     async with app.run_test(size=SIZE):
         provider = VerbCommands(app.screen)
         await provider.startup()
@@ -364,29 +350,29 @@ async def test_destructive_form_needs_confirm(ctx):
     from herotui.tui.widgets.verb_form import VerbForm
 
     alex = registry.call("contact.create", {"name": "Alex Smith"}, ctx)
-    app = _app()
+    app = hero_app()
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(VerbForm("contact.delete"))
         await pilot.pause()
         await pilot.press(*alex.id, "enter")
-        assert await _until(pilot, lambda: "confirmation" in _text(app.screen, "#error"))
+        assert await until(pilot, lambda: "confirmation" in _text(app.screen, "#error"))
         app.screen.query_one("#confirm").value = True
         await pilot.press("ctrl+s")
-        assert await _until(pilot, lambda: registry.call("contact.list", {}, ctx) == [])
+        assert await until(pilot, lambda: registry.call("contact.list", {}, ctx) == [])
 
 
 # --- live refresh -----------------------------------------------------------------------------
 
 
 async def test_live_refresh_from_another_process(ctx, hero):
-    app = _app(island="contacts")
+    app = hero_app(island="contacts")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         assert _rows(app, "contacts-table") == []
         proc = await asyncio.to_thread(hero, "contact", "create", "--name", "Remote Person")
         assert proc.code == 0, proc
         started = time.monotonic()
-        assert await _until(pilot, lambda: any(r[0] == "Remote Person" for r in _rows(app, "contacts-table")), timeout=3)
+        assert await until(pilot, lambda: any(r[0] == "Remote Person" for r in _rows(app, "contacts-table")), timeout=3)
         assert time.monotonic() - started < 1.5
 
 

@@ -7,9 +7,8 @@ tested as such, and no reply is spoken (no output device).
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from support import hero_app, until
 
 pytest.importorskip("textual")
 pytest.importorskip("faster_whisper", reason="voice extra not installed")
@@ -44,21 +43,6 @@ def quiet(monkeypatch):
     monkeypatch.delenv("HERO_VOICE_INPUT", raising=False)
 
 
-def _app(**kw):
-    from herotui.tui.shell import HeroApp
-
-    return HeroApp(**kw)
-
-
-async def _until(pilot, predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause(0.05)
-        if predicate():
-            return True
-    return predicate()
-
-
 def _log(app) -> str:
     return "\n".join(line.text for line in app.query_one("#assistant-log").lines)
 
@@ -73,19 +57,19 @@ def _notes(app) -> list[str]:
 
 async def test_space_listens_and_shows_the_turn(ctx, wavs, monkeypatch):
     monkeypatch.setenv("HERO_VOICE_INPUT", str(wavs[TODAY]))
-    app = _app()
+    app = hero_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert _status(app) == ""
         await pilot.press("space")
-        assert await _until(pilot, lambda: "listening" in app.voice_history and app.voice_state == "", timeout=30)
+        assert await until(pilot, lambda: "listening" in app.voice_history and app.voice_state == "", timeout=30)
         assert app.voice_history[0] == "listening"
         assert "transcribing" in app.voice_history
         assert _status(app) == ""  # back to idle
         # the island the plan touches comes to the front (the turn's last UI step)
-        assert await _until(pilot, lambda: app.query_one("#islands").active == "calendar", timeout=10)
+        assert await until(pilot, lambda: app.query_one("#islands").active == "calendar", timeout=10)
         app.show_island("assistant")
-        assert await _until(pilot, lambda: "hero" in _log(app) and "calendar today" in _log(app))
+        assert await until(pilot, lambda: "hero" in _log(app) and "calendar today" in _log(app))
         log = _log(app).lower()
         assert "🎤" in log and "today" in log.split("🎤", 1)[1].splitlines()[0]
         assert any(line.lstrip().startswith("$ hero") and "calendar today" in line for line in _log(app).splitlines())
@@ -94,19 +78,19 @@ async def test_space_listens_and_shows_the_turn(ctx, wavs, monkeypatch):
 async def test_spoken_deck_request_opens_the_deck(ctx, wavs, monkeypatch):
     registry.call("demo.load", {}, ctx)  # the Northwind deck is in 'business'
     monkeypatch.setenv("HERO_VOICE_INPUT", str(wavs[DECK]))
-    app = _app(context="business")
+    app = hero_app(context="business")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("space")
-        assert await _until(pilot, lambda: "Northwind" in str(app.query_one("#slides-position").render()), timeout=30)
+        assert await until(pilot, lambda: "Northwind" in str(app.query_one("#slides-position").render()), timeout=30)
         assert app.query_one("#islands").active == "slides"
         assert "slide 1 of" in str(app.query_one("#slides-position").render())
-        assert await _until(pilot, lambda: app.voice_state == "")
+        assert await until(pilot, lambda: app.voice_state == "")
 
 
 async def test_space_in_an_input_or_a_modal_does_not_talk(ctx, wavs, monkeypatch):
     monkeypatch.setenv("HERO_VOICE_INPUT", str(wavs[TODAY]))
-    app = _app(island="assistant")
+    app = hero_app(island="assistant")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click("#assistant-input")
         await pilot.press("a", "space", "b")
@@ -118,7 +102,7 @@ async def test_space_in_an_input_or_a_modal_does_not_talk(ctx, wavs, monkeypatch
         assert app.query_one("#assistant-input").value == "a b"
         # a modal screen (the context picker) keeps space too
         await pilot.press("ctrl+o")
-        assert await _until(pilot, lambda: len(app.screen_stack) == 2)
+        assert await until(pilot, lambda: len(app.screen_stack) == 2)
         await pilot.press("space")
         await pilot.pause(0.2)
         assert app.voice_history == [] and len(app.screen_stack) == 2
@@ -129,11 +113,11 @@ async def test_no_microphone_is_one_notification(ctx):
 
     if capture.has_microphone():
         pytest.skip("this machine has a microphone")
-    app = _app()
+    app = hero_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("space")
-        assert await _until(pilot, lambda: any("no microphone here" in n for n in _notes(app)), timeout=10)
+        assert await until(pilot, lambda: any("no microphone here" in n for n in _notes(app)), timeout=10)
         assert _notes(app) == ["no microphone here: type in the Assistant"]
         assert app.voice_state == "" and _status(app) == ""
         # nothing broke: typing in the Assistant still works

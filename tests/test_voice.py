@@ -25,8 +25,7 @@ import yaml
 pytest.importorskip("faster_whisper", reason="voice extra not installed")
 pytest.importorskip("piper", reason="voice extra not installed")
 
-from conftest import hero_exe  # noqa: E402
-from test_planner import build_demo_home, use_home  # noqa: E402
+from support import hero_exe, make_demo_home, use_home  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {c["text"]: c for c in yaml.safe_load((ROOT / "tests" / "data" / "utterances.yaml").read_text())}
@@ -103,19 +102,7 @@ def wavs(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def voice_demo_template(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("voice-demo") / "hero-home"
-    saved = {k: os.environ.get(k) for k in ("HERO_HOME", "HERO_TZ", "HERO_CONTEXT")}
-    os.environ.update(HERO_HOME=str(home), HERO_TZ="Europe/Brussels")
-    os.environ.pop("HERO_CONTEXT", None)
-    try:
-        build_demo_home()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return home
+    return make_demo_home(tmp_path_factory.mktemp("voice-demo") / "hero-home")
 
 
 @pytest.fixture

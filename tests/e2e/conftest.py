@@ -8,15 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import hero_exe  # noqa: F401  (e2e tests import it from here)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes tens of seconds (still run by default; deselect with -m 'not slow')")
 
 
-def hero_exe() -> str:
-    exe = Path(sys.executable).parent / "hero"
-    return str(exe) if exe.exists() else shutil.which("hero") or "hero"
 
 
 def child_env(**extra: str) -> dict:
