@@ -48,8 +48,6 @@ REPEAT = {
     "yearly": "FREQ=YEARLY",
     "weekdays": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
 }
-_BEGIN_EVENT = re.compile(r"^BEGIN:VEVENT\s*$", re.I)
-_END_EVENT = re.compile(r"^END:VEVENT\s*$", re.I)
 _BEGIN_TZ = re.compile(r"^BEGIN:VTIMEZONE\s*$", re.I)
 _END_TZ = re.compile(r"^END:VTIMEZONE\s*$", re.I)
 _UNTIL = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$", re.I)
@@ -281,31 +279,24 @@ def _overlaps(s: datetime, e: datetime, lo: datetime, hi: datetime) -> bool:
 def split(text: str) -> tuple[list[tuple[int, int, str]], list[str], list[dict]]:
     """VEVENT blocks as (position, first line, text), VTIMEZONE blocks, and problems
     (a VEVENT without END:VEVENT)."""
-    events, zones, problems = [], [], []
-    current: list[str] | None = None
-    tz_current: list[str] | None = None
-    start = position = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if tz_current is not None:
-            tz_current.append(line)
-            if _END_TZ.match(line):
-                zones.append("\r\n".join(tz_current) + "\r\n")
-                tz_current = None
-            continue
-        if _BEGIN_EVENT.match(line):
-            position += 1
-            if current is not None:
-                problems.append({"position": position - 1, "line": start, "message": "event has no END:VEVENT"})
-            current, start = [line], lineno
-        elif current is not None:
-            current.append(line)
-            if _END_EVENT.match(line):
-                events.append((position, start, "\r\n".join(current) + "\r\n"))
-                current = None
-        elif _BEGIN_TZ.match(line):
-            tz_current = [line]
-    if current is not None:
-        problems.append({"position": position, "line": start, "message": "event has no END:VEVENT"})
+    from herotui.services.common import split_blocks
+
+    zones: list[str] = []
+
+    def outside_zones():
+        tz: list[str] | None = None
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if tz is not None:
+                tz.append(line)
+                if _END_TZ.match(line):
+                    zones.append("\r\n".join(tz) + "\r\n")
+                    tz = None
+            elif _BEGIN_TZ.match(line):
+                tz = [line]
+            else:
+                yield lineno, line
+
+    events, problems = split_blocks(outside_zones(), "VEVENT")
     return events, zones, problems
 
 

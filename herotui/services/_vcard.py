@@ -13,39 +13,17 @@ import re
 from datetime import date
 
 KNOWN = {"VERSION", "FN", "N", "EMAIL", "TEL", "ORG", "TITLE", "CATEGORIES", "NOTE", "BDAY", "PRODID", "REV"}
-_BEGIN = re.compile(r"^BEGIN:VCARD\s*$", re.I)
-_END = re.compile(r"^END:VCARD\s*$", re.I)
 PARALLEL_FROM = 2000  # cards; below this a process pool costs more than it saves
+
+
+_BEGIN = re.compile(r"^BEGIN:VCARD\s*$", re.I)  # contact import: is there any card at all?
 
 
 def split(text: str) -> tuple[list[tuple[int, int, str]], list[dict]]:
     """Cards as (position, first line, text); stray or unterminated blocks as problems."""
-    cards, problems = [], []
-    current: list[str] | None = None
-    start = 0
-    position = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if _BEGIN.match(line):
-            position += 1
-            if current is not None:
-                problems.append({"position": position - 1, "line": start, "message": "card has no END:VCARD"})
-            current, start = [line], lineno
-        elif current is not None:
-            current.append(line)
-            if _END.match(line):
-                cards.append((position, start, "\r\n".join(current) + "\r\n"))
-                current = None
-        elif line.strip():
-            problems.append({"position": position + 1, "line": lineno, "message": "text outside BEGIN:VCARD/END:VCARD"})
-    if current is not None:
-        problems.append({"position": position, "line": start, "message": "card has no END:VCARD"})
-    # one report per position is enough
-    seen, unique = set(), []
-    for p in problems:
-        if (p["position"], p["message"]) not in seen:
-            seen.add((p["position"], p["message"]))
-            unique.append(p)
-    return cards, unique
+    from herotui.services.common import split_blocks
+
+    return split_blocks(enumerate(text.splitlines(), 1), "VCARD", stray="text outside BEGIN:VCARD/END:VCARD")
 
 
 def _text(value) -> str:

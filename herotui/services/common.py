@@ -109,3 +109,38 @@ def retag(tx: Any, table: str, record_id: str, tags: list[str], add: bool) -> No
     new = current + [t for t in tags if t not in current] if add else [t for t in current if t not in tags]
     tx.execute(f"UPDATE {table} SET tags = ?, updated = ?, revision = ? WHERE id = ?",
                [new, utcnow(), tx.revision, record_id])
+
+
+def split_blocks(lines, name: str, stray: str | None = None) -> tuple[list[tuple[int, int, str]], list[dict]]:
+    """The ``BEGIN:<name>`` … ``END:<name>`` blocks of vCard/iCalendar text, before parsing.
+
+    ``lines``: (line number, line) pairs. Returns the blocks as (position from 1, first line,
+    text with CRLF endings) and the problems, one per position: a block without its END, and,
+    when ``stray`` names the message, non-blank text outside every block.
+    """
+    import re
+
+    begin = re.compile(rf"^BEGIN:{name}\s*$", re.I)
+    end = re.compile(rf"^END:{name}\s*$", re.I)
+    unterminated = f"{name.lower().removeprefix('v')} has no END:{name}"
+    blocks, problems = [], []
+    current: list[str] | None = None
+    start = position = 0
+    for lineno, line in lines:
+        if begin.match(line):
+            position += 1
+            if current is not None:
+                problems.append({"position": position - 1, "line": start, "message": unterminated})
+            current, start = [line], lineno
+        elif current is not None:
+            current.append(line)
+            if end.match(line):
+                blocks.append((position, start, "\r\n".join(current) + "\r\n"))
+                current = None
+        elif stray and line.strip():
+            problems.append({"position": position + 1, "line": lineno, "message": stray})
+    if current is not None:
+        problems.append({"position": position, "line": start, "message": unterminated})
+    unique = {(p["position"], p["message"]): p for p in reversed(problems)}  # one report per position: the first
+    return blocks, sorted(unique.values(), key=problems.index)
+
