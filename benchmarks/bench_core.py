@@ -55,6 +55,44 @@ def make_env(home: Path) -> dict[str, str]:
     return env
 
 
+def add_common_args(ap: argparse.ArgumentParser) -> None:
+    """The options every CLI benchmark takes."""
+    ap.add_argument("--runs", type=int, default=15, help="measured runs per command (default 15)")
+    ap.add_argument("--warmup", type=int, default=2, help="warm-up runs per command (default 2)")
+    ap.add_argument("--breakdown", choices=("misses", "always", "never"), default="misses",
+                    help="print import-time/profile breakdowns for misses (default), always or never")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary HERO_HOME and data (the path is printed)")
+
+
+def start(prefix: str) -> tuple[Path, Path, Path, dict, dict]:
+    """A temporary root with ``home/`` and ``data/``, the environment for it, and the run's
+    meta data (Hero's version, the machine, the load average now), also printed."""
+    if not Path(HERO).exists():
+        raise SystemExit(f"{HERO} not found: run with the Python of the venv Hero is installed in")
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    home, data = root / "home", root / "data"
+    home.mkdir()
+    data.mkdir()
+    env = make_env(home)
+    ver = run([HERO, "--version"], env)[1].stdout.decode().strip()
+    load0 = os.getloadavg()[0]
+    print(f"{ver} · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} CPUs · "
+          f"load {load0:.1f} · HERO_HOME={home}")
+    meta = {"hero": ver, "python": platform.python_version(), "machine": platform.machine(), "loadavg_start": load0,
+            "cpus": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return root, home, data, env, meta
+
+
+def note_if_busy(meta: dict) -> None:
+    """A note when the machine was busy at the start or is now; ``loadavg_end`` goes into ``meta``."""
+    load0 = meta["loadavg_start"]
+    load1 = meta["loadavg_end"] = os.getloadavg()[0]
+    if max(load0, load1) > (os.cpu_count() or 1) * 0.75:
+        print(f"note: the machine was busy (load average {load0:.1f} at the start, {load1:.1f} now, "
+              f"{os.cpu_count()} CPUs): absolute times are inflated; ratios hold better; raise --runs")
+
+
 def run(argv: list[str], env: dict, timeout: float = 600) -> tuple[float, subprocess.CompletedProcess]:
     """Run once with stdout/stderr to pipes (drained); wall seconds and the result."""
     t0 = time.perf_counter()
@@ -358,29 +396,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description="Hero core CLI benchmark (see benchmarks/README.md).")
     ap.add_argument("--contacts", type=int, default=10_000)
     ap.add_argument("--events", type=int, default=10_000)
-    ap.add_argument("--runs", type=int, default=15, help="measured runs per command (default 15)")
-    ap.add_argument("--warmup", type=int, default=2, help="warm-up runs per command (default 2)")
+    add_common_args(ap)
     ap.add_argument("--import-runs", type=int, default=3, help="imports into fresh contexts (median)")
     ap.add_argument("--no-tty", action="store_true", help="skip the pseudo-terminal (Rich) measurement")
     ap.add_argument("--tty-runs", type=int, default=5, help="runs of the (slow) pseudo-terminal measurement")
-    ap.add_argument("--breakdown", choices=("misses", "always", "never"), default="misses",
-                    help="print import-time/profile breakdowns for misses (default), always or never")
-    ap.add_argument("--json", type=Path, help="also write the results here")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary HERO_HOME (its path is printed)")
     a = ap.parse_args()
 
-    if not Path(HERO).exists():
-        raise SystemExit(f"{HERO} not found: run with the Python of the venv Hero is installed in")
-    root = Path(tempfile.mkdtemp(prefix="hero-bench-"))
+    root, home, data, env, meta = start("hero-bench-")
     try:
-        home, data = root / "home", root / "data"
-        home.mkdir()
-        data.mkdir()
-        env = make_env(home)
-        ver = run([HERO, "--version"], env)[1].stdout.decode().strip()
-        load0 = os.getloadavg()[0]
-        print(f"{ver} · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} CPUs · "
-              f"load {load0:.1f} · HERO_HOME={home}")
 
         vcf, ics = step_generate(data, a.contacts, a.events)
         print(f"importing {a.contacts:,} contacts {a.import_runs}× into fresh contexts:")
@@ -412,10 +435,7 @@ def main() -> int:
         print(f"measuring {len(measures)} commands: {a.warmup} warm-up + {a.runs} runs each, interleaved:")
         measure_all(measures, env, a.runs, a.warmup)
         print_table(measures, imp, a.contacts)
-        load1 = os.getloadavg()[0]
-        if max(load0, load1) > (os.cpu_count() or 1) * 0.75:
-            print(f"note: the machine was busy (load average {load0:.1f} at the start, {load1:.1f} now, "
-                  f"{os.cpu_count()} CPUs): absolute times are inflated; ratios hold better; raise --runs")
+        note_if_busy(meta)
         if events["status"] != "OK":
             print("note: " + events["note"])
 
@@ -452,10 +472,7 @@ def main() -> int:
 
         if a.json:
             result = {
-                "meta": {"hero": ver, "python": platform.python_version(), "machine": platform.machine(),
-                         "loadavg_start": load0, "loadavg_end": os.getloadavg()[0],
-                         "cpus": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                         "contacts": a.contacts, "events": a.events, "runs": a.runs, "warmup": a.warmup},
+                "meta": {**meta, "contacts": a.contacts, "events": a.events, "runs": a.runs, "warmup": a.warmup},
                 "import": imp,
                 "events": events,
                 "measurements": [

@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -130,12 +127,7 @@ def _child_search(ctx_name: str, queries: list[str], rounds: int) -> None:
     }))
 
 
-def _short(path: str) -> str:
-    for marker in ("site-packages/", "/herotui/", "lib/python3"):
-        i = path.rfind(marker)
-        if i >= 0:
-            return ("herotui/" if marker == "/herotui/" else "") + path[i + len(marker):]
-    return path
+from _inproc import _short  # noqa: E402  (one shortener of profile paths for both children)
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "_inproc-search":
@@ -145,7 +137,8 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "_inproc-sear
 
 import bench_core  # noqa: E402  (after the child entry: the child needs none of it)
 import foundry_data  # noqa: E402
-from bench_core import Measure, first_line, make_env, measure_all, print_importtime, print_profile, run, status  # noqa: E402
+from bench_core import (Measure, add_common_args, first_line, measure_all, note_if_busy, print_importtime,  # noqa: E402
+                        print_profile, run, start, status)
 
 
 # ---------------------------------------------------------------------------- steps
@@ -255,28 +248,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description="Hero foundry benchmark: document ingest and search (see benchmarks/README.md).")
     ap.add_argument("--docs", type=int, default=10_000, help="generated Markdown pages (default 10000)")
     ap.add_argument("--pdfs", type=int, default=300, help="generated PDFs, 1-3 pages each (default 300; 0 skips)")
-    ap.add_argument("--runs", type=int, default=15, help="measured runs per search command (default 15)")
-    ap.add_argument("--warmup", type=int, default=2, help="warm-up runs per command (default 2)")
+    add_common_args(ap)
     ap.add_argument("--queries", type=int, default=200, help="varied queries for the in-process search (default 200)")
     ap.add_argument("--rounds", type=int, default=5, help="passes over those queries (default 5)")
-    ap.add_argument("--breakdown", choices=("misses", "always", "never"), default="misses",
-                    help="print import-time/profile breakdowns for misses (default), always or never")
-    ap.add_argument("--json", type=Path, help="also write the results here")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary HERO_HOME and data (the path is printed)")
     a = ap.parse_args()
 
-    if not Path(HERO).exists():
-        raise SystemExit(f"{HERO} not found: run with the Python of the venv Hero is installed in")
-    root = Path(tempfile.mkdtemp(prefix="hero-foundry-"))
+    root, home, data, env, meta = start("hero-foundry-")
     try:
-        home, data = root / "home", root / "data"
-        home.mkdir()
-        data.mkdir()
-        env = make_env(home)
-        ver = run([HERO, "--version"], env)[1].stdout.decode().strip()
-        load0 = os.getloadavg()[0]
-        print(f"{ver} · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} CPUs · "
-              f"load {load0:.1f} · HERO_HOME={home}")
 
         md_dir, pdf_dir, gen = step_generate(data, a.docs, a.pdfs)
         _, cp = run([HERO, "context", "create", CONTEXT], env)
@@ -316,10 +294,7 @@ def main() -> int:
         inproc = step_inproc(env, queries, a.rounds, root)
 
         print_table(measures, md, pdf, inproc, a.docs, a.pdfs)
-        load1 = os.getloadavg()[0]
-        if max(load0, load1) > (os.cpu_count() or 1) * 0.75:
-            print(f"note: the machine was busy (load average {load0:.1f} at the start, {load1:.1f} now, "
-                  f"{os.cpu_count()} CPUs): absolute times are inflated; ratios hold better; raise --runs")
+        note_if_busy(meta)
         for w in (md, pdf or {}):
             for p in w.get("problems", []):
                 print(f"note: {p}")
@@ -368,10 +343,8 @@ def main() -> int:
                         "error": m.error, "note": m.note}
 
             result = {
-                "meta": {"hero": ver, "python": platform.python_version(), "machine": platform.machine(),
-                         "loadavg_start": load0, "loadavg_end": os.getloadavg()[0], "cpus": os.cpu_count(),
-                         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "docs": a.docs, "pdfs": a.pdfs,
-                         "runs": a.runs, "warmup": a.warmup, "queries": a.queries, "rounds": a.rounds, **gen},
+                "meta": {**meta, "docs": a.docs, "pdfs": a.pdfs, "runs": a.runs, "warmup": a.warmup,
+                         "queries": a.queries, "rounds": a.rounds, **gen},
                 "ingest_markdown": {**md, "target_docs_per_s": MD_TARGET},
                 "ingest_pdf": pdf,
                 "measurements": [mrow(m) for m in measures],
