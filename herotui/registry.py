@@ -35,12 +35,14 @@ class P:
 
     ``positional``: a CLI argument rather than an option. ``flag``: the CLI option name when
     it differs from the parameter (``emails`` -> ``--email``). ``short``: a one-letter alias.
+    ``minimum``: the smallest number allowed (checked by :func:`call`, and in the schema).
     """
 
     help: str = ""
     positional: bool = False
     flag: str | None = None
     short: str | None = None
+    minimum: int | None = None
 
 
 @dataclass
@@ -104,7 +106,7 @@ class Verb:
         fields = {}
         for p in self.params:
             default = ... if p.required else p.default
-            fields[p.name] = (p.annotation, Field(default, description=p.meta.help or None))
+            fields[p.name] = (p.annotation, Field(default, description=p.meta.help or None, ge=p.meta.minimum))
         name = "".join(part.title() for part in self.name.replace("_", ".").split(".")) + "Params"
         return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
@@ -138,6 +140,8 @@ def _validation_message(verb: Verb, exc) -> str:
             msg = msg[len("Value error, ") :]
         if err.get("type") == "missing":
             msg = "is required"
+        elif err.get("type") == "greater_than_equal":
+            msg = f"must be at least {err['ctx']['ge']}"
         elif err.get("type") == "extra_forbidden":
             label, msg = name, "is not a parameter of this command"
         parts.append(f"{label} {msg}" if label else msg)

@@ -269,3 +269,14 @@ def test_refused_deletes_change_nothing(ctx):
 def test_there_are_destructive_verbs():
     assert {"contact.delete", "context.delete"} <= {v.name for v in DESTRUCTIVE}
     assert not registry.get("contact.list").mutates and registry.get("contact.create").mutates
+
+
+@by_name([v for v in VERBS if any(p.meta.minimum is not None for p in v.params)])
+def test_a_minimum_is_in_the_schema_and_checked_by_call(v, ctx):
+    p = next(p for p in v.params if p.meta.minimum is not None)
+    prop = v.schema()["properties"][p.name]
+    assert [p.meta.minimum] == [s["minimum"] for s in prop.get("anyOf", [prop]) if "minimum" in s]  # int | None: anyOf
+    args = {q.name: "x" for q in v.params if q.required}
+    with pytest.raises(InvalidInput) as exc:
+        registry.call(v.name, {**args, p.name: p.meta.minimum - 1}, ctx)
+    assert f"{p.flag} must be at least {p.meta.minimum}" in exc.value.message

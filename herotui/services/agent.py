@@ -79,7 +79,7 @@ def split_parts(text: str) -> list[str]:
 def run(
     ctx,
     text: Annotated[str, P("The request, in plain words (several steps allowed)", positional=True)],
-    max_steps: Annotated[int, P("Run at most this many steps")] = MAX_STEPS,
+    max_steps: Annotated[int, P("Run at most this many steps", minimum=1)] = MAX_STEPS,
     confirm: Annotated[bool, P("Run destructive steps without asking", flag="--yes", short="-y")] = False,
     dry_run: Annotated[bool, P("Only show the steps it would run")] = False,
 ) -> AgentRun:
@@ -87,10 +87,6 @@ def run(
     from herotui.planner import execute, intents
     from herotui.services.assistant import _progress_line, _reply_for
 
-    if max_steps < 1:
-        from herotui.errors import InvalidInput
-
-        raise InvalidInput("--max-steps must be at least 1")
     whole, greedy = intents.plan_sentence(ctx, text)
     parts_text = [text] if whole is not None and whole.steps and not greedy else split_parts(text)
     if len(parts_text) < 2:

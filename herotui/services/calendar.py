@@ -462,14 +462,12 @@ def list_(
     start: Annotated[str | None, P("From: natural or ISO time (default: the start of today)", flag="--from")] = None,
     end: Annotated[str | None, P("To: natural or ISO time; a day alone is included (default: 30 days after --from)", flag="--to")] = None,
     tag: Annotated[str | None, P("Only events with this tag")] = None,
-    limit: Annotated[int | None, P("At most this many")] = None,
+    limit: Annotated[int | None, P("At most this many", minimum=1)] = None,
 ) -> list[Occurrence]:
     """List the occurrences of events in a window of time, in order (recurrences expanded)."""
     zone = timeparse.local_zone()
     lo = _window_text(start, zone, False) if start else _local_day_start(datetime.now(zone).date())
     hi = _window_text(end, zone, True) if end else _local_day_start(lo.date() + timedelta(days=LIST_DAYS))
-    if limit is not None and limit < 1:
-        raise InvalidInput("--limit must be at least 1")
     with ctx.read() as conn:
         found = _occurrences(conn, lo, hi, tag)
     return found[:limit] if limit else found
@@ -499,12 +497,10 @@ def week(
 @verb(examples=["hero calendar agenda", "hero calendar agenda --days 3"])
 def agenda(
     ctx,
-    days: Annotated[int, P("How many days, today included")] = 14,
+    days: Annotated[int, P("How many days, today included", minimum=1)] = 14,
     tag: Annotated[str | None, P("Only events with this tag")] = None,
 ) -> list[Occurrence]:
     """What is coming: from now (events still running included) to the end of the N-th day."""
-    if days < 1:
-        raise InvalidInput("--days must be at least 1")
     now = datetime.now(timeparse.local_zone()).replace(microsecond=0)
     with ctx.read() as conn:
         return _occurrences(conn, now, _local_day_start(now.date() + timedelta(days=days)), tag)
@@ -739,7 +735,7 @@ def delete(ctx, id: Id) -> DeletedEvent:
 def search(
     ctx,
     query: Annotated[str, P("Words to look for in titles, places, descriptions, attendees, tags", positional=True)],
-    limit: Annotated[int, P("At most this many")] = 20,
+    limit: Annotated[int, P("At most this many", minimum=1)] = 20,
 ) -> list[Event]:
     """Search events, best first."""
     from herotui.store import index

@@ -131,7 +131,7 @@ def list_(
     ctx,
     tag: Annotated[str | None, P("Only contacts with this tag")] = None,
     company: Annotated[str | None, P("Only contacts at this company (case-insensitive)")] = None,
-    limit: Annotated[int | None, P("At most this many")] = None,
+    limit: Annotated[int | None, P("At most this many", minimum=1)] = None,
 ) -> list[Contact]:
     """List contacts, sorted by name."""
     where, params = [], []
@@ -146,8 +146,6 @@ def list_(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY lower(name), id"
     if limit is not None:
-        if limit < 1:
-            raise InvalidInput("--limit must be at least 1")
         sql += f" LIMIT {int(limit)}"
     with ctx.read() as conn:
         return [_row(r) for r in conn.execute(sql, params).fetchall()]
@@ -213,7 +211,7 @@ def delete(ctx, id: Id) -> Deleted:
 def search(
     ctx,
     query: Annotated[str, P("Words to look for (typos are forgiven)", positional=True)],
-    limit: Annotated[int, P("At most this many")] = 20,
+    limit: Annotated[int, P("At most this many", minimum=1)] = 20,
 ) -> list[Contact]:
     """Search contacts by name, company, role, email, phone, notes and tags, best first."""
     from herotui.store import index

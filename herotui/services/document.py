@@ -779,7 +779,7 @@ def list_(
     kind: Annotated[str | None, P("Only this kind: markdown, text, pdf, html or other")] = None,
     contact: Annotated[str | None, P("Only documents linked to this contact (name, email or id)")] = None,
     event: Annotated[str | None, P("Only documents linked to this event (id, UID or title)")] = None,
-    limit: Annotated[int | None, P("At most this many")] = None,
+    limit: Annotated[int | None, P("At most this many", minimum=1)] = None,
 ) -> list[Document]:
     """List documents, newest first."""
     where, params = ["kind <> 'deck'"], []
@@ -792,8 +792,6 @@ def list_(
             raise InvalidInput(f"unknown kind '{kind}'", hint="kinds: " + ", ".join(KINDS))
         where.append("kind = ?")
         params.append(k)
-    if limit is not None and limit < 1:
-        raise InvalidInput("--limit must be at least 1")
     with ctx.read() as conn:
         if contact:
             where.append("list_contains(contacts, ?)")
@@ -830,13 +828,11 @@ def search(
     ctx,
     query: Annotated[str, P("Words to look for in titles, text and tags (typos are forgiven)", positional=True)],
     tag: Annotated[str | None, P("Only documents with this tag")] = None,
-    limit: Annotated[int, P("At most this many")] = 20,
+    limit: Annotated[int, P("At most this many", minimum=1)] = 20,
 ) -> list[Document]:
     """Search documents by title, text and tags, best match first."""
     from herotui.store import index
 
-    if limit < 1:
-        raise InvalidInput("--limit must be at least 1")
     with ctx.read() as conn:
         hits = index.search(ctx, query, kinds=["document"], tags=[tag] if tag else None, limit=limit)
         ids = [h.id for h in hits]

@@ -47,14 +47,11 @@ def list_(
     verb_name: Annotated[str | None, P("Only this verb, or a service (contact) or prefix of it", flag="--verb")] = None,
     in_context: Annotated[str | None, P("Only calls in this context (--context picks where hero runs, not a filter)")] = None,
     failed: Annotated[bool, P("Only calls that failed")] = False,
-    limit: Annotated[int, P("At most this many (newest first)")] = 50,
+    limit: Annotated[int, P("At most this many (newest first)", minimum=1)] = 50,
 ) -> list[AuditEntry]:
     """Show the audit log: who ran which command, in which context, when, and how it went."""
     from herotui import paths
-    from herotui.errors import InvalidInput
 
-    if limit < 1:
-        raise InvalidInput("--limit must be at least 1")
     folder = paths.state_dir()
     lines = _lines(folder / "audit.jsonl.1") + _lines(folder / "audit.jsonl")
     out: list[AuditEntry] = []

@@ -603,15 +603,13 @@ def search(
     ctx,
     query: Annotated[str, P("Words to look for (search syntax: \"phrase\", -word, title:word)", positional=True)],
     book: BookFilter = None,
-    limit: Annotated[int, P("At most this many passages")] = 10,
+    limit: Annotated[int, P("At most this many passages", minimum=1)] = 10,
 ) -> list[PassageHit]:
     """Search the passages of every book (or one), best first, with citations."""
     from herotui.store import index
 
     if not query.strip():
         raise InvalidInput("nothing to search for", hint='e.g. hero knowledge search "switch context"')
-    if limit < 1:
-        raise InvalidInput("--limit must be at least 1")
     tags = [_check_book(book)] if book else None
     ensure_builtin(ctx)
     with ctx.read() as conn:
@@ -755,7 +753,7 @@ def ask(
     ctx,
     question: Annotated[str, P("A question in plain words", positional=True)],
     book: BookFilter = None,
-    limit: Annotated[int, P("How many passages to cite")] = 3,
+    limit: Annotated[int, P("How many passages to cite", minimum=1)] = 3,
 ) -> Answer:
     """Answer a question from the knowledge base: the best passages, each with its citation.
 
@@ -764,8 +762,6 @@ def ask(
     """
     if not question.strip():
         raise InvalidInput("no question given", hint='e.g. hero knowledge ask "how do I switch context"')
-    if limit < 1:
-        raise InvalidInput("--limit must be at least 1")
     name = _check_book(book) if book else None
     ensure_builtin(ctx)
     passages = retrieve(ctx, question, name, limit)

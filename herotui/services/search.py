@@ -38,7 +38,7 @@ def query(
     start: Annotated[str | None, P("Only records dated from this time ('2026-01-01', 'last monday')", flag="--from")] = None,
     end: Annotated[str | None, P("Only records dated up to this time (a day includes all of it)", flag="--to")] = None,
     all_contexts: Annotated[bool, P("Search every context, not just the active one")] = False,
-    limit: Annotated[int, P("At most this many results")] = 20,
+    limit: Annotated[int, P("At most this many results", minimum=1)] = 20,
     fuzzy: Annotated[bool, P("Also match near spellings")] = True,
 ) -> list[SearchHit]:
     """Search contacts, events and everything else in the context, best match first.
@@ -73,8 +73,6 @@ def query(
             until = int(moment.timestamp())
     if since is not None and until is not None and until < since:
         raise InvalidInput("--to is before --from", hint="swap them")
-    if limit < 1:
-        raise InvalidInput("--limit must be at least 1")
     targets = [contexts.load(n) for n in contexts.names()] if all_contexts else [ctx]
     # The built-in manual (knowledge book 'hero') is searched when knowledge is asked for,
     # not in everyday searches, where its examples ("Alex Smith") would be noise.

@@ -399,7 +399,7 @@ def create(
 def list_(
     ctx,
     tag: Annotated[str | None, P("Only decks with this tag")] = None,
-    limit: Annotated[int | None, P("At most this many")] = None,
+    limit: Annotated[int | None, P("At most this many", minimum=1)] = None,
 ) -> list[Deck]:
     """List decks, sorted by title."""
     sql, params = f"SELECT {COLUMNS} FROM documents WHERE kind = ?", [KIND]
@@ -408,8 +408,6 @@ def list_(
         params.append(tag.strip().lower())
     sql += " ORDER BY lower(title), id"
     if limit is not None:
-        if limit < 1:
-            raise InvalidInput("--limit must be at least 1")
         sql += f" LIMIT {int(limit)}"
     with ctx.read() as conn:
         return [_row(r) for r in conn.execute(sql, params).fetchall()]
