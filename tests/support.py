@@ -6,6 +6,7 @@ imports a conftest or another test module.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -21,6 +22,32 @@ def hero_exe() -> str:
     """The installed ``hero`` console script of the environment running the tests."""
     exe = Path(sys.executable).parent / "hero"
     return str(exe) if exe.exists() else shutil.which("hero") or "hero"
+
+
+class Cli:
+    """``hero ...`` in-process: returns (exit code, stdout, stderr); never a traceback."""
+
+    def __init__(self, capsys):
+        self.capsys = capsys
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        from herotui.frontends.cli import _main
+
+        code = _main(list(argv))
+        out, err = self.capsys.readouterr()
+        assert "Traceback" not in err and "internal error" not in err, err
+        return code, out, err
+
+    def json(self, *argv: str):
+        code, out, err = self(*argv, "--json")
+        assert code == 0, err
+        return json.loads(out)
+
+    def fails(self, code: int, *argv: str) -> str:
+        got, out, err = self(*argv)
+        assert got == code, f"{argv}: exit {got}, stderr {err!r}"
+        assert err.startswith("error: ") or err.startswith("Usage:"), err
+        return err
 
 
 # --- the terminal UI under Pilot ---------------------------------------------------------

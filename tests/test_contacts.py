@@ -9,38 +9,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from support import Cli
 
 from herotui import contexts, registry
-from herotui.frontends.cli import _main
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "contexts" / "demo"
 CONTACT_KEYS = {"id", "name", "emails", "phones", "company", "role", "tags", "notes", "birthday", "created", "updated"}
 ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-
-
-class Cli:
-    """``hero ...`` in-process: returns (exit code, stdout, stderr); never a traceback."""
-
-    def __init__(self, capsys):
-        self.capsys = capsys
-
-    def __call__(self, *argv: str) -> tuple[int, str, str]:
-        code = _main(list(argv))
-        out, err = self.capsys.readouterr()
-        assert "Traceback" not in err and "internal error" not in err, err
-        return code, out, err
-
-    def json(self, *argv: str):
-        code, out, err = self(*argv, "--json")
-        assert code == 0, err
-        return json.loads(out)
-
-    def fails(self, code: int, *argv: str) -> str:
-        got, out, err = self(*argv)
-        assert got == code, f"{argv}: exit {got}, stderr {err!r}"
-        assert err.startswith("error: ") or err.startswith("Usage:"), err
-        return err
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from support import Cli
 
 from herotui import registry
-from herotui.frontends.cli import _main
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "contexts" / "demo"
@@ -59,24 +59,6 @@ def make_pdf(pages: list[list[str]], title: str | None = None, password: str | N
     buf = io.BytesIO()
     w.write(buf)
     return buf.getvalue()
-
-
-class Cli:
-    """``hero ...`` in-process: (exit code, stdout, stderr); never a traceback."""
-
-    def __init__(self, capsys):
-        self.capsys = capsys
-
-    def __call__(self, *argv: str) -> tuple[int, str, str]:
-        code = _main(list(argv))
-        out, err = self.capsys.readouterr()
-        assert "Traceback" not in err and "internal error" not in err, err
-        return code, out, err
-
-    def json(self, *argv: str):
-        code, out, err = self(*argv, "--json")
-        assert code == 0, err
-        return json.loads(out)
 
 
 @pytest.fixture
