@@ -111,7 +111,9 @@ def check_plan(plan, case, active: str) -> None:
             else:
                 assert got == want, (key, got, want, plan)
         assert step.cli.startswith("hero ")
-        assert plan.needs_confirmation == any(s.destructive for s in plan.steps)
+    # destructive steps and date changes always wait for a yes; nothing else does
+    must_confirm = any(s.destructive or (s.verb == "calendar.update" and "start" in s.args) for s in plan.steps)
+    assert plan.needs_confirmation == must_confirm
 
 
 def run_cli(line: str, capsys) -> tuple[int, str]:

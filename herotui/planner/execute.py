@@ -27,7 +27,7 @@ from herotui.errors import ContextBusy, HeroError
 from herotui.planner.plan import Plan, Step
 
 # The planner never plans its own verbs, servers or demo loading (one list, shared with llm.py)
-BLOCKED_SERVICES = frozenset({"ask", "agent", "history", "terminal", "mcp", "rpc", "demo", "voice"})
+BLOCKED_SERVICES = frozenset({"ask", "agent", "terminal", "mcp", "rpc", "demo", "voice"})
 REF = re.compile(r"^\$(prev|\d+)(?:\.(\w+))?$")
 ALL_CONTEXTS_WORDS = re.compile(r"\b(all|every|across|each)\b.*\bcontexts?\b|\beverywhere\b", re.I)
 MODEL_HINT = ("to let a model handle free requests, set HERO_MODEL (e.g. HERO_MODEL=ollama/llama3.2) or "

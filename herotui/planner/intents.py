@@ -66,6 +66,9 @@ class Live:
     documents: list[tuple[str, str, str, list[str], list[str]]] = field(default_factory=list)  # id, title, kind, tags, contact ids
     events: list[tuple[str, str, Any, list[str]]] = field(default_factory=list)  # id, title, start, attendee names
     tags: list[str] = field(default_factory=list)
+    people: dict[str, dict] = field(default_factory=dict)  # id -> company, role, tags, emails
+    event_info: dict[str, dict] = field(default_factory=dict)  # id -> rrule, location, end, all_day, upcoming
+    vocabulary: frozenset[str] = frozenset()  # words of names, tags and titles (typo correction)
 
     @functools.cached_property
     def contact_by_name(self) -> dict[str, str]:
@@ -156,15 +159,20 @@ def live_data(ctx) -> Live:
     live = Live()
     try:
         with ctx.read() as conn:
-            live.contacts = [(r[0], r[1]) for r in conn.execute("SELECT id, name FROM contacts ORDER BY lower(name), id").fetchall()]
+            rows = conn.execute("SELECT id, name, company, role, tags, emails FROM contacts ORDER BY lower(name), id").fetchall()
+            live.contacts = [(r[0], r[1]) for r in rows]
+            live.people = {r[0]: {"company": r[2], "role": r[3], "tags": list(r[4] or []), "emails": list(r[5] or [])}
+                           for r in rows}
             live.documents = [(r[0], r[1], r[2], list(r[3] or []), list(r[4] or [])) for r in conn.execute(
                 "SELECT id, title, kind, tags, contacts FROM documents ORDER BY created DESC, id").fetchall()]
             events = []
-            for eid, title, start, attendees in conn.execute(
-                    "SELECT id, title, start, attendees FROM events WHERE recurrence_id IS NULL "
-                    "AND coalesce(status, '') <> 'CANCELLED' ORDER BY start, id").fetchall():
+            for eid, title, start, attendees, rrule, location, end, all_day, tz, tags in conn.execute(
+                    "SELECT id, title, start, attendees, rrule, location, \"end\", all_day, tz, tags FROM events "
+                    "WHERE recurrence_id IS NULL AND coalesce(status, '') <> 'CANCELLED' ORDER BY start, id").fetchall():
                 names = [a.get("name") or "" for a in json.loads(attendees or "[]")]
                 events.append((eid, title, start, names))
+                live.event_info[eid] = {"rrule": rrule, "location": location, "end": end, "all_day": all_day, "tz": tz,
+                                        "tags": list(tags or [])}
             live.events = events
             tags: set[str] = set()
             for table in ("contacts", "documents", "events"):
@@ -172,6 +180,14 @@ def live_data(ctx) -> Live:
                     if t:
                         tags.add(t)
             live.tags = sorted(tags)
+            import re as _re
+
+            vocab: set[str] = set(live.tags)
+            texts = [n for _c, n in live.contacts] + [d[1] for d in live.documents] + [e[1] for e in live.events]
+            texts += [p["company"] or "" for p in live.people.values()]
+            for t in texts:
+                vocab.update(w for w in _re.findall(r"[a-z]+", t.lower()) if len(w) > 2)
+            live.vocabulary = frozenset(vocab)
     except Exception:  # a damaged or busy context must not stop planning: no live names then
         live = Live()
     _LIVE[key] = (_stamp(ctx), live)
@@ -431,11 +447,68 @@ def plan_one(ctx, text: str) -> Plan | None:
 
 
 def plan_sentence(ctx, text: str) -> tuple[Plan | None, bool]:
-    """(plan, greedy): greedy when a free-text slot swallowed "and"/"then" (maybe two requests)."""
+    """(plan, greedy): greedy when a free-text slot swallowed "and"/"then" (maybe two requests).
+
+    The templates are the exact fast path; the intent model and its frames
+    (:mod:`herotui.planner.understand`) decide when no template matches, when a template
+    only matched through a free-text slot that the model reads as another kind of request
+    ("add Ana" is a person, not an event titled "Ana"), or when the template's names do not
+    resolve.
+    """
     from herotui import contexts
+    from herotui.planner import normalize as canon
+    from herotui.planner import understand
 
     known = contexts.names()
-    clean = normalize(text)
+    cleaned = canon.clean(text)
+    if not cleaned:
+        return None, False
+    tpl, greedy, match = _template_plan(ctx, text, normalize(text), known)  # the templates' own spelling first
+    if tpl is None:
+        tpl, greedy, match = _template_plan(ctx, text, normalize(cleaned), known)
+    if tpl is not None and tpl.intent in ("confirm", "deny", "help"):
+        return tpl, greedy
+    named, rest = split_context(cleaned, known)
+    target = contexts.load(named) if named else ctx
+    frames = understand.understand(target, rest if named else cleaned, live_data(target), known)
+    if frames is not None:
+        frames.text = text
+    if tpl is not None and not tpl.steps and tpl.reply and frames is not None and frames.intent in _LOOKUPS:
+        return tpl, False  # "show Zorro Nobody": say the name is unknown rather than search for it
+    if tpl is not None and tpl.steps:
+        if frames is None or not frames.steps or not match.wild or _agrees(match, frames) \
+                or (frames.confidence < OVERRIDE and frames.intent not in FRAMES_FIRST):
+            return tpl, greedy
+        return frames, False
+    if frames is not None and (frames.steps or frames.reply):
+        if tpl is not None and not frames.steps and tpl.reply and frames.intent == _label(match):
+            return tpl, False
+        return frames, False
+    return tpl, greedy
+
+
+_LOOKUPS = frozenset({"contact_find", "contact_show", "search", "document_find", "calendar_search"})
+
+
+def _label(match: "Match | None") -> str | None:
+    from herotui.planner.classify import TEMPLATE_LABELS
+
+    return TEMPLATE_LABELS.get(match.intent) if match is not None else None
+
+
+# kinds whose frames know more than their templates: occurrences of a series, the date of a
+# move given as a time alone ("moved to 5pm" keeps the day)
+FRAMES_FIRST = frozenset({"calendar_cancel", "calendar_move", "calendar_add"})
+OVERRIDE = 0.6  # how sure the model must be to prefer its own reading to a template's free-text match
+
+
+def _agrees(match: "Match", plan: Plan) -> bool:
+    return _label(match) == plan.intent and plan.intent not in FRAMES_FIRST
+
+
+def _template_plan(ctx, text: str, clean: str, known: list[str]) -> tuple[Plan | None, bool, "Match | None"]:
+    from herotui import contexts
+
     candidates: list[tuple[Match, Live, str]] = []
     named, rest = split_context(clean, known)
     if named:  # "in business, ..." only when the rest is itself a command
@@ -446,13 +519,13 @@ def plan_sentence(ctx, text: str) -> tuple[Plan | None, bool]:
         here = live_data(ctx)
         candidates += [(m, here, ctx.name) for m in recognize(clean, here, known)]
     if not candidates:
-        return None, False
-    unresolved: Plan | None = None
+        return None, False, None
+    unresolved: tuple[Plan, Match] | None = None
     for m, live, target in candidates:
         greedy = bool(_JOINERS.search(m.wild))
         spec = m.spec
         if spec.get("special"):
-            return Plan(text=text, intent=spec["special"], source="intent", reply=spec.get("reply", "")), greedy
+            return Plan(text=text, intent=spec["special"], source="intent", reply=spec.get("reply", "")), greedy, m
         try:
             steps = [_step(spec["verb"], spec.get("args") or {}, m, live, target, spec)]
             if spec.get("then"):
@@ -460,12 +533,14 @@ def plan_sentence(ctx, text: str) -> tuple[Plan | None, bool]:
                 steps.append(_step(nxt["verb"], nxt.get("args") or {}, m, live, target, nxt))
         except Unresolved as exc:  # a name that matches nothing: try the next reading, else say so
             if unresolved is None:
-                unresolved = Plan(text=text, intent=m.intent, source="intent", reply=f"{exc}.")
+                unresolved = (Plan(text=text, intent=m.intent, source="intent", reply=f"{exc}."), m)
             continue
         destructive = any(s.destructive for s in steps)
         return Plan(text=text, steps=steps, needs_confirmation=destructive, intent=m.intent, source="intent",
-                    reply=spec.get("reply", "")), greedy
-    return unresolved, False
+                    reply=spec.get("reply", "")), greedy, m
+    if unresolved:
+        return unresolved[0], False, unresolved[1]
+    return None, False, None
 
 
 _JOINERS = re.compile(r"(?:\band\b|\bthen\b|;)", re.I)
@@ -474,15 +549,23 @@ _JOINERS = re.compile(r"(?:\band\b|\bthen\b|;)", re.I)
 def plan_offline(ctx, text: str) -> Plan | None:
     """One sentence, or several joined by "and then", "then", ";" or "and", all matched."""
     whole, greedy = plan_sentence(ctx, text)
-    if whole is not None and whole.steps and not greedy:
+    if one_request(whole, greedy, text):
         return whole
     parts = [p for p in SPLITTERS.split(text) if p and p.strip()]
     if len(parts) < 2:
         return whole
     split = _plan_parts(ctx, text, parts)
-    if split is not None and split.steps:
+    if split is not None and split.steps and (whole is None or not whole.steps or len(split.steps) > len(whole.steps)):
         return split
     return whole if whole is not None else split
+
+
+def one_request(whole: Plan | None, greedy: bool, text: str) -> bool:
+    """Is ``whole`` the plan for all of ``text``? Not when a template's free text swallowed an
+    "and"/"then", nor when the model read a sentence with a joiner as one request (the parts
+    are tried; the whole is kept when they do not all plan)."""
+    from_model = whole is not None and whole.intent is not None and whole.intent.islower()
+    return whole is not None and bool(whole.steps) and not greedy and not (from_model and _JOINERS.search(text))
 
 
 def _plan_parts(ctx, text: str, parts: list[str]) -> Plan | None:
@@ -501,5 +584,6 @@ def _plan_parts(ctx, text: str, parts: list[str]) -> Plan | None:
         if last.verb == "context.use":  # "switch to personal and then ...": the rest runs there
             here = contexts.load(last.args["name"])
     steps = [s for p in plans for s in p.steps]
-    return Plan(text=text, steps=steps, needs_confirmation=any(s.destructive for s in steps), source="intent",
+    confirm = any(s.destructive for s in steps) or any(p.needs_confirmation for p in plans)
+    return Plan(text=text, steps=steps, needs_confirmation=confirm, source="intent",
                 intent="+".join(p.intent or "" for p in plans), reply="")

@@ -58,8 +58,11 @@ SUMMARY_MAX_CHUNKS = 8
 ALWAYS = ("search.query",)  # offered with every request
 FALLBACK = ("search.query", "knowledge.ask", "status.show", "calendar.agenda")  # when nothing ranks
 # Never offered to the model: the planner's own front-ends (no recursion), the audit log,
-# terminals and servers, voice, and demo data (same list as execute.BLOCKED_SERVICES).
-from herotui.planner.execute import BLOCKED_SERVICES as EXCLUDED_SERVICES  # noqa: E402
+# terminals and servers, voice, and demo data (execute.BLOCKED_SERVICES); the offline
+# planner may read the audit log ("what did you do today"), a model is not offered it.
+from herotui.planner.execute import BLOCKED_SERVICES  # noqa: E402
+
+EXCLUDED_SERVICES = BLOCKED_SERVICES | {"history"}
 FILE_PARAMS = frozenset({"path", "paths", "output"})  # read or write files outside Hero: confirm first
 DEADLINE_GRACE = 5.0  # seconds beyond the request timeout before the call is abandoned
 REF_RE = re.compile(r"^\$(prev|\d+)(\.[A-Za-z_]\w*)*$")  # "$prev.id": the previous step's result

@@ -33,6 +33,8 @@ class Plan(BaseModel):
     reply: str = ""
     source: str = "intent"  # intent | llm | fallback
     intent: str | None = None
+    question: str | None = None  # what the reply answers: "free:<period>", "count:<period>", "field:email", ...
+    confidence: float = 1.0  # the intent model's probability for its reading (1 for templates)
 
 
 def cli_line(verb_name: str, args: dict[str, Any], context: str | None = None) -> str:

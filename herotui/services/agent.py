@@ -88,7 +88,7 @@ def run(
     from herotui.services.assistant import _progress_line, _reply_for
 
     whole, greedy = intents.plan_sentence(ctx, text)
-    parts_text = [text] if whole is not None and whole.steps and not greedy else split_parts(text)
+    parts_text = [text] if intents.one_request(whole, greedy, text) else split_parts(text)
     if len(parts_text) < 2:
         parts_text = [text]
     parts: list[AgentPart] = []
@@ -103,8 +103,8 @@ def run(
 
             here = contexts.load(p.steps[-1].args["name"])
     steps = [s for p in plans for s in p.steps]
-    plan = Plan(text=text, steps=steps, needs_confirmation=any(s.destructive for s in steps),
-                source="+".join(dict.fromkeys(p.source for p in plans)), intent="agent")
+    plan = Plan(text=text, steps=steps, needs_confirmation=any(s.destructive for s in steps) or any(
+                p.needs_confirmation for p in plans), source="+".join(dict.fromkeys(p.source for p in plans)), intent="agent")
     missing = [pt for pt, p in zip(parts, plans) if not p.steps]
     if missing:
         why = " ".join(f"\u201c{m.text}\u201d: {m.reply.splitlines()[0] if m.reply else 'not understood'}" for m in missing)
@@ -118,7 +118,7 @@ def run(
                         reply=f"{len(steps)} step{'s' if len(steps) != 1 else ''} planned.")
     if plan.needs_confirmation and not confirm:
         return AgentRun(text=text, context=ctx.name, parts=parts, plan=plan, status="needs-confirmation",
-                        reply="Nothing ran: a step deletes data; run again with --yes to confirm.")
+                        reply="Nothing ran: a step deletes data or moves an event; run again with --yes to confirm.")
     results = execute.run(plan, confirmed=confirm, progress=_progress_line, max_steps=max_steps)
     failed = any(r.status == "error" for r in results)
     return AgentRun(text=text, context=ctx.name, parts=parts, plan=plan, steps=results,

@@ -1,0 +1,1198 @@
+"""From a request in anyone's words to a validated plan, offline.
+
+Three layers (DESIGN.md §4): the words are normalised (:mod:`normalize`), the kind of request
+is decided by the intent model (:mod:`classify`) over the sentence with its people, times,
+emails, phones and paths replaced by placeholders, and a *frame* per kind fills typed slots
+(:mod:`slots`) and builds the steps. A frame that cannot fill or validate a slot never
+emits a plan: it asks (which person, which event, when), and says what it understood.
+
+Rules every frame keeps:
+
+* Names resolve with a margin: one clear winner, else a question listing the candidates.
+* An update or delete of a record found by a near spelling, any change of an event's date,
+  and any change that covers a whole series need a confirmation showing the change.
+* "cancel tomorrow's standup" skips that occurrence (``calendar update ID --skip DAY``); the
+  series is deleted only when the words say all/every/series.
+* Out-of-scope requests (weather, music, calls) and small talk get a plain answer, no step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from herotui.planner import slots
+from herotui.planner.plan import Plan, Step
+
+MIN_CONFIDENCE = 0.30  # below this the model's best guess is not acted on
+CUE_WORDS = frozenset("""add create make new schedule book put plan set setup arrange block remind me please cancel delete
+remove erase drop get rid skip move reschedule push shift postpone change update rename fix show find search look lookup
+for list display open read view pull bring present start play summarise summarize summary tldr gist tag untag label mark
+link attach export save import calendar agenda event events meeting meetings appointment appointments contact contacts
+deck decks slides slide presentation document documents doc docs file files note notes the a an my our to from with
+of about on in at is was it its what whats when where who which how do does did i you me can could would will give
+tell want need know anything everything thing stuff there any some called named titled off anymore no longer not
+happening coming going time up quick short brief""".split())
+
+
+@dataclass
+class U:
+    """A request being understood."""
+
+    raw: str
+    text: str  # normalised and corrected, original case
+    live: Any
+    context: str
+    known: list[str]
+    when: slots.When | None = None
+    duration: slots.Duration | None = None
+    repeat: slots.Repeat | None = None
+    shift: tuple[int, int, timedelta] | None = None
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    people: list[tuple[int, int, list[slots.Candidate]]] = field(default_factory=list)
+    quoted: str | None = None
+    label: str = ""
+    confidence: float = 0.0
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+    def has(self, pattern: str) -> re.Match | None:
+        return re.search(pattern, self.text, re.I)
+
+
+class Ask(Exception):
+    """The frame needs something from the user: the question to ask."""
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the sentence
+# ---------------------------------------------------------------------------------------
+
+
+def read(text: str, live, context: str, known: list[str], *, purpose: str = "point") -> U:
+    from herotui.planner import normalize
+
+    clean = normalize.clean(text)
+    vocab = _vocabulary() | live.vocabulary | frozenset(known)
+    fixed = normalize.correct(clean, vocab)
+    u = U(raw=text, text=fixed, live=live, context=context, known=known)
+    q = re.search(r"['\"]([^'\"]{2,80})['\"]", fixed)
+    if q and not re.search(r"\w'\w", q.group(0)):
+        u.quoted = q.group(1)
+    u.emails = [m.group(0) for m in slots.find_emails(fixed)]
+    u.paths = [m.group(0) for m in slots.find_paths(fixed)]
+    no_email = slots.EMAIL_RX.sub(" ", fixed)
+    u.phones = [m.group(0).strip() for m in slots.find_phones(no_email)]
+    u.duration = slots.find_duration(fixed)
+    u.repeat = slots.find_repeat(fixed)
+    u.shift = slots.find_shift(fixed)
+    u.when = slots.find_when(_blank(fixed, u), purpose=purpose)
+    u.people = slots.contact_mentions(fixed, live.contacts)
+    return u
+
+
+def _blank(text: str, u: U) -> str:
+    """``text`` with durations, shifts, phones and emails blanked (same length) for the time parser."""
+    out = text
+    for span in ([(u.duration.start, u.duration.end)] if u.duration else []) + ([u.shift[:2]] if u.shift else []):
+        out = out[:span[0]] + " " * (span[1] - span[0]) + out[span[1]:]
+    for rx in (slots.EMAIL_RX,):
+        out = rx.sub(lambda m: " " * len(m.group(0)), out)
+    for p in u.phones:
+        i = out.find(p)
+        if i >= 0:
+            out = out[:i] + " " * len(p) + out[i + len(p):]
+    return out
+
+
+def delexicalised(u: U) -> str:
+    """The sentence the intent model sees: people, times and the like as placeholder tokens."""
+    spans: list[tuple[int, int, str]] = []
+    if u.when:
+        spans.append((u.when.start, u.when.end, "WHEN"))
+    if u.duration:
+        spans.append((u.duration.start, u.duration.end, "DURATION"))
+    for a, b, _c in u.people:
+        spans.append((a, b, "PERSON"))
+    for rx, tok in ((slots.EMAIL_RX, "EMAIL"), (slots.PATH_RX, "PATH")):
+        spans += [(m.start(), m.end(), tok) for m in rx.finditer(u.text)]
+    for p in u.phones:
+        i = u.text.find(p)
+        if i >= 0:
+            spans.append((i, i + len(p), "PHONE"))
+    for m in _NEW_NAME.finditer(u.text):  # "Joe Bloggs": a name the context does not know yet
+        if m.start() > 0 and not _NOT_NAME.match(m.group(0)):
+            spans.append((m.start(), m.end(), "PERSON"))
+    companies = {c.lower() for c in _companies(u.live)}
+    for comp in companies:
+        for m in re.finditer(rf"\b{re.escape(comp)}\b", u.low):
+            spans.append((m.start(), m.end(), "COMPANY"))
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    out, pos = [], 0
+    for a, b, tok in spans:
+        if a < pos:
+            continue
+        out.append(u.text[pos:a])
+        out.append(f" {tok} ")
+        pos = b
+    out.append(u.text[pos:])
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+_NEW_NAME = re.compile(r"\b[A-Z\u00C0-\u00DE][a-z\u00DF-\u00FF'-]+(?:\s+(?:van|de|der|von|da|el|le|la)?\s*[A-Z\u00C0-\u00DE][a-z\u00DF-\u00FF'-]+)+\b")
+_NOT_NAME = re.compile(r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|"
+                       r"July|August|September|October|November|December|I)\b")
+
+
+def _companies(live) -> set[str]:
+    return {p["company"] for p in live.people.values() if p.get("company")}
+
+
+def _vocabulary() -> frozenset[str]:
+    from herotui.planner import classify
+
+    return classify.vocabulary()
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers for frames
+# ---------------------------------------------------------------------------------------
+
+
+def _step(verb: str, args: dict, context: str) -> Step:
+    from herotui import registry
+    from herotui.planner.intents import step_cli
+
+    clean = {k: v for k, v in args.items() if v is not None and v != [] and v != ""}
+    v = registry.get(verb)
+    return Step(verb=verb, args=clean, context=context, destructive=v.destructive, cli=step_cli(verb, clean, context))
+
+
+def _plan(u: U, steps: list[Step], reply: str = "", *, confirm: bool = False, question: str | None = None) -> Plan:
+    return Plan(text=u.raw, steps=steps, needs_confirmation=confirm or any(s.destructive for s in steps),
+                intent=u.label, source="intent", reply=reply, question=question)
+
+
+def remainder(u: U, *, drop: frozenset[str] = CUE_WORDS, keep_people: bool = True) -> str:
+    """The words left once times, durations, emails, phones, paths and cue words are taken out."""
+    t = u.text
+    cuts = []
+    if u.when:
+        cuts.append((u.when.start, u.when.end))
+    if u.duration:
+        cuts.append((u.duration.start, u.duration.end))
+    if u.repeat:
+        cuts.append((u.repeat.start, u.repeat.end))
+    if u.shift:
+        cuts.append(u.shift[:2])
+    if not keep_people:
+        cuts += [(a, b) for a, b, _c in u.people]
+    for a, b in sorted(cuts, reverse=True):
+        t = t[:a] + " " + t[b:]
+    for x in u.emails + u.phones + u.paths:
+        t = t.replace(x, " ")
+    ws = [w for w in re.findall(r"[\w\u00C0-\u024F&+-]+", t) if w.lower() not in drop]
+    return " ".join(ws)
+
+
+def _person(u: U, *, required: bool = True, index: int = 0) -> slots.Candidate | None:
+    """The contact the sentence names (the index-th mention), or Ask when it is unclear."""
+    if len(u.people) <= index:
+        if required:
+            raise Ask("Who do you mean? Say the contact's name, e.g. 'show Alex Smith'.")
+        return None
+    _a, _b, cands = u.people[index]
+    if len(cands) > 1:
+        raise Ask(_which("contact", cands, u))
+    return cands[0]
+
+
+def _which(kind: str, cands: list[slots.Candidate], u: U) -> str:
+    def label(c: slots.Candidate) -> str:
+        info = u.live.people.get(c.id) if kind == "contact" else None
+        company = f", {info['company']}" if info and info.get("company") else ""
+        return f"{c.label}{company}"
+
+    first = cands[0].label.split()[0] if kind == "contact" else kind
+    options = " ".join(f"{i}) {label(c)}" for i, c in enumerate(cands[:4], 1))
+    return f"Which {first}: {options}?"
+
+
+def _records(u: U, kind: str) -> list[tuple[str, str, list[str]]]:
+    live = u.live
+    if kind == "event":
+        return [(eid, title, [*names, live.event_info.get(eid, {}).get("location") or "",
+                              *live.event_info.get(eid, {}).get("tags", [])]) for eid, title, _s, names in live.events]
+    want_deck = kind == "deck"
+    return [(did, title, [*tags, *(live.contact_name_of.get(c, "") for c in cids)])
+            for did, title, dkind, tags, cids in live.documents if (dkind == "deck") == want_deck]
+
+
+def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float = 0.5) -> slots.Candidate | None:
+    """The event, document or deck named by ``words``, or Ask."""
+    label = {"event": "event", "document": "document", "deck": "deck"}[kind]
+    cands = slots.rank(words, _records(u, kind))
+    best, close = slots.pick(cands, floor=floor)
+    if best is not None:
+        return best
+    if close:
+        opts = " ".join(f"{i}) {c.label}" for i, c in enumerate(close, 1))
+        raise Ask(f"Which {label}: {opts}?")
+    if required:
+        said = words.strip() or "that"
+        raise Ask(f"I found no {label} matching \u201c{said}\u201d in {u.context}.")
+    return None
+
+
+def _tags_after(u: U, pattern: str) -> list[str]:
+    m = re.search(pattern, u.text, re.I)
+    if not m:
+        return []
+    raw = re.split(r"\s*(?:,|\band\b|&)\s*", m.group("tags"))
+    out = []
+    for t in raw:
+        t = re.sub(r"^(?:as|with|the|a|an|tags?|label)\s+", "", t.strip(), flags=re.I).strip(" .")
+        t = re.sub(r"\s+(?:tags?|label)$", "", t, flags=re.I)
+        if t and len(t.split()) <= 3:
+            out.append(t.lower().replace(" ", "-"))
+    return out
+
+
+def _fuzzy_one(word: str, options: list[str], cutoff: float = 80) -> str | None:
+    from rapidfuzz import fuzz, process
+
+    if not options or not word:
+        return None
+    hit = process.extractOne(word.lower(), {o: o.lower() for o in options}, scorer=fuzz.ratio, score_cutoff=cutoff)
+    return hit[2] if hit else None
+
+
+def _fmt(dt: datetime) -> str:
+    return f"{dt:%a} {dt.day} {dt:%b} {dt:%H:%M}"
+
+
+# ---------------------------------------------------------------------------------------
+# Frames: calendar
+# ---------------------------------------------------------------------------------------
+
+
+def f_calendar_view(u: U) -> Plan:
+    w = u.when
+    topic = remainder(u, drop=CUE_WORDS | _VIEW_WORDS)
+    if topic and not w and len(topic.split()) <= 4:
+        return _plan(u, [_step("calendar.search", {"query": topic}, u.context)])
+    if w is None:
+        if u.has(r"\b(?:coming up|upcoming|ahead|agenda)\b"):
+            return _plan(u, [_step("calendar.agenda", {}, u.context)])
+        return _plan(u, [_step("calendar.today", {}, u.context)])
+    if w.kind == "week":
+        return _plan(u, [_step("calendar.week", {"offset": w.week_offset or None}, u.context)])
+    if w.kind == "days":
+        return _plan(u, [_step("calendar.agenda", {"days": w.days}, u.context)])
+    if w.kind == "range":
+        start, end = _range_args(w)
+        return _plan(u, [_step("calendar.list", {"start": start, "end": end}, u.context)])
+    if w.day_words == "today" and not w.has_clock:
+        return _plan(u, [_step("calendar.today", {}, u.context)])
+    day = w.day_words or w.day_iso()
+    return _plan(u, [_step("calendar.list", {"start": day, "end": day}, u.context)])
+
+
+_VIEW_WORDS = frozenset("""look like looks looking schedule plan plans planned scheduled today tomorrow week weekend busy free
+happening going on have got see show list day days next upcoming coming ahead whole entire all rest morning afternoon
+evening night calendar agenda diary events meetings be am are""".split())
+
+
+def _range_args(w: slots.When) -> tuple[str, str]:
+    assert w.begin is not None and w.until is not None
+    if w.begin.time().hour == 0 and w.begin.minute == 0 and w.until.hour == 0 and w.until.minute == 0 and not w.has_clock:
+        return w.begin.date().isoformat(), w.until.date().isoformat()
+    return f"{w.begin:%Y-%m-%d %H:%M}", f"{w.until:%Y-%m-%d %H:%M}"
+
+
+def _view_range(u: U) -> tuple[str, str, str]:
+    """(from, to, the period in words) for questions about a period (default: today)."""
+    w = u.when
+    if w is None:
+        return "today", "today", "today"
+    if w.kind == "range":
+        a, b = _range_args(w)
+        return a, b, w.said
+    if w.kind == "days" and w.begin:
+        end = (w.begin + timedelta(days=(w.days or 1) - 1)).date().isoformat()
+        return w.begin.date().isoformat(), end, w.said
+    if w.kind == "week":
+        from datetime import date
+
+        today = slots._now(None).date()
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=w.week_offset or 0)
+        return max(monday, today).isoformat(), (monday + timedelta(days=6)).isoformat(), w.said
+    day = w.day_words or w.day_iso()
+    if w.has_clock and w.begin:
+        return f"{w.begin:%Y-%m-%d %H:%M}", f"{w.begin + timedelta(hours=1):%Y-%m-%d %H:%M}", w.said
+    return day, day, w.said
+
+
+def f_calendar_free(u: U) -> Plan:
+    u.when = slots.find_when(_blank(u.text, u), purpose="view")
+    start, end, said = _view_range(u)
+    return _plan(u, [_step("calendar.list", {"start": start, "end": end}, u.context)], question=f"free:{said}")
+
+
+def f_calendar_count(u: U) -> Plan:
+    u.when = slots.find_when(_blank(u.text, u), purpose="view")
+    start, end, said = _view_range(u)
+    return _plan(u, [_step("calendar.list", {"start": start, "end": end}, u.context)], question=f"count:{said}")
+
+
+def f_calendar_next(u: U) -> Plan:
+    topic = remainder(u, drop=CUE_WORDS | _VIEW_WORDS | frozenset(["soon", "later"]))
+    if topic:  # "any deadlines coming up", "when is my next dentist appointment"
+        return _plan(u, [_step("calendar.search", {"query": topic}, u.context)])
+    return _plan(u, [_step("calendar.next", {}, u.context)])
+
+
+def f_calendar_last_with(u: U) -> Plan:
+    who = _person(u)
+    last = bool(u.has(r"\b(?:last|previous|latest|did)\b"))
+    return _plan(u, [_step("calendar.search", {"query": who.label}, u.context)],
+                 question=f"{'last' if last else 'next'}:{who.label}")
+
+
+def f_calendar_search(u: U) -> Plan:
+    words = remainder(u, drop=CUE_WORDS | _VIEW_WORDS)
+    if not words:
+        raise Ask("Which event? Say its title, e.g. 'when is the budget review'.")
+    hit = _target(u, "event", words, required=False, floor=0.6)
+    query = hit.label if hit else words
+    return _plan(u, [_step("calendar.search", {"query": query}, u.context)])
+
+
+_PLACE = re.compile(r"\b(?:at|in)\s+(?P<place>(?:room|the\s+)?[A-Z0-9][\w'’-]*(?:\s+[A-Z0-9][\w'’-]*)*|room\s+\w+(?:\s+\d+)?)", re.U)
+_ADD_CUES = re.compile(
+    r"^(?:(?:i\s+)?(?:need|want|have|got|would like)\s+to\s+(?:get\s+|go\s+to\s+|have\s+|do\s+)?|i\s+have\s+(?:a\s+|an\s+)?|"
+    r"(?:add|schedule|book|create|put|plan|set\s+up|setup|arrange|organi[sz]e|block(?:\s+out)?|reserve|pencil\s+in|"
+    r"remind\s+me\s+(?:to|about)|new\s+event|new\s+appointment|new\s+meeting|make)\b[\s:]*)", re.I)
+
+
+def f_calendar_add(u: U) -> Plan:
+    args: dict[str, Any] = {}
+    w = u.when
+    title_src = u.text
+    cuts = []
+    for span in ([(w.start, w.end)] if w else []) + ([(u.duration.start, u.duration.end)] if u.duration else []) + \
+            ([(u.repeat.start, u.repeat.end)] if u.repeat else []):
+        cuts.append(span)
+    place = None
+    for m in _PLACE.finditer(u.text):
+        if w and w.start <= m.start() < w.end:
+            continue
+        cand = m.group("place").strip()
+        if slots.find_when(cand) or cand.lower() in ("the", "my"):
+            continue
+        place = cand
+        cuts.append((m.start(), m.end()))
+        break
+    for a, b in sorted(cuts, reverse=True):
+        title_src = title_src[:a] + " " + title_src[b:]
+    title = u.quoted or _title(title_src)
+    if not title:
+        who = [c.label for _a, _b, cs in u.people if len(cs) == 1 for c in cs]
+        title = "Meeting with " + " and ".join(who) if who else ""
+    if not title:
+        raise Ask("What is the event? Say a title and a time, e.g. 'add lunch with Alex tomorrow at 12:30'.")
+    if w is None or w.begin is None:
+        raise Ask(f"When is \u201c{title}\u201d? Say it with a time, e.g. 'add {title.lower()} tomorrow at 10am'.")
+    if w.kind == "range" and w.until and w.has_clock:
+        args["start"] = w.cli()
+        mins = int((w.until - w.begin).total_seconds() // 60)
+        if mins > 0:
+            args["duration"] = slots.Duration(0, 0, mins).cli()
+    elif w.kind in ("point", "day"):
+        args["start"] = w.cli()
+    else:
+        raise Ask(f"When exactly is \u201c{title}\u201d? Say a day and a time, e.g. 'friday at 3pm'.")
+    if u.duration and "duration" not in args:
+        args["duration"] = u.duration.cli()
+    if u.repeat:
+        if u.repeat.rrule:
+            args["rrule"] = u.repeat.rrule
+        else:
+            args["repeat"] = u.repeat.repeat
+    if place:
+        args["location"] = place
+    attendees = [cs[0].label for _a, _b, cs in u.people if len(cs) == 1 and cs[0].score >= 0.8]
+    if attendees:
+        args["attendees"] = list(dict.fromkeys(attendees))
+    return _plan(u, [_step("calendar.add", {"title": title, **args}, u.context)])
+
+
+def _title(text: str) -> str:
+    t = re.sub(r"\s+", " ", text).strip(" ,:-")
+    for _ in range(3):
+        t = _ADD_CUES.sub("", t).strip(" ,:-")
+    t = re.sub(r"^(?:a|an|the|my|our)\s+", "", t, flags=re.I)
+    t = re.sub(r"\s+(?:to|in|into|on)\s+(?:my|the)\s+(?:calendar|agenda|diary|schedule)\b", "", t, flags=re.I)
+    t = re.sub(r"^(?:for|to)\s+", "", t, flags=re.I)
+    t = re.sub(r"\s+(?:for|at|on|in|from|with|to|and)$", "", t, flags=re.I).strip(" ,:-")
+    t = re.sub(r"^(?:(?:an?\s+)?(?:event|appointment|meeting)\s+(?:called|named|titled)\s+)", "", t, flags=re.I)
+    t = re.sub(r"^(?:called|named|titled)\s+", "", t, flags=re.I)
+    t = re.sub(r"\s{2,}", " ", t).strip(" ,")
+    return t[:1].upper() + t[1:] if t else ""
+
+
+def _event_words(u: U, extra: frozenset[str] = frozenset()) -> str:
+    return remainder(u, drop=CUE_WORDS | _MOVE_WORDS | extra)
+
+
+_MOVE_WORDS = frozenset("""moved move reschedule rescheduled shift push pushed postpone postponed bring brought forward
+back later earlier instead got has been be now same time day week next to from new""".split())
+
+
+def _event_start(u: U, eid: str) -> datetime | None:
+    """The next (or, failing that, the first) start of an event, wall clock in the user's zone."""
+    from herotui import timeparse
+
+    start = next((s for e, _t, s, _n in u.live.events if e == eid), None)
+    if start is None:
+        return None
+    if start.tzinfo is None:
+        from datetime import timezone
+
+        start = start.replace(tzinfo=timezone.utc)
+    return start.astimezone(timeparse.local_zone()).replace(tzinfo=None)
+
+
+def _occurrence(u: U, eid: str, day) -> datetime | None:
+    """The start of the event's occurrence on ``day`` (expanded through the calendar verb)."""
+    from herotui import contexts, registry
+
+    try:
+        occ = registry.call("calendar.list", {"start": day.isoformat(), "end": day.isoformat()},
+                            contexts.load(u.context), actor="planner")
+    except Exception:
+        return None
+    for o in occ:
+        if o.id == eid:
+            from herotui import timeparse
+
+            return o.start.astimezone(timeparse.local_zone()).replace(tzinfo=None)
+    return None
+
+
+def f_calendar_move(u: U) -> Plan:
+    w = u.when
+    origin_day = None
+    if w and w.kind == "range" and not w.has_clock and w.begin and w.until:  # "from wednesday to thursday"
+        origin_day = w.begin.date()
+        new = slots.When(w.start, w.end, w.said, "day", w.until, day_words=None)
+        new.begin = w.until
+        w = new
+    words = _event_words(u)
+    ev = _target(u, "event", words)
+    assert ev is not None
+    current = None
+    if origin_day:
+        current = _occurrence(u, ev.id, origin_day)
+    if current is None and w is not None and w.kind == "point" and not w.dated:
+        current = _event_start(u, ev.id)
+    if current is None:
+        current = _event_start(u, ev.id)
+    args: dict[str, Any] = {"id": ev.id}
+    if u.shift and current:
+        target = current + u.shift[2]
+        args["start"] = f"{target:%Y-%m-%d %H:%M}"
+    elif w is None or w.begin is None:
+        raise Ask(f"When should \u201c{ev.label}\u201d move to? e.g. 'move it to friday at 3pm'.")
+    elif w.kind == "point" and not w.dated and current:
+        target = datetime.combine(current.date(), w.begin.time())
+        args["start"] = f"{target:%Y-%m-%d %H:%M}"
+    elif w.kind in ("point", "day"):
+        target = w.begin if w.kind == "point" else datetime.combine(w.begin.date(), current.time() if current else w.begin.time())
+        args["start"] = w.cli() if w.kind == "point" else (w.day_words or w.day_iso())
+    else:
+        raise Ask(f"Move \u201c{ev.label}\u201d to when exactly? Say a day or a time.")
+    info = u.live.event_info.get(ev.id, {})
+    series = bool(info.get("rrule"))
+    change = f"{ev.label}: {_fmt(current) if current else '?'} \u2192 {_fmt(target)}"
+    if series:
+        change += " (the whole series)"
+    return _plan(u, [_step("calendar.update", args, u.context)], reply=f"Move {change}?", confirm=True)
+
+
+def f_calendar_change(u: U) -> Plan:
+    args: dict[str, Any] = {}
+    m = re.search(r"\b(?:location|place|venue|room)\b.*?\bto\s+(?P<v>.+)$|\bis\s+(?:now\s+)?(?:at|in)\s+(?P<v2>.+)$|"
+                  r"\bmove\s+.+?\bto\s+(?P<v3>room\s+.+|the\s+.+room.*)$", u.text, re.I)
+    rename = re.search(r"\b(?:rename|retitle|call)\b.+?\b(?:to|as)\s+(?P<v>.+)$|\btitle\b.+?\bto\s+(?P<v2>.+)$", u.text, re.I)
+    if rename and not m:
+        args["title"] = (rename.group("v") or rename.group("v2")).strip(" '\"")
+        left = u.text[:rename.start("v") if rename.group("v") else rename.start("v2")]
+    elif m:
+        args["location"] = (m.group("v") or m.group("v2") or m.group("v3")).strip(" '\"")
+        cut = m.start("v") if m.group("v") else (m.start("v2") if m.group("v2") else m.start("v3"))
+        left = u.text[:cut]
+    elif u.duration:
+        args["duration"] = u.duration.cli()
+        left = u.text[:u.duration.start]
+    else:
+        raise Ask("What should change: the title, the place or the length?")
+    sub = U(raw=u.raw, text=left, live=u.live, context=u.context, known=u.known)
+    words = remainder(sub, drop=CUE_WORDS | _MOVE_WORDS | frozenset("location place venue title name length room make last".split()))
+    ev = _target(u, "event", words)
+    assert ev is not None
+    return _plan(u, [_step("calendar.update", {"id": ev.id, **args}, u.context)])
+
+
+_SERIES_WORDS = re.compile(r"\b(?:all|every|each|series|recurring|whole|entire|altogether|for good|permanently|from now on)\b", re.I)
+
+
+def f_calendar_cancel(u: U) -> Plan:
+    words = _event_words(u, frozenset("skip cancelled canceled off called call".split()) - {"call"})
+    ev = _target(u, "event", words) if words else None
+    if ev is None:
+        raise Ask("Which event should I cancel? Say its title.")
+    info = u.live.event_info.get(ev.id, {})
+    series = bool(info.get("rrule"))
+    w = u.when
+    if series and not _SERIES_WORDS.search(u.text):
+        if w is None or w.begin is None:
+            nxt = _event_start(u, ev.id)
+            raise Ask(f"\u201c{ev.label}\u201d repeats. Cancel one occurrence (say which day) or all of them (say 'all')?"
+                      + (f" The next is {_fmt(nxt)}." if nxt else ""))
+        day = w.begin.date()
+        occ = _occurrence(u, ev.id, day)
+        if occ is None:
+            raise Ask(f"\u201c{ev.label}\u201d does not happen on {day:%a} {day.day} {day:%b}.")
+        return _plan(u, [_step("calendar.update", {"id": ev.id, "skip": [day.isoformat()]}, u.context)],
+                     reply=f"Skip {ev.label} on {_fmt(occ)} (only that one)?", confirm=True)
+    reply = f"Delete {ev.label}" + (" (every occurrence)" if series else "") + "?"
+    return _plan(u, [_step("calendar.delete", {"id": ev.id}, u.context)], reply=reply, confirm=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Frames: contacts
+# ---------------------------------------------------------------------------------------
+
+_FIELD_WORDS = {
+    "email": r"e-?mail|mail address|email address", "phone": r"phone|number|mobile|cell|telephone|tel",
+    "company": r"company|employer|organi[sz]ation|works?\s+(?:at|for)", "role": r"role|job|title|position",
+    "birthday": r"birthday|born|birth date|date of birth", "address": r"address|live|lives",
+}
+
+
+def _field(u: U) -> str | None:
+    for name, rx in _FIELD_WORDS.items():
+        if re.search(rf"\b(?:{rx})\b", u.text, re.I):
+            return name
+    return None
+
+
+def f_contact_show(u: U) -> Plan:
+    if not u.people:
+        words = remainder(u, drop=CUE_WORDS | frozenset("email mail phone number mobile telephone cell address birthday "
+                                                        "company role job details info card".split()))
+        if not words:
+            raise Ask("Whose details? Say a name, e.g. 'show Alex Smith'.")
+        name = _NEW_NAME.search(words)
+        if name:  # a name no contact has: say so (searching would only find near spellings of others)
+            raise Ask(f"I don't know a contact called {name.group(0)} in {u.context}. "
+                      f"Say 'add {name.group(0)}' to create one.")
+        return _plan(u, [_step("contact.search", {"query": words}, u.context)], question=f"field:{_field(u) or ''}")
+    who = _person(u)
+    assert who is not None
+    field_asked = _field(u)
+    if field_asked:  # "what's Marie's email": the card found by her full name, the reply names the field
+        return _plan(u, [_step("contact.search", {"query": who.label, "limit": 1}, u.context)], question=f"field:{field_asked}")
+    return _plan(u, [_step("contact.show", {"id": who.id}, u.context)])
+
+
+def f_contact_find(u: U) -> Plan:
+    drop = CUE_WORDS | frozenset("people person someone anyone everyone know work works working guy woman man colleague "
+                                 "contact".split())
+    words = remainder(u, drop=drop)
+    if not words:
+        return _plan(u, [_step("contact.list", {}, u.context)])
+    return _plan(u, [_step("contact.search", {"query": words}, u.context)])
+
+
+def f_contact_list(u: U) -> Plan:
+    words = remainder(u, drop=CUE_WORDS | frozenset("all people everyone everybody tagged label labelled labeled works "
+                                                    "working who".split()), keep_people=False)
+    args: dict[str, Any] = {}
+    for w in words.split():
+        tag = _fuzzy_one(w, u.live.tags, 80)
+        if tag:
+            args["tag"] = tag
+            break
+        comp = _fuzzy_one(w, sorted(_companies(u.live)), 70) or _fuzzy_one(w, [c.split()[0] for c in _companies(u.live)], 80)
+        if comp:
+            full = next((c for c in _companies(u.live) if c.lower().startswith(comp.lower())), comp)
+            args["company"] = full.split()[0] if len(full.split()) > 1 else full
+            break
+    return _plan(u, [_step("contact.list", args, u.context)])
+
+
+_RELATION = r"(?:my\s+)?(?:new\s+)?(?:cousin|neighbou?r|friend|colleague|coworker|co-worker|boss|aunt|uncle|sister|brother|" \
+            r"mom|mum|dad|mother|father|client|dentist|doctor|babysitter|plumber|accountant|lawyer|partner|wife|husband)"
+
+
+def f_contact_create(u: U) -> Plan:
+    t = u.text
+    for x in u.emails + u.phones:
+        t = t.replace(x, " ")
+    args: dict[str, Any] = {}
+    tags = _tags_after(u, r"\b(?:and\s+)?(?:tag|tags|label)\s+(?:(?:him|her|them|it|as)\s+)*(?P<tags>[\w\s,&-]+?)(?:$|,\s*(?:email|phone))")
+    t = re.sub(r",?\s*\b(?:and\s+)?(?:tag|tags|label)\s+(?:(?:him|her|them|it|as)\s+)*[\w\s,&-]+$", "", t, flags=re.I)
+    bday = re.search(r"\b(?:birthday|born(?:\s+on)?)\s*(?:is\s+|on\s+)?(?P<d>\d{4}-\d{2}-\d{2}|[\w\s]+?\d{4})\b", t, re.I)
+    if bday:
+        d = _date_value(bday.group("d"))
+        if d:
+            args["birthday"] = d
+        t = t[:bday.start()] + t[bday.end():]
+    comp = re.search(r"\b(?:from|at|of|with|who works (?:at|for)|works (?:at|for)|working (?:at|for))\s+(?P<c>[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*)", t)
+    if comp:
+        args["company"] = comp.group("c").strip()
+        t = t[:comp.start()] + t[comp.end():]
+    name = None
+    m = re.search(r"\b(?:called|named|name is|name's)\s+(?P<n>[A-Z\u00C0-\u024F][\w\u00C0-\u024F'-]*(?:\s+[A-Z\u00C0-\u024F][\w\u00C0-\u024F'-]*){0,3})", t)
+    if m:
+        name = m.group("n")
+    if not name:
+        core = re.sub(r"\b(?:as|to)\s+(?:a\s+|my\s+)?(?:new\s+)?contacts?\b.*$|\b(?:to|in|into)\s+(?:my\s+)?(?:contacts|address book)\b.*$", "", t, flags=re.I)
+        core = re.sub(r"^.*?\b(?:add|create|save|new contact|contact for|contact|put|remember|make)\b[\s:]*", "", core, flags=re.I)
+        core = re.sub(rf"^(?:a\s+)?(?:new\s+)?(?:contact\s+)?(?:for\s+)?{_RELATION}\s+", "", core.strip(), flags=re.I)
+        core = re.split(r"\s*(?:,|;|\bphone\b|\be-?mail\b|\band\b|\bwho\b|\bat\b|\bwith\b)\s*", core.strip())[0]
+        words = [w for w in core.split() if w.lower() not in ("a", "an", "the", "new", "contact", "her", "him", "them")]
+        name = " ".join(words[:4])
+    if not name or not re.search(r"[A-Za-z\u00C0-\u024F]", name):
+        raise Ask("What is the new contact's name? e.g. 'add Ana Silva, ana@example.com'.")
+    if name == name.lower():
+        name = " ".join(p[:1].upper() + p[1:] for p in name.split())
+    if u.emails:
+        args["emails"] = u.emails
+    if u.phones:
+        args["phones"] = u.phones
+    if tags:
+        args["tags"] = tags
+    same = [cid for cid, n in u.live.contacts if n.lower() == name.lower()
+            and (not args.get("company") or (u.live.people.get(cid, {}).get("company") or "").lower() == args["company"].lower())]
+    if same:
+        raise Ask(f"You already have {name}" + (f" ({args['company']})" if args.get("company") else "")
+                  + ". Say 'show " + name + "' to see the card, or add them with another name.")
+    return _plan(u, [_step("contact.create", {"name": name, **args}, u.context)])
+
+
+def _date_value(text: str) -> str | None:
+    from herotui import timeparse
+
+    t = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
+        return t
+    try:
+        import dateparser
+
+        d = dateparser.parse(t, languages=["en"], settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month"]})
+    except Exception:
+        d = None
+    if d is None:
+        try:
+            return timeparse.parse_when(t).date().isoformat()
+        except Exception:
+            return None
+    return d.date().isoformat()
+
+
+def f_contact_update(u: U) -> Plan:
+    who = _person(u)
+    assert who is not None
+    a, b, _c = u.people[0]
+    after = u.text[b:]
+    args: dict[str, Any] = {}
+    if u.emails:
+        args["emails"] = u.emails
+    if u.phones:
+        args["phones"] = u.phones
+    m = re.search(r"\bname\b.*?(?:\bto\b|\bis\b|,\s*(?:it is|it's|now))\s+(?P<v>[A-Z\u00C0-\u024F][\w\u00C0-\u024F' -]+?)(?:\s+now)?$", u.text, re.I)
+    if m:
+        args["name"] = m.group("v").strip()
+    role = re.search(r"\b(?:is now|now|became|promoted to|new role is|role (?:is|to))\s+(?:the\s+|a\s+|an\s+)?(?P<v>[\w &/-]+?)(?:\s+(?:at|with|for)\s+(?P<c>[\w &.-]+?))?(?:,|$)", after, re.I)
+    moved = re.search(r"\b(?:moved to|joined|works (?:at|for)|is (?:now )?(?:at|with)|switched to|left \w+ for|now at)\s+(?P<c>[A-Z\w][\w &.'-]*?)(?:\s+now)?(?:,|$)", after, re.I)
+    if "birthday" in u.low:
+        d = re.search(r"\b(?:to|is)\s+(?P<d>.+)$", after, re.I)
+        v = _date_value(d.group("d")) if d else None
+        if not v:
+            raise Ask(f"What is {who.label}'s birthday? Say it as a date, e.g. '12 april 1988'.")
+        args["birthday"] = v
+    elif moved and not args.get("name"):
+        args["company"] = _known_company(u, moved.group("c").strip())
+    elif role and "role" in u.low or (role and re.search(r"\b(?:head|director|manager|lead|chief|vp|cto|ceo|cfo|engineer)\b", role.group("v"), re.I)):
+        args["role"] = role.group("v").strip()
+        if role.group("c"):
+            args["company"] = _known_company(u, role.group("c").strip())
+    elif not args:
+        raise Ask(f"What should change for {who.label}: email, phone, company, role, birthday or name?")
+    args = {k: v for k, v in args.items() if v}
+    change = ", ".join(f"{k} \u2192 {', '.join(v) if isinstance(v, list) else v}" for k, v in args.items())
+    return _plan(u, [_step("contact.update", {"id": who.id, **args}, u.context)], reply=f"Update {who.label}: {change}?",
+                 confirm=who.score < 0.9 or bool(args.get("name")))
+
+
+def _known_company(u: U, said: str) -> str:
+    hit = _fuzzy_one(said, sorted(_companies(u.live)), 75)
+    if hit:
+        return hit
+    first = _fuzzy_one(said.split()[0], [c.split()[0] for c in _companies(u.live)], 85)
+    if first:
+        return next(c for c in _companies(u.live) if c.split()[0] == first)
+    return said[:1].upper() + said[1:]
+
+
+def _tags(u: U) -> list[str]:
+    start = u.people[0][1] if u.people else 0
+    tail = u.text[start:]
+    tail = re.sub(r"^\s*(?:'s)?\s*(?:as|with|to)?\s*", "", tail)
+    tail = re.sub(r"\b(?:tag|tags|label)\b", " ", tail, flags=re.I)
+    parts = re.split(r"\s*(?:,|\band\b|&)\s*", tail)
+    out = []
+    for p in parts:
+        p = re.sub(r"^(?:as|with|the|a|an)\s+", "", p.strip(), flags=re.I).strip()
+        if p and len(p.split()) <= 3:
+            out.append(p.lower().replace(" ", "-"))
+    return out
+
+
+def f_contact_tag(u: U, untag: bool = False) -> Plan:
+    who = _person(u)
+    assert who is not None
+    if untag:
+        m = re.search(r"\b(?:remove|take off|drop|delete)\s+(?:the\s+)?(?P<t>[\w -]+?)\s+(?:tag|label)s?\s+from\b", u.text, re.I) \
+            or re.search(r"\b(?:tag|label)s?\s+(?P<t>[\w -]+?)\s+from\b", u.text, re.I)
+        tags = [m.group("t").strip().lower()] if m else _tags(u)
+        tags = [_fuzzy_one(t, u.live.people.get(who.id, {}).get("tags", []), 75) or t for t in tags]
+    else:
+        m = re.search(r"\b(?:tag|label|mark)\s+(?P<t>[\w, &-]+?)\s+(?:to|on)\b", u.text, re.I)
+        tags = _tags_after(u, r"\b(?:tags?|label)\s+(?P<tags>[\w\s,&-]+?)\s+(?:to|on)\b") if m and u.text.lower().find(" to ") > m.start() else _tags(u)
+    tags = [t for t in tags if t and t not in ("him", "her", "them", "it")]
+    if not tags:
+        raise Ask(f"Which tag for {who.label}? e.g. 'tag {who.label} as vip'.")
+    verb = "contact.untag" if untag else "contact.tag"
+    return _plan(u, [_step(verb, {"id": who.id, "tags": tags}, u.context)])
+
+
+def f_contact_delete(u: U) -> Plan:
+    who = _person(u)
+    assert who is not None
+    return _plan(u, [_step("contact.delete", {"id": who.id}, u.context)], reply=f"Delete the contact {who.label}?")
+
+
+def f_contact_import(u: U) -> Plan:
+    if not u.paths:
+        raise Ask("Which file? e.g. 'import contacts from ~/Downloads/contacts.vcf'.")
+    return _plan(u, [_step("contact.import", {"path": u.paths[0]}, u.context)])
+
+
+def f_contact_export(u: U) -> Plan:
+    args = {"output": u.paths[0]} if u.paths else {}
+    tag = next((t for t in u.live.tags if re.search(rf"\b{re.escape(t)}\b", u.low)), None)
+    if tag:
+        args["tag"] = tag
+    return _plan(u, [_step("contact.export", args, u.context)])
+
+
+# ---------------------------------------------------------------------------------------
+# Frames: documents and decks
+# ---------------------------------------------------------------------------------------
+
+_DOC_WORDS = frozenset("""doc docs document documents file files report paper notes note brief say says said content contents
+text summary summarise summarize gist tldr read open show view give quick short what does do tell main points""".split())
+
+
+def _doc(u: U, words: str | None = None, kind: str = "document") -> slots.Candidate:
+    words = remainder(u, drop=CUE_WORDS | _DOC_WORDS, keep_people=True) if words is None else words
+    if not words:
+        raise Ask(f"Which {kind}? Say words from its title.")
+    hit = _target(u, kind, words)
+    assert hit is not None
+    return hit
+
+
+def f_document_list(u: U) -> Plan:
+    args: dict[str, Any] = {}
+    tag = next((t for t in u.live.tags if re.search(rf"\b{re.escape(t)}\b", u.low)), None)
+    if tag and not u.has(r"\btagged\b|\bwith the tag\b") and False:
+        tag = None
+    if tag:
+        args["tag"] = tag
+    if u.people and len(u.people[0][2]) == 1:
+        args["contact"] = u.people[0][2][0].label
+    return _plan(u, [_step("document.list", args, u.context)])
+
+
+def f_document_find(u: U) -> Plan:
+    words = remainder(u, drop=CUE_WORDS | _DOC_WORDS | frozenset("mention mentions mentioning contain containing cover covers".split()))
+    if not words:
+        return _plan(u, [_step("document.list", {}, u.context)])
+    return _plan(u, [_step("document.search", {"query": words}, u.context)])
+
+
+def f_document_read(u: U) -> Plan:
+    doc = _doc(u)
+    if u.has(r"\b(?:say|says|said|content|contents|text)\b"):
+        verb = "document.text"
+    elif u.has(r"\b(?:details|info|metadata|properties)\b"):
+        verb = "document.show"
+    else:
+        verb = "document.open"
+    return _plan(u, [_step(verb, {"id": doc.id}, u.context)])
+
+
+def f_document_summarize(u: U) -> Plan:
+    doc = _doc(u)
+    return _plan(u, [_step("document.summarize", {"id": doc.id}, u.context)])
+
+
+def f_document_add(u: U) -> Plan:
+    if not u.paths:
+        raise Ask("Which file or folder? e.g. 'add ~/Downloads/report.pdf to my documents'.")
+    tags = _tags_after(u, r"\b(?:tag|tagged|label)\s+(?:(?:it|them|as|with)\s+)*(?P<tags>[\w\s,&-]+)$")
+    return _plan(u, [_step("document.add", {"paths": u.paths, "tags": tags}, u.context)])
+
+
+def _split_to(u: U) -> tuple[str, str]:
+    m = re.search(r"\s(?:to|with)\s(?!.*\s(?:to|with)\s)", u.text)
+    if not m:
+        raise Ask("Link it to whom or to which event? e.g. 'link the budget notes to Alex'.")
+    return u.text[:m.start()], u.text[m.end():]
+
+
+def _link(u: U, kind: str) -> Plan:
+    left, right = _split_to(u)
+    sub = U(raw=u.raw, text=left, live=u.live, context=u.context, known=u.known)
+    item = _doc(sub, remainder(sub, drop=CUE_WORDS | _DOC_WORDS | frozenset(["link", "linked", "connect"])), kind)
+    people = slots.contact_mentions(right, u.live.contacts)
+    args: dict[str, Any] = {"id": item.id}
+    if people and len(people[0][2]) == 1:
+        args["contacts"] = [people[0][2][0].label]
+    else:
+        sub2 = U(raw=u.raw, text=right, live=u.live, context=u.context, known=u.known)
+        ev = _target(u, "event", remainder(sub2, drop=CUE_WORDS | frozenset(["meeting", "event", "call"])))
+        assert ev is not None
+        args["events"] = [ev.id]
+    return _plan(u, [_step("slides.link" if kind == "deck" else "document.link", args, u.context)])
+
+
+def f_document_link(u: U) -> Plan:
+    return _link(u, "document")
+
+
+def f_slides_link(u: U) -> Plan:
+    return _link(u, "deck")
+
+
+def f_document_tag(u: U, untag: bool = False) -> Plan:
+    m = re.search(r"\b(?:as|with)\s+(?P<t>[\w ,&-]+)$|\b(?:tag|tags|label)\s+(?P<t2>[\w ,&-]+?)\s+(?:to|on|from)\b", u.text, re.I)
+    if not m:
+        raise Ask("Which tag? e.g. 'tag the onboarding research as ux'.")
+    raw = m.group("t") or m.group("t2")
+    tags = [t.strip().lower().replace(" ", "-") for t in re.split(r"\s*(?:,|\band\b|&)\s*", raw) if t.strip()]
+    left = u.text[:m.start()] if m.group("t") else u.text[m.end():]
+    sub = U(raw=u.raw, text=left, live=u.live, context=u.context, known=u.known)
+    doc = _doc(sub, remainder(sub, drop=CUE_WORDS | _DOC_WORDS))
+    return _plan(u, [_step("document.untag" if untag else "document.tag", {"id": doc.id, "tags": tags}, u.context)])
+
+
+def f_document_export(u: U) -> Plan:
+    out = u.paths[-1] if u.paths else None
+    t = u.text
+    if out:
+        t = t.replace(out, " ")
+    sub = U(raw=u.raw, text=t, live=u.live, context=u.context, known=u.known)
+    doc = _doc(sub, remainder(sub, drop=CUE_WORDS | _DOC_WORDS | frozenset(["copy", "folder", "desktop", "downloads"])))
+    return _plan(u, [_step("document.export", {"id": doc.id, "output": out}, u.context)])
+
+
+def f_document_delete(u: U) -> Plan:
+    doc = _doc(u)
+    return _plan(u, [_step("document.delete", {"id": doc.id}, u.context)], reply=f"Delete the document {doc.label}?")
+
+
+def f_slides_list(u: U) -> Plan:
+    tag = next((t for t in u.live.tags if re.search(rf"\b{re.escape(t)}\b", u.low)), None)
+    return _plan(u, [_step("slides.list", {"tag": tag}, u.context)])
+
+
+def f_slides_create(u: U) -> Plan:
+    if not u.paths:
+        raise Ask("From which Markdown file? e.g. 'create a deck from ~/talks/kickoff.md'.")
+    return _plan(u, [_step("slides.create", {"path": u.paths[0]}, u.context)])
+
+
+_DECK_WORDS = frozenset("deck decks slides slide presentation presentations talk slideshow pitch present start play run".split())
+
+
+def f_slides_present(u: U) -> Plan:
+    words = remainder(u, drop=CUE_WORDS | _DECK_WORDS | _DOC_WORDS | frozenset(["best", "find", "get"]))
+    if not words:
+        raise Ask("Which deck? Say words from its title or the person it is for.")
+    cands = slots.rank(words, _records(u, "deck"))
+    best, _close = slots.pick(cands, floor=0.6)
+    if best is not None:
+        return _plan(u, [_step("slides.present", {"id": best.id}, u.context)])
+    return _plan(u, [_step("slides.present", {"best": words.lower()}, u.context)])
+
+
+def f_slides_show(u: U) -> Plan:
+    m = re.search(r"\b(?:slide|page)\s+(?:number\s+)?(\d+)|\b(\d+)(?:st|nd|rd|th)\s+slide", u.text, re.I)
+    n = int(m.group(1) or m.group(2)) if m else None
+    t = u.text[:m.start()] + " " + u.text[m.end():] if m else u.text
+    sub = U(raw=u.raw, text=t, live=u.live, context=u.context, known=u.known)
+    deck = _doc(sub, remainder(sub, drop=CUE_WORDS | _DECK_WORDS), "deck")
+    return _plan(u, [_step("slides.show", {"id": deck.id, "slide": n}, u.context)])
+
+
+def f_slides_delete(u: U) -> Plan:
+    deck = _doc(u, remainder(u, drop=CUE_WORDS | _DECK_WORDS), "deck")
+    return _plan(u, [_step("slides.delete", {"id": deck.id}, u.context)], reply=f"Delete the deck {deck.label}?")
+
+
+# ---------------------------------------------------------------------------------------
+# Frames: knowledge, search, contexts, history, out of scope
+# ---------------------------------------------------------------------------------------
+
+_KB_WORDS = frozenset("knowledge base manual docs documentation handbook help guide book books page pages say says ask "
+                      "check explain tell me how works work".split())
+
+
+def f_knowledge_ask(u: U) -> Plan:
+    question = re.sub(r"^(?:ask|check)\s+(?:the\s+)?(?:manual|docs|documentation|knowledge base|handbook|help)\s+(?:about\s+|on\s+)?", "", u.text, flags=re.I)
+    return _plan(u, [_step("knowledge.ask", {"question": question}, u.context)])
+
+
+def f_knowledge_search(u: U) -> Plan:
+    words = remainder(u, drop=CUE_WORDS | _KB_WORDS)
+    if not words:
+        return _plan(u, [_step("knowledge.list", {}, u.context)])
+    return _plan(u, [_step("knowledge.search", {"query": words}, u.context)])
+
+
+def f_knowledge_list(u: U) -> Plan:
+    return _plan(u, [_step("knowledge.list", {}, u.context)])
+
+
+def f_knowledge_show(u: U) -> Plan:
+    words = remainder(u, drop=CUE_WORDS | _KB_WORDS)
+    if not words:
+        return _plan(u, [_step("knowledge.list", {}, u.context)])
+    return _plan(u, [_step("knowledge.show", {"page": words.lower()}, u.context)])
+
+
+_SEARCH_WORDS = frozenset("search look everything anything mentioning mention mentions related regarding concerning info "
+                          "information stuff have got".split())
+
+
+def f_search(u: U) -> Plan:
+    args: dict[str, Any] = {}
+    w = u.when
+    if w is not None:
+        start, end, _said = _view_range(u) if w.kind != "week" else _week_dates(w)
+        args["start"], args["end"] = start, end
+    words = remainder(u, drop=CUE_WORDS | _SEARCH_WORDS | frozenset(["last", "week"]))
+    if not words and not args:
+        raise Ask("Search for what? e.g. 'search budget'.")
+    return _plan(u, [_step("search.query", {"query": words, **args}, u.context)])
+
+
+def _week_dates(w: slots.When) -> tuple[str, str, str]:
+    today = slots._now(None).date()
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=w.week_offset or 0)
+    return monday.isoformat(), (monday + timedelta(days=6)).isoformat(), w.said
+
+
+def _context_name(u: U, *, exclude: str | None = None) -> str | None:
+    for name in u.known:
+        if name != exclude and re.search(rf"\b{re.escape(name)}\b", u.low):
+            return name
+    for w in re.findall(r"[a-z0-9_-]+", u.low):
+        hit = _fuzzy_one(w, [k for k in u.known if k != exclude], 80)
+        if hit:
+            return hit
+    return None
+
+
+def f_context_use(u: U) -> Plan:
+    name = _context_name(u)
+    if name is None:
+        said = remainder(u, drop=CUE_WORDS | frozenset("context workspace switch go back over use stuff things space".split()))
+        known = ", ".join(u.known)
+        raise Ask((f"There is no context called \u201c{said}\u201d. " if said else "Which context? ") + f"Contexts: {known}.")
+    return _plan(u, [_step("context.use", {"name": name}, u.context)])
+
+
+def f_context_show(u: U) -> Plan:
+    return _plan(u, [_step("context.show", {"name": _context_name(u)}, u.context)])
+
+
+def f_context_list(u: U) -> Plan:
+    return _plan(u, [_step("context.list", {}, u.context)])
+
+
+def f_context_create(u: U) -> Plan:
+    m = re.search(r"\b(?:called|named)\s+(?P<n>[\w-]+)", u.text, re.I) or re.search(
+        r"\b(?:context|workspace)\s+(?P<n2>[\w-]+)$|\bcreate\s+(?:a\s+)?(?:new\s+)?(?P<n3>[\w-]+)\s+(?:context|workspace)", u.text, re.I)
+    if not m:
+        raise Ask("What should the new context be called? e.g. 'create a context called side-project'.")
+    return _plan(u, [_step("context.create", {"name": (m.group("n") or m.group("n2") or m.group("n3")).lower()}, u.context)])
+
+
+def f_context_rename(u: U) -> Plan:
+    m = re.search(r"\b(?P<a>[\w-]+)(?:\s+context)?\s+(?:to|as|into)\s+(?P<b>[\w-]+)\s*$", u.text, re.I)
+    if not m or m.group("a").lower() not in u.known:
+        raise Ask("Rename which context to what? e.g. 'rename business to work'.")
+    return _plan(u, [_step("context.rename", {"name": m.group("a").lower(), "new_name": m.group("b").lower()}, u.context)],
+                 reply=f"Rename the context {m.group('a').lower()} to {m.group('b').lower()}?", confirm=True)
+
+
+def f_context_delete(u: U) -> Plan:
+    name = _context_name(u)
+    if name is None:
+        raise Ask("Which context should I delete? Say its name.")
+    return _plan(u, [_step("context.delete", {"name": name}, u.context)], reply=f"Delete the context {name} and all its data?")
+
+
+def f_history(u: U) -> Plan:
+    failed = bool(u.has(r"\b(?:fail|failed|failing|errors?|went wrong|broke)\b"))
+    return _plan(u, [_step("history.list", {"failed": failed or None}, u.context)])
+
+
+def f_oos(u: U) -> None:
+    """Out of scope offline: no plan, so a configured model may try, else the helpful fallback."""
+    return None
+
+
+def f_chitchat(u: U) -> Plan:
+    return Plan(text=u.raw, source="intent", intent="chitchat", reply="You're welcome. Say 'help' to see what I can do.")
+
+
+FRAMES: dict[str, Callable[[U], Plan]] = {
+    "calendar_view": f_calendar_view, "calendar_next": f_calendar_next, "calendar_free": f_calendar_free,
+    "calendar_count": f_calendar_count, "calendar_last_with": f_calendar_last_with, "calendar_add": f_calendar_add,
+    "calendar_move": f_calendar_move, "calendar_change": f_calendar_change, "calendar_cancel": f_calendar_cancel,
+    "calendar_search": f_calendar_search, "contact_create": f_contact_create, "contact_show": f_contact_show,
+    "contact_find": f_contact_find, "contact_list": f_contact_list, "contact_update": f_contact_update,
+    "contact_tag": f_contact_tag, "contact_untag": lambda u: f_contact_tag(u, untag=True),
+    "contact_delete": f_contact_delete, "contact_import": f_contact_import, "contact_export": f_contact_export,
+    "document_list": f_document_list, "document_find": f_document_find, "document_read": f_document_read,
+    "document_summarize": f_document_summarize, "document_add": f_document_add, "document_tag": f_document_tag,
+    "document_untag": lambda u: f_document_tag(u, untag=True), "document_link": f_document_link,
+    "document_export": f_document_export, "document_delete": f_document_delete, "slides_list": f_slides_list,
+    "slides_create": f_slides_create, "slides_present": f_slides_present, "slides_show": f_slides_show,
+    "slides_link": f_slides_link, "slides_delete": f_slides_delete, "knowledge_ask": f_knowledge_ask,
+    "knowledge_search": f_knowledge_search, "knowledge_list": f_knowledge_list, "knowledge_show": f_knowledge_show,
+    "search": f_search, "context_use": f_context_use, "context_show": f_context_show, "context_list": f_context_list,
+    "context_create": f_context_create, "context_rename": f_context_rename, "context_delete": f_context_delete,
+    "history": f_history, "oos": f_oos, "chitchat": f_chitchat,  # type: ignore[dict-item]
+}
+
+# Words that settle the kind of request whatever the model says (it is trained on sentences,
+# these are facts of the language): an e-mail address after "add" is a person, a path after
+# "add"/"import" is a file, "tag ... as" with a person is a contact tag.
+def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    first = u.low.split(" ", 1)[0] if u.low else ""
+    boost: list[str] = []
+    if u.paths and first in ("add", "import", "upload", "save", "load"):
+        boost.append("contact_import" if re.search(r"\bcontacts?\b|\.vcf\b", u.low) else
+                     "slides_create" if re.search(r"\b(?:deck|slides)\b", u.low) else "document_add")
+    if u.paths and first in ("create", "make", "turn", "build") and re.search(r"\b(?:deck|slides|presentation)\b", u.low):
+        boost.append("slides_create")
+    if first in ("tag", "label") and u.people and not re.search(r"\b(?:doc|document|file|report|notes?|research)\b", u.low):
+        boost.append("contact_tag")
+    if first in ("add", "create", "new", "save") and re.search(r"\band\s+(?:tag|label)\s+(?:him|her|them|it)\b", u.low):
+        boost.append("document_add" if u.paths else "contact_create")
+    family = _FIRST_WORD.get(first)
+    if family and ranked[0][0] not in family:
+        best_in = next((r for r in ranked if r[0] in family), None)
+        if best_in is not None and best_in[1] >= 0.02:
+            ranked = [best_in] + [r for r in ranked if r is not best_in]
+    named_person = bool(u.people)
+    label = ranked[0][0]
+    if first in ("add", "create", "new", "save") and u.emails and not u.paths:
+        boost.append("contact_create")
+    if re.search(r"\b(?:called|named)\b.*\badd\s+(?:her|him|them)\b|\badd\s+(?:her|him|them)\s*$", u.low):
+        boost.append("contact_create")
+    adding = first in ("add", "create", "new", "schedule", "put", "book", "save")
+    if re.search(r"'s\s+(?:e-?mail|phone|number|mobile|address)\b|\b(?:e-?mail|phone number|number) (?:of|for)\b", u.low) \
+            and not adding and not re.search(r"\b(?:set|change|update|is now|to)\b", u.low):
+        boost.append("contact_show")
+    born = re.search(r"\bbirthday\b", u.low) and u.when is not None and u.when.begin is not None \
+        and u.when.begin.year < slots._now(None).year
+    if born:  # a birthday with a year of birth belongs to a person, not to the calendar
+        boost.append("contact_update" if named_person else "contact_create")
+    if named_person and re.search(r"\bbirthday\b", u.low) and not adding and not _event_named(u):
+        boost.append("contact_update" if re.search(r"\b(?:set|change|update|fix|is now|is actually)\b", u.low) else "contact_show")
+    if named_person and u.when is None and re.search(
+            r"\b(?:moved to|joined|works (?:at|for) \w+ now|is now at|left \w+ for|switched to)\b", u.low) and not _event_named(u):
+        boost.append("contact_update")
+    if named_person and re.search(r"^(?:delete|remove|get rid of|forget|erase|drop)\b", u.low) and label in (
+            "document_delete", "slides_delete", "calendar_cancel", "context_delete") and not _event_named(u):
+        boost.append("contact_delete")
+    if label in ("knowledge_ask", "knowledge_search") and not re.search(
+            r"\b(?:manual|docs|documentation|knowledge|handbook|hero)\b", u.low):
+        hit, _close = slots.pick(slots.rank(remainder(u, drop=CUE_WORDS | _DOC_WORDS), _records(u, "document")), floor=0.75)
+        if hit is not None and re.search(r"\b(?:say|says|said)\b", u.low):
+            boost.append("document_read")
+    if boost:
+        return [(boost[0], 1.0)] + [r for r in ranked if r[0] != boost[0]]
+    return ranked
+
+
+# An imperative first word names the action; the model then only picks the kind of record.
+_FIRST_WORD = {
+    "link": ("document_link", "slides_link"), "attach": ("document_link", "slides_link"),
+    "connect": ("document_link", "slides_link"), "unlink": ("document_link", "slides_link"),
+    "summarise": ("document_summarize",), "summarize": ("document_summarize",),
+    "export": ("contact_export", "document_export"), "untag": ("contact_untag", "document_untag"),
+    "rename": ("context_rename", "calendar_change", "contact_update"), "present": ("slides_present",),
+    "reschedule": ("calendar_move",), "postpone": ("calendar_move",), "import": ("contact_import", "document_add", "slides_create"),
+}
+
+
+def _event_named(u: U) -> bool:
+    best, _close = slots.pick(slots.rank(remainder(u, drop=CUE_WORDS | _MOVE_WORDS), _records(u, "event")), floor=0.7)
+    return best is not None
+
+
+def understand(ctx, text: str, live, known: list[str]) -> Plan | None:
+    """The plan for ``text`` in ``ctx`` from the intent model and the frames, or None."""
+    from herotui.planner import classify
+
+    model = classify.load()
+    if model is None:
+        return None
+    u = read(text, live, ctx.name, known)
+    if not u.text:
+        return None
+    ranked = _overrides(u, model.scores(delexicalised(u)))
+    label, p = ranked[0]
+    u.label, u.confidence = label, p
+    if p < MIN_CONFIDENCE:
+        return None
+    frame = FRAMES.get(label)
+    if frame is None:
+        return None
+    if label == "calendar_view":
+        u.when = slots.find_when(_blank(u.text, u), purpose="view")
+    try:
+        plan = frame(u)
+        if plan is None:
+            return None
+    except Ask as q:
+        plan = Plan(text=text, source="intent", intent=label, reply=str(q))
+    plan.confidence = p
+    return plan
