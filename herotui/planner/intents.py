@@ -470,14 +470,20 @@ def plan_sentence(ctx, text: str) -> tuple[Plan | None, bool]:
         return tpl, greedy
     named, rest = split_context(cleaned, known)
     target = contexts.load(named) if named else ctx
-    frames = understand.understand(target, rest if named else cleaned, live_data(target), known)
+    forced = _label(match) if tpl is not None and tpl.steps and _label(match) in FRAMES_FIRST else None
+    frames = understand.understand(target, rest if named else cleaned, live_data(target), known, label=forced)
+    if forced and frames is not None:  # these kinds are the frames' to plan (occurrences, dates of moves)
+        frames.text = text
+        return frames, False
     if frames is not None:
         frames.text = text
     if tpl is not None and not tpl.steps and tpl.reply and frames is not None and frames.intent in _LOOKUPS:
         return tpl, False  # "show Zorro Nobody": say the name is unknown rather than search for it
     if tpl is not None and tpl.steps:
         if frames is None or not frames.steps or not match.wild or _agrees(match, frames) \
-                or (frames.confidence < OVERRIDE and frames.intent not in FRAMES_FIRST):
+                or (frames.confidence < OVERRIDE and frames.intent not in FRAMES_BETTER and not _only_time(match.wild)):
+            if frames is not None and frames.question and _label(match) == frames.intent:
+                tpl.question = frames.question  # "what's Marie's email": the template's step, the frame's answer
             return tpl, greedy
         return frames, False
     if frames is not None and (frames.steps or frames.reply):
@@ -498,12 +504,21 @@ def _label(match: "Match | None") -> str | None:
 
 # kinds whose frames know more than their templates: occurrences of a series, the date of a
 # move given as a time alone ("moved to 5pm" keeps the day)
-FRAMES_FIRST = frozenset({"calendar_cancel", "calendar_move", "calendar_add"})
+FRAMES_FIRST = frozenset({"calendar_cancel", "calendar_move"})  # forced: the template only says which kind
+FRAMES_BETTER = FRAMES_FIRST | {"calendar_add"}  # when the model agrees, its frame fills the slots
 OVERRIDE = 0.6  # how sure the model must be to prefer its own reading to a template's free-text match
 
 
 def _agrees(match: "Match", plan: Plan) -> bool:
-    return _label(match) == plan.intent and plan.intent not in FRAMES_FIRST
+    return _label(match) == plan.intent and plan.intent not in FRAMES_BETTER
+
+
+def _only_time(words: str) -> bool:
+    """Did a template's free-text slot take nothing but a time ("what do I have on {dec 15}")?"""
+    from herotui.planner import slots
+
+    w = slots.find_when(words)
+    return w is not None and not slots.cut(words, w.start, w.end).strip()
 
 
 def _template_plan(ctx, text: str, clean: str, known: list[str]) -> tuple[Plan | None, bool, "Match | None"]:

@@ -35,6 +35,7 @@ class Plan(BaseModel):
     intent: str | None = None
     question: str | None = None  # what the reply answers: "free:<period>", "count:<period>", "field:email", ...
     confidence: float = 1.0  # the intent model's probability for its reading (1 for templates)
+    change: str | None = None  # what a confirmation shows: "Move Standup: Mon 7 Dec 09:00 -> Tue 8 Dec 09:00"
 
 
 def cli_line(verb_name: str, args: dict[str, Any], context: str | None = None) -> str:

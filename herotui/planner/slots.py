@@ -610,7 +610,7 @@ def score_title(query: list[str], title_words: list[str], extra_words: list[str]
     for q in query:
         wgt = idf.get(_stem(q), 2.0)
         total += wgt
-        best = max([_near(q, t) for t in title_words] + [0.9 * _near(q, t) for t in extra_words] + [0.0])
+        best = max([_near(q, t) for t in title_words] + [0.6 * _near(q, t) for t in extra_words] + [0.0])
         if best == 0 and len(q) >= 3 and q == acronym[: len(q)] and len(q) == len(acronym):
             best = 1.0
         elif best == 0 and len(q) >= 3 and q in acronym and q.isalpha() and len(q) >= 3:

@@ -174,9 +174,10 @@ def _step(verb: str, args: dict, context: str) -> Step:
     return Step(verb=verb, args=clean, context=context, destructive=v.destructive, cli=step_cli(verb, clean, context))
 
 
-def _plan(u: U, steps: list[Step], reply: str = "", *, confirm: bool = False, question: str | None = None) -> Plan:
+def _plan(u: U, steps: list[Step], change: str | None = None, *, confirm: bool = False,
+          question: str | None = None) -> Plan:
     return Plan(text=u.raw, steps=steps, needs_confirmation=confirm or any(s.destructive for s in steps),
-                intent=u.label, source="intent", reply=reply, question=question)
+                intent=u.label, source="intent", change=change, question=question)
 
 
 def remainder(u: U, *, drop: frozenset[str] = CUE_WORDS, keep_people: bool = True) -> str:
@@ -327,12 +328,8 @@ def _view_range(u: U) -> tuple[str, str, str]:
     if w.kind == "days" and w.begin:
         end = (w.begin + timedelta(days=(w.days or 1) - 1)).date().isoformat()
         return w.begin.date().isoformat(), end, w.said
-    if w.kind == "week":
-        from datetime import date
-
-        today = slots._now(None).date()
-        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=w.week_offset or 0)
-        return max(monday, today).isoformat(), (monday + timedelta(days=6)).isoformat(), w.said
+    if w.kind == "week":  # the whole week, as 'hero calendar week' shows it
+        return _week_dates(w)
     day = w.day_words or w.day_iso()
     if w.has_clock and w.begin:
         return f"{w.begin:%Y-%m-%d %H:%M}", f"{w.begin + timedelta(hours=1):%Y-%m-%d %H:%M}", w.said
@@ -459,6 +456,15 @@ def _event_start(u: U, eid: str) -> datetime | None:
     """The next (or, failing that, the first) start of an event, wall clock in the user's zone."""
     from herotui import timeparse
 
+    if u.live.event_info.get(eid, {}).get("rrule"):
+        from herotui import contexts, registry
+
+        try:
+            ev = registry.call("calendar.show", {"id": eid}, contexts.load(u.context), actor="planner")
+            if ev.upcoming:
+                return ev.upcoming[0].astimezone(timeparse.local_zone()).replace(tzinfo=None)
+        except Exception:
+            pass
     start = next((s for e, _t, s, _n in u.live.events if e == eid), None)
     if start is None:
         return None
@@ -520,10 +526,42 @@ def f_calendar_move(u: U) -> Plan:
         raise Ask(f"Move \u201c{ev.label}\u201d to when exactly? Say a day or a time.")
     info = u.live.event_info.get(ev.id, {})
     series = bool(info.get("rrule"))
+    if series and w is not None and w.kind == "point" and not w.dated and not u.shift:
+        first = next((s for e, _t, s, _n in u.live.events if e == ev.id), None)  # every occurrence at the new time:
+        if first is not None:  # the series keeps its first day
+            from herotui import timeparse
+
+            first_local = (first if first.tzinfo else first.replace(tzinfo=__import__("datetime").timezone.utc))
+            first_local = first_local.astimezone(timeparse.local_zone()).replace(tzinfo=None)
+            args["start"] = f"{datetime.combine(first_local.date(), w.begin.time()):%Y-%m-%d %H:%M}"
+    if current is not None and target == current:
+        raise Ask(f"\u201c{ev.label}\u201d is already at {_fmt(current)}: nothing to change.")
     change = f"{ev.label}: {_fmt(current) if current else '?'} \u2192 {_fmt(target)}"
     if series:
-        change += " (the whole series)"
-    return _plan(u, [_step("calendar.update", args, u.context)], reply=f"Move {change}?", confirm=True)
+        change += f" (the whole series: {_count_occurrences(u, ev.id)})"
+    return _plan(u, [_step("calendar.update", args, u.context)], change=f"Move {change}", confirm=True)
+
+
+def _count_occurrences(u: U, eid: str) -> str:
+    """"all 23 occurrences, from Mon 30 Nov" (or "every occurrence" when the rule is unbounded)."""
+    from herotui import contexts, registry
+
+    try:
+        ev = registry.call("calendar.show", {"id": eid}, contexts.load(u.context), actor="planner")
+    except Exception:
+        return "every occurrence"
+    rule = (ev.rrule or "").upper()
+    first = ev.start.astimezone(__import__("herotui.timeparse", fromlist=["x"]).local_zone())
+    if "COUNT=" not in rule and "UNTIL=" not in rule:
+        return f"every occurrence from {first:%a} {first.day} {first:%b}, no end"
+    from dateutil.rrule import rrulestr
+
+    try:
+        n = sum(1 for _ in rrulestr(ev.rrule, dtstart=ev.start.replace(tzinfo=None) if "UNTIL=" not in rule
+                                    else ev.start, cache=False)) - len(ev.exdates)
+    except Exception:
+        return "every occurrence"
+    return f"all {n} occurrences, from {first:%a} {first.day} {first:%b}"
 
 
 def f_calendar_change(u: U) -> Plan:
@@ -571,9 +609,9 @@ def f_calendar_cancel(u: U) -> Plan:
         if occ is None:
             raise Ask(f"\u201c{ev.label}\u201d does not happen on {day:%a} {day.day} {day:%b}.")
         return _plan(u, [_step("calendar.update", {"id": ev.id, "skip": [day.isoformat()]}, u.context)],
-                     reply=f"Skip {ev.label} on {_fmt(occ)} (only that one)?", confirm=True)
-    reply = f"Delete {ev.label}" + (" (every occurrence)" if series else "") + "?"
-    return _plan(u, [_step("calendar.delete", {"id": ev.id}, u.context)], reply=reply, confirm=True)
+                     change=f"Skip {ev.label} on {_fmt(occ)} (only that occurrence)", confirm=True)
+    change = f"Delete {ev.label}" + (f" (the whole series, {_count_occurrences(u, ev.id)})" if series else "")
+    return _plan(u, [_step("calendar.delete", {"id": ev.id}, u.context)], change=change, confirm=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -740,7 +778,7 @@ def f_contact_update(u: U) -> Plan:
         raise Ask(f"What should change for {who.label}: email, phone, company, role, birthday or name?")
     args = {k: v for k, v in args.items() if v}
     change = ", ".join(f"{k} \u2192 {', '.join(v) if isinstance(v, list) else v}" for k, v in args.items())
-    return _plan(u, [_step("contact.update", {"id": who.id, **args}, u.context)], reply=f"Update {who.label}: {change}?",
+    return _plan(u, [_step("contact.update", {"id": who.id, **args}, u.context)], change=f"Update {who.label}: {change}",
                  confirm=who.score < 0.9 or bool(args.get("name")))
 
 
@@ -789,7 +827,7 @@ def f_contact_tag(u: U, untag: bool = False) -> Plan:
 def f_contact_delete(u: U) -> Plan:
     who = _person(u)
     assert who is not None
-    return _plan(u, [_step("contact.delete", {"id": who.id}, u.context)], reply=f"Delete the contact {who.label}?")
+    return _plan(u, [_step("contact.delete", {"id": who.id}, u.context)], change=f"Delete the contact {who.label}")
 
 
 def f_contact_import(u: U) -> Plan:
@@ -920,7 +958,7 @@ def f_document_export(u: U) -> Plan:
 
 def f_document_delete(u: U) -> Plan:
     doc = _doc(u)
-    return _plan(u, [_step("document.delete", {"id": doc.id}, u.context)], reply=f"Delete the document {doc.label}?")
+    return _plan(u, [_step("document.delete", {"id": doc.id}, u.context)], change=f"Delete the document {doc.label}")
 
 
 def f_slides_list(u: U) -> Plan:
@@ -959,7 +997,7 @@ def f_slides_show(u: U) -> Plan:
 
 def f_slides_delete(u: U) -> Plan:
     deck = _doc(u, remainder(u, drop=CUE_WORDS | _DECK_WORDS), "deck")
-    return _plan(u, [_step("slides.delete", {"id": deck.id}, u.context)], reply=f"Delete the deck {deck.label}?")
+    return _plan(u, [_step("slides.delete", {"id": deck.id}, u.context)], change=f"Delete the deck {deck.label}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1056,14 +1094,14 @@ def f_context_rename(u: U) -> Plan:
     if not m or m.group("a").lower() not in u.known:
         raise Ask("Rename which context to what? e.g. 'rename business to work'.")
     return _plan(u, [_step("context.rename", {"name": m.group("a").lower(), "new_name": m.group("b").lower()}, u.context)],
-                 reply=f"Rename the context {m.group('a').lower()} to {m.group('b').lower()}?", confirm=True)
+                 change=f"Rename the context {m.group('a').lower()} to {m.group('b').lower()}", confirm=True)
 
 
 def f_context_delete(u: U) -> Plan:
     name = _context_name(u)
     if name is None:
         raise Ask("Which context should I delete? Say its name.")
-    return _plan(u, [_step("context.delete", {"name": name}, u.context)], reply=f"Delete the context {name} and all its data?")
+    return _plan(u, [_step("context.delete", {"name": name}, u.context)], change=f"Delete the context {name} and all its data")
 
 
 def f_history(u: U) -> Plan:
@@ -1168,8 +1206,11 @@ def _event_named(u: U) -> bool:
     return best is not None
 
 
-def understand(ctx, text: str, live, known: list[str]) -> Plan | None:
-    """The plan for ``text`` in ``ctx`` from the intent model and the frames, or None."""
+def understand(ctx, text: str, live, known: list[str], *, label: str | None = None) -> Plan | None:
+    """The plan for ``text`` in ``ctx`` from the intent model and the frames, or None.
+
+    ``label`` skips the model: a template already said what kind of request this is.
+    """
     from herotui.planner import classify
 
     model = classify.load()
@@ -1178,7 +1219,10 @@ def understand(ctx, text: str, live, known: list[str]) -> Plan | None:
     u = read(text, live, ctx.name, known)
     if not u.text:
         return None
-    ranked = _overrides(u, model.scores(delexicalised(u)))
+    if label is not None:
+        ranked = [(label, 1.0)]
+    else:
+        ranked = _overrides(u, model.scores(delexicalised(u)))
     label, p = ranked[0]
     u.label, u.confidence = label, p
     if p < MIN_CONFIDENCE:

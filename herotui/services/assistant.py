@@ -160,7 +160,13 @@ def _reply_for(plan: Plan, steps: list[StepResult]) -> str:
     if not ok:
         return plan.reply or "Nothing to do."
     last = ok[-1]
-    text = describe(last.verb, last.result)
+    text = None
+    if plan.question:
+        from herotui.planner.answers import answer
+
+        step = plan.steps[last.index - 1] if last.index - 1 < len(plan.steps) else None
+        text = answer(plan.question, step.args if step else {}, last.result)
+    text = text or describe(last.verb, last.result)
     if plan.reply:
         text = plan.reply + " " + text
     return text
@@ -244,13 +250,13 @@ def run(
         return AskResult(text=text, context=ctx.name, plan=plan, reply=plan.reply)
     if plan.needs_confirmation and not confirm:
         save_pending(plan, ctx.name)
-        what = "; ".join(s.cli for s in plan.steps if s.destructive)
+        what = plan.change or "This deletes data (" + "; ".join(s.cli for s in plan.steps if s.destructive) + ")"
         return AskResult(text=text, context=ctx.name, plan=plan, pending=True,
-                         reply=f"This deletes data ({what}). Say yes to confirm or no to cancel (or add --yes).")
+                         reply=f"{what}. Say yes to confirm or no to cancel (or add --yes).")
     clear_pending()
     steps = execute.run(plan, confirmed=confirm)
     reply = _reply_for(plan, steps)
-    offer = _offer_summary(ctx, steps)
+    offer = _offer_summary(ctx, steps) if not plan.question else None
     pending = False
     if offer is not None:
         save_pending(offer, ctx.name, offer=True)
