@@ -140,13 +140,13 @@ def _public_set(rounds: int) -> None:
         print(f"  wrong: {f}")
 
 
-def dev_set(rounds: int) -> None:
+def dev_set(rounds: int, path: Path | None = None) -> None:
     import devset
     from support import make_demo_home
 
     work = Path(tempfile.mkdtemp(prefix="hero-bench-devset-"))
     try:
-        rows = devset.load_rows()
+        rows = devset.load_rows(path or devset.DEV_SET)
         with devset.frozen_clock():
             t0 = time.perf_counter()
             template = make_demo_home(work / "template")
@@ -175,6 +175,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--dev-only", action="store_true", help="skip the public utterance set")
+    ap.add_argument("--set", type=Path, help="score this request set (same format) instead of the development set")
     opts = ap.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="hero-bench-planner-model-"))
     os.environ.update(HERO_HOME=str(scratch), HERO_TZ="Europe/Brussels")  # in case load() looks at the home
@@ -186,7 +187,7 @@ def main() -> None:
     if not opts.dev_only:
         public_set(opts.rounds)
         print()
-    dev_set(opts.rounds)
+    dev_set(opts.rounds, opts.set)
 
 
 if __name__ == "__main__":

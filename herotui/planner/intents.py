@@ -470,11 +470,19 @@ def plan_sentence(ctx, text: str) -> tuple[Plan | None, bool]:
         return tpl, greedy
     named, rest = split_context(cleaned, known)
     target = contexts.load(named) if named else ctx
+    body = rest if named else cleaned
+    frames = understand.understand(target, body, live_data(target), known)
     forced = _label(match) if tpl is not None and tpl.steps and _label(match) in FRAMES_FIRST else None
-    frames = understand.understand(target, rest if named else cleaned, live_data(target), known, label=forced)
-    if forced and frames is not None:  # these kinds are the frames' to plan (occurrences, dates of moves)
-        frames.text = text
-        return frames, False
+    if forced and (frames is None or frames.intent == forced or frames.confidence < OVERRIDE):
+        # these kinds are the frames' to plan (occurrences, dates of moves); the template only says which
+        frames = understand.understand(target, body, live_data(target), known, label=forced)
+        if frames is not None:
+            frames.text = text
+            return frames, False
+    if tpl is not None and tpl.steps and _label(match) == "calendar_add" and (
+            frames is None or (frames.intent != "calendar_add" and frames.confidence < OVERRIDE)):
+        # the template's catch-all saw an event and the model is unsure: the event frame fills the slots
+        frames = understand.understand(target, body, live_data(target), known, label="calendar_add")
     if frames is not None:
         frames.text = text
     if tpl is not None and not tpl.steps and tpl.reply and frames is not None and frames.intent in _LOOKUPS:
@@ -505,7 +513,7 @@ def _label(match: "Match | None") -> str | None:
 # kinds whose frames know more than their templates: occurrences of a series, the date of a
 # move given as a time alone ("moved to 5pm" keeps the day)
 FRAMES_FIRST = frozenset({"calendar_cancel", "calendar_move"})  # forced: the template only says which kind
-FRAMES_BETTER = FRAMES_FIRST | {"calendar_add"}  # when the model agrees, its frame fills the slots
+FRAMES_BETTER = FRAMES_FIRST | {"calendar_add", "search"}  # when the model agrees, its frame fills the slots
 OVERRIDE = 0.6  # how sure the model must be to prefer its own reading to a template's free-text match
 
 

@@ -169,6 +169,9 @@ def _index(vocab: frozenset[str]) -> tuple[frozenset[str], dict[int, list[str]]]
     return vocab, by_len
 
 
+_SUFFIXES = frozenset({"s", "d", "ed", "es", "er", "ly", "ing", "n"})
+
+
 def correct_word(word: str, vocab: frozenset[str]) -> str:
     """``word``, or the unique vocabulary word within its edit budget (see the module docstring)."""
     if len(word) < 3 or word in vocab or not word.isalpha():
@@ -187,6 +190,9 @@ def correct_word(word: str, vocab: frozenset[str]) -> str:
                     best, best_d = [cand], d
                 elif d == best_d:
                     best.append(cand)
+    best = [b for b in best if not (word.startswith(b) and word[len(b):] in _SUFFIXES)]  # "moved" is no typo of "move"
+    if len(best) > 1:  # a tie: the candidates that keep the first letter ("seach" -> "search", not "each")
+        best = [b for b in best if b[0] == word[0]] or best
     if len(best) == 1 and (len(word) > 4 or sorted(word) == sorted(best[0])):
         return best[0]  # short words only by a transposition ("tga"): "deep" must not become "keep"
     if len(best) > 1 and word.endswith("s") and word[:-1] in vocab:

@@ -418,8 +418,9 @@ def cut(text: str, start: int, end: int) -> str:
 # ---------------------------------------------------------------------------------------
 
 _DURATION_RX = re.compile(
-    r"\b(?:for\s+)?(?:(?P<n>\d+(?:\.\d+)?|an?|half\s+an?|one)\s*(?:-\s*)?(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b"
-    r"(?:\s+(?:and\s+)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?|(?P<half>an?\s+hour\s+and\s+a\s+half)|(?P<hh>\d+h\d{2}))"
+    r"\b(?:for\s+)?(?:(?P<half>an?\s+hour\s+and\s+a\s+half|1\s+and\s+a\s+half\s+hours?)|(?P<hh>\d+h\d{2})|"
+    r"(?P<n>\d+(?:\.\d+)?|an?|half\s+an?|one)\s*(?:-\s*)?(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b"
+    r"(?:\s+(?:and\s+)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?)"
     r"(?:\s+long)?", re.I)
 
 
@@ -531,7 +532,7 @@ def find_repeat(text: str) -> Repeat | None:
 # ---------------------------------------------------------------------------------------
 
 EMAIL_RX = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-PHONE_RX = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(?\d{1,4}\)?[\s.-]?){2,5}\d{2,4}(?![\w])")
+PHONE_RX = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(?\d{1,4}\)?[\s.-]?){2,6}\d{2,4}(?![\w])")
 PATH_RX = re.compile(r"(?<![\w@])(?:~|\.{1,2})?/[^\s,;'\"]+|(?<![\w/])[\w.-]+\.(?:pdf|md|markdown|txt|html?|vcf|ics|docx?|csv|png|jpe?g)\b", re.I)
 URL_RX = re.compile(r"\bhttps?://[^\s,;'\"]+", re.I)
 
@@ -685,6 +686,9 @@ def contact_mentions(text: str, contacts: list[tuple[str, str]]) -> list[tuple[i
                 s = _name_score(span_words, ws)
                 if s:
                     cands.append(Candidate(cid, name, s))
+            if cands and n == 1 and max(c.score for c in cands) <= 0.8 and i > 0 and toks[i - 1].group(0)[:1].isupper() \
+                    and toks[i].group(0)[:1].isupper() and toks[i - 1].start() > 0:
+                cands = []  # "Lisa Peeters": a new person's family name, not one of the Peeters we know
             if cands:
                 cands.sort(key=lambda c: -c.score)
                 top = cands[0].score

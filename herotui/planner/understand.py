@@ -205,6 +205,8 @@ def remainder(u: U, *, drop: frozenset[str] = CUE_WORDS, keep_people: bool = Tru
 def _person(u: U, *, required: bool = True, index: int = 0) -> slots.Candidate | None:
     """The contact the sentence names (the index-th mention), or Ask when it is unclear."""
     if len(u.people) <= index:
+        if re.search(r"\b(?:her|him|his|them|their)\b", u.low):
+            raise Ask("Who do you mean? Say the name: I do not carry 'her' or 'him' over from earlier requests yet.")
         if required:
             raise Ask("Who do you mean? Say the contact's name, e.g. 'show Alex Smith'.")
         return None
@@ -238,7 +240,19 @@ def _records(u: U, kind: str) -> list[tuple[str, str, list[str]]]:
 def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float = 0.5) -> slots.Candidate | None:
     """The event, document or deck named by ``words``, or Ask."""
     label = {"event": "event", "document": "document", "deck": "deck"}[kind]
-    cands = slots.rank(words, _records(u, kind))
+    records = _records(u, kind)
+    tries = [words]
+    if u.when and kind == "event":  # "friday drinks": a time word may be part of the title
+        tries.append(f"{words} {u.when.said}")
+    if "," in u.text:  # "drop friday drinks, nobody's coming": the clause that names it
+        sub = U(raw=u.raw, text=u.text.split(",")[0], live=u.live, context=u.context, known=u.known)
+        tries.append(remainder(sub, drop=CUE_WORDS | _MOVE_WORDS | _DOC_WORDS | frozenset(["drop"])) + " " + (
+            u.when.said if u.when and kind == "event" else ""))
+    cands = []
+    for t in tries:
+        ranked = slots.rank(t, records)
+        if ranked and (not cands or ranked[0].score > cands[0].score + 1e-9):
+            cands = ranked
     best, close = slots.pick(cands, floor=floor)
     if best is not None:
         return best
@@ -398,6 +412,7 @@ def f_calendar_add(u: U) -> Plan:
         break
     for a, b in sorted(cuts, reverse=True):
         title_src = title_src[:a] + " " + title_src[b:]
+    title_src = re.sub(r",?\s*\ball[ -]day\b", " ", title_src, flags=re.I)
     title = u.quoted or _title(title_src)
     if not title:
         who = [c.label for _a, _b, cs in u.people if len(cs) == 1 for c in cs]
@@ -422,6 +437,8 @@ def f_calendar_add(u: U) -> Plan:
             args["rrule"] = u.repeat.rrule
         else:
             args["repeat"] = u.repeat.repeat
+    if re.search(r"\ball[ -]day\b", u.text, re.I):
+        args["all_day"] = True
     if place:
         args["location"] = place
     attendees = [cs[0].label for _a, _b, cs in u.people if len(cs) == 1 and cs[0].score >= 0.8]
@@ -634,6 +651,7 @@ def _field(u: U) -> str | None:
 
 def f_contact_show(u: U) -> Plan:
     if not u.people:
+        _person(u, required=False)  # "change her phone number": whose?
         words = remainder(u, drop=CUE_WORDS | frozenset("email mail phone number mobile telephone cell address birthday "
                                                         "company role job details info card".split()))
         if not words:
@@ -760,7 +778,7 @@ def f_contact_update(u: U) -> Plan:
     m = re.search(r"\bname\b.*?(?:\bto\b|\bis\b|,\s*(?:it is|it's|now))\s+(?P<v>[A-Z\u00C0-\u024F][\w\u00C0-\u024F' -]+?)(?:\s+now)?$", u.text, re.I)
     if m:
         args["name"] = m.group("v").strip()
-    role = re.search(r"\b(?:is now|now|became|promoted to|new role is|role (?:is|to))\s+(?:the\s+|a\s+|an\s+)?(?P<v>[\w &/-]+?)(?:\s+(?:at|with|for)\s+(?P<c>[\w &.-]+?))?(?:,|$)", after, re.I)
+    role = re.search(r"\b(?:is now|now|became|promoted to|new role is|role (?:is|to)|is(?=\s+[\w &/-]+\s+now\b))\s+(?:the\s+|a\s+|an\s+)?(?P<v>[\w &/-]+?)(?:\s+(?:at|with|for)\s+(?P<c>[\w &.-]+?))?(?:\s+now)?(?:,|$)", after, re.I)
     moved = re.search(r"\b(?:moved to|joined|works (?:at|for)|is (?:now )?(?:at|with)|switched to|left \w+ for|now at)\s+(?P<c>[A-Z\w][\w &.'-]*?)(?:\s+now)?(?:,|$)", after, re.I)
     if "birthday" in u.low:
         d = re.search(r"\b(?:to|is)\s+(?P<d>.+)$", after, re.I)
@@ -809,6 +827,13 @@ def _tags(u: U) -> list[str]:
 def f_contact_tag(u: U, untag: bool = False) -> Plan:
     who = _person(u)
     assert who is not None
+    others = [cs[0] for _a, _b, cs in u.people[1:] if len(cs) == 1]
+    if others and not untag and re.search(r"\band\b", u.text[u.people[0][1]:u.people[1][0]]):  # "tag Alex and Emma as vip"
+        m = re.search(r"\b(?:as|with)\s+(?P<t>[\w ,&-]+)$", u.text, re.I)
+        if m:
+            tags = [t.strip().lower().replace(" ", "-") for t in re.split(r"\s*(?:,|\band\b|&)\s*", m.group("t")) if t.strip()]
+            steps = [_step("contact.tag", {"id": c.id, "tags": tags}, u.context) for c in [who, *others]]
+            return _plan(u, steps)
     if untag:
         m = re.search(r"\b(?:remove|take off|drop|delete)\s+(?:the\s+)?(?P<t>[\w -]+?)\s+(?:tag|label)s?\s+from\b", u.text, re.I) \
             or re.search(r"\b(?:tag|label)s?\s+(?P<t>[\w -]+?)\s+from\b", u.text, re.I)
@@ -870,6 +895,15 @@ def f_document_list(u: U) -> Plan:
         args["tag"] = tag
     if u.people and len(u.people[0][2]) == 1:
         args["contact"] = u.people[0][2][0].label
+    kind = re.search(r"\b(pdf|markdown|html|text)s?\b", u.low)
+    if kind:
+        args["kind"] = kind.group(1)
+    if not args:  # "which docs go with the quarterly report review meeting"
+        ev, _c = slots.pick(slots.rank(remainder(u, drop=CUE_WORDS | _DOC_WORDS | frozenset(["go", "goes", "belong", "linked",
+                                                                                              "related", "recent", "recently"])),
+                                       _records(u, "event")), floor=0.75)
+        if ev is not None:
+            args["event"] = ev.id
     return _plan(u, [_step("document.list", args, u.context)])
 
 
@@ -916,7 +950,12 @@ def _link(u: U, kind: str) -> Plan:
     item = _doc(sub, remainder(sub, drop=CUE_WORDS | _DOC_WORDS | frozenset(["link", "linked", "connect"])), kind)
     people = slots.contact_mentions(right, u.live.contacts)
     args: dict[str, Any] = {"id": item.id}
-    if people and len(people[0][2]) == 1:
+    sub2 = U(raw=u.raw, text=right, live=u.live, context=u.context, known=u.known)
+    event_words = remainder(sub2, drop=CUE_WORDS | frozenset(["meeting", "event", "call"]))
+    strong_event, _c = slots.pick(slots.rank(event_words, _records(u, "event")), floor=0.75)
+    if strong_event is not None and (not people or len(people[0][2]) != 1 or len(event_words.split()) > 1):
+        args["events"] = [strong_event.id]
+    elif people and len(people[0][2]) == 1:
         args["contacts"] = [people[0][2][0].label]
     else:
         sub2 = U(raw=u.raw, text=right, live=u.live, context=u.context, known=u.known)
@@ -935,6 +974,11 @@ def f_slides_link(u: U) -> Plan:
 
 
 def f_document_tag(u: U, untag: bool = False) -> Plan:
+    rm = re.search(r"\b(?:remove|delete|drop|take off)\s+(?:the\s+)?(?P<t>[\w-]+)\s+(?:tag|label)\s+from\s+(?P<rest>.+)$", u.text, re.I)
+    if rm:  # "remove the research tag from the onboarding doc"
+        sub = U(raw=u.raw, text=rm.group("rest"), live=u.live, context=u.context, known=u.known)
+        doc = _doc(sub, remainder(sub, drop=CUE_WORDS | _DOC_WORDS))
+        return _plan(u, [_step("document.untag", {"id": doc.id, "tags": [rm.group("t").lower()]}, u.context)])
     m = re.search(r"\b(?:as|with)\s+(?P<t>[\w ,&-]+)$|\b(?:tag|tags|label)\s+(?P<t2>[\w ,&-]+?)\s+(?:to|on|from)\b", u.text, re.I)
     if not m:
         raise Ask("Which tag? e.g. 'tag the onboarding research as ux'.")
@@ -969,7 +1013,8 @@ def f_slides_list(u: U) -> Plan:
 def f_slides_create(u: U) -> Plan:
     if not u.paths:
         raise Ask("From which Markdown file? e.g. 'create a deck from ~/talks/kickoff.md'.")
-    return _plan(u, [_step("slides.create", {"path": u.paths[0]}, u.context)])
+    title = re.search(r"\b(?:titled|called|named|with the title)\s+['\"]?(?P<t>[^'\"]+?)['\"]?\s*$", u.text, re.I)
+    return _plan(u, [_step("slides.create", {"path": u.paths[0], "title": title.group("t") if title else None}, u.context)])
 
 
 _DECK_WORDS = frozenset("deck decks slides slide presentation presentations talk slideshow pitch present start play run".split())
@@ -1041,7 +1086,13 @@ def f_search(u: U) -> Plan:
     if w is not None:
         start, end, _said = _view_range(u) if w.kind != "week" else _week_dates(w)
         args["start"], args["end"] = start, end
-    words = remainder(u, drop=CUE_WORDS | _SEARCH_WORDS | frozenset(["last", "week"]))
+    everywhere = re.search(r"\b(?:(?:in|across|through)\s+)?(?:all|every|each)\s+(?:(?:my|the|of my)\s+)?contexts?\b|\beverywhere\b", u.text, re.I)
+    if everywhere:
+        args["all_contexts"] = True
+        u = U(raw=u.raw, text=slots.cut(u.text, everywhere.start(), everywhere.end()), live=u.live, context=u.context,
+              known=u.known, when=None)
+    words = remainder(u, drop=CUE_WORDS | _SEARCH_WORDS | frozenset(["last", "week", "contexts", "context", "everywhere",
+                                                                       "across", "every", "each"]))
     if not words and not args:
         raise Ask("Search for what? e.g. 'search budget'.")
     return _plan(u, [_step("search.query", {"query": words, **args}, u.context)])
@@ -1082,11 +1133,13 @@ def f_context_list(u: U) -> Plan:
 
 
 def f_context_create(u: U) -> Plan:
-    m = re.search(r"\b(?:called|named)\s+(?P<n>[\w-]+)", u.text, re.I) or re.search(
+    m = re.search(r"\b(?:called|named)\s+(?P<n>[\w-]+)|\b(?:context|workspace)\s+for\s+(?:the\s+|my\s+)?(?P<n4>[\w-]+)", u.text, re.I) or re.search(
         r"\b(?:context|workspace)\s+(?P<n2>[\w-]+)$|\bcreate\s+(?:a\s+)?(?:new\s+)?(?P<n3>[\w-]+)\s+(?:context|workspace)", u.text, re.I)
     if not m:
         raise Ask("What should the new context be called? e.g. 'create a context called side-project'.")
-    return _plan(u, [_step("context.create", {"name": (m.group("n") or m.group("n2") or m.group("n3")).lower()}, u.context)])
+    groups = m.groupdict()
+    name = next(groups[k] for k in ("n", "n4", "n2", "n3") if groups.get(k))
+    return _plan(u, [_step("context.create", {"name": name.lower()}, u.context)])
 
 
 def f_context_rename(u: U) -> Plan:
@@ -1106,7 +1159,15 @@ def f_context_delete(u: U) -> Plan:
 
 def f_history(u: U) -> Plan:
     failed = bool(u.has(r"\b(?:fail|failed|failing|errors?|went wrong|broke)\b"))
-    return _plan(u, [_step("history.list", {"failed": failed or None}, u.context)])
+    n = re.search(r"\b(?:last|latest|past)\s+(\d+)\b", u.text, re.I)
+    service = re.search(r"\b(contacts?|calendar|events?|documents?|docs|decks?|slides)\b", u.low)
+    verb_filter = None
+    if service:
+        verb_filter = {"contacts": "contact", "contact": "contact", "calendar": "calendar", "events": "calendar",
+                       "event": "calendar", "documents": "document", "document": "document", "docs": "document",
+                       "decks": "slides", "deck": "slides", "slides": "slides"}[service.group(1)]
+    return _plan(u, [_step("history.list", {"failed": failed or None, "limit": int(n.group(1)) if n else None,
+                                            "verb_name": verb_filter}, u.context)])
 
 
 def f_oos(u: U) -> None:
@@ -1156,8 +1217,14 @@ def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]
     family = _FIRST_WORD.get(first)
     if family and ranked[0][0] not in family:
         best_in = next((r for r in ranked if r[0] in family), None)
-        if best_in is not None and best_in[1] >= 0.02:
-            ranked = [best_in] + [r for r in ranked if r is not best_in]
+        if best_in is not None and best_in[1] >= 0.02:  # the words settle it: as sure as the model needs to be
+            ranked = [(best_in[0], max(best_in[1], 0.5))] + [r for r in ranked if r is not best_in]
+    for rx, prefix in _NOUN_FAMILY:
+        if rx.search(u.text) and ranked[0][0].startswith("calendar_") and not re.search(
+                r"\b(?:meeting|event|appointment|call)\s*$", u.low):
+            best_in = next((r for r in ranked if r[0].startswith(prefix)), None)
+            if best_in is not None:
+                ranked = [(best_in[0], max(best_in[1], 0.5))] + [r for r in ranked if r is not best_in]
     named_person = bool(u.people)
     label = ranked[0][0]
     if first in ("add", "create", "new", "save") and u.emails and not u.paths:
@@ -1185,6 +1252,18 @@ def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]
         hit, _close = slots.pick(slots.rank(remainder(u, drop=CUE_WORDS | _DOC_WORDS), _records(u, "document")), floor=0.75)
         if hit is not None and re.search(r"\b(?:say|says|said)\b", u.low):
             boost.append("document_read")
+    if named_person and _field(u) and not re.search(
+            r"\b(?:set|change|update|is now|new|add|create|delete|remove|tag|call|text|email him|email her)\b", u.low):
+        boost.append("contact_show")  # "kenji watanabe job title?"
+    if re.search(r"\b(?:remove|delete|drop|take off)\s+(?:the\s+)?[\w-]+\s+(?:tag|label)\s+from\b", u.low):
+        boost.append("document_untag" if re.search(r"\b(?:docs?|documents?|files?|report|notes?|research|brief)\b", u.low)
+                     and not named_person else "contact_untag")
+    if re.search(r"\bhero\b", u.low) and re.search(r"\b(?:can|does|do|is|how|what|why|will)\b", u.low) and label not in (
+            "knowledge_search", "knowledge_show", "knowledge_list"):
+        boost.append("knowledge_ask")  # a question about Hero itself
+    if re.search(r"\b(?:fail|failed|failing|errors?)\b", u.low) and not named_person and not re.search(
+            r"\b(?:docs?|documents?|files?|events?|meetings?)\b", u.low):
+        boost.append("history")
     if boost:
         return [(boost[0], 1.0)] + [r for r in ranked if r[0] != boost[0]]
     return ranked
@@ -1198,7 +1277,13 @@ _FIRST_WORD = {
     "export": ("contact_export", "document_export"), "untag": ("contact_untag", "document_untag"),
     "rename": ("context_rename", "calendar_change", "contact_update"), "present": ("slides_present",),
     "reschedule": ("calendar_move",), "postpone": ("calendar_move",), "import": ("contact_import", "document_add", "slides_create"),
+    "block": ("calendar_add",), "schedule": ("calendar_add", "calendar_move"),
 }
+# Nouns that name the kind of record: "where's the doc about ..." is about documents whatever the verb.
+_NOUN_FAMILY = [
+    (re.compile(r"\b(?:docs?|documents?|files?|pdfs?|reports?|notes|memo|brief)\b", re.I), "document_"),
+    (re.compile(r"\b(?:decks?|slides?|presentations?|slideshow)\b", re.I), "slides_"),
+]
 
 
 def _event_named(u: U) -> bool:
