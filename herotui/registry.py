@@ -21,6 +21,7 @@ import os
 import time
 import types
 import typing
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, get_args, get_origin
 
@@ -244,6 +245,12 @@ def get(name: str) -> Verb:
         raise NotFound(f"unknown verb '{name}'", hint="'hero --help' lists the services and their verbs") from None
 
 
+ACTOR: ContextVar[str] = ContextVar("hero_actor", default="python")
+"""Who is calling the verb that runs now (cli, tui, voice, mcp, rpc, planner...): conversation
+state (the assistant's pending plan) is kept per actor, so a "yes" over RPC never answers a
+question the CLI asked."""
+
+
 def call(
     name: str,
     args: dict[str, Any] | None = None,
@@ -262,6 +269,7 @@ def call(
     args = dict(args or {})
     started = time.time()
     ctx_name = getattr(ctx, "name", None)
+    token = ACTOR.set(actor)
     try:
         if ctx is None:
             ctx = contexts.current()
@@ -279,6 +287,8 @@ def call(
     except BaseException as exc:
         _audit(started, actor, ctx_name, name, args, False, f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        ACTOR.reset(token)
     _audit(started, actor, ctx_name, name, args, True, None)
     return result
 

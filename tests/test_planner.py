@@ -205,9 +205,9 @@ def test_destructive_plan_waits_for_yes_then_runs(demo):
     assert "yes" in r.reply.lower()
     assert r.plan.steps[0].cli.endswith("--yes")
     assert len(registry.call("contact.list", {}, demo)) == before
-    assert assistant.load_pending() is not None
+    assert assistant.load_pending(actor="test") is not None
     r = registry.call("ask.run", {"text": "no"}, demo, actor="test")
-    assert "cancelled" in r.reply.lower() and assistant.load_pending() is None
+    assert "cancelled" in r.reply.lower() and assistant.load_pending(actor="test") is None
     assert len(registry.call("contact.list", {}, demo)) == before
     registry.call("ask.run", {"text": "delete Alex Smith"}, demo, actor="test")
     r = registry.call("ask.run", {"text": "yes"}, demo, actor="test")

@@ -246,7 +246,7 @@ def test_confirmation_timeout_is_a_no(wavs, demo):
     silence = iter([bytes(960)] * 1000)
     answer = loop.confirm_by_voice(biz, timeout=1.0, source=silence)
     assert not answer.heard and "cancelled" in answer.reply
-    assert assistant.load_pending() is None
+    assert assistant.load_pending("business", actor="voice") is None
     assert sum(c.name == "Alex Smith" for c in registry.call("contact.list", {}, biz)) == 1
     # and a spoken yes through the same path runs it
     loop.listen_once(biz, source=capture.file_frames(wavs["delete Alex Smith"]))

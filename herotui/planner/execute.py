@@ -140,11 +140,19 @@ def fallback(ctx, text: str) -> Plan:
     understood += [f"tag {t}" for t in live.tags if re.search(rf"\b{re.escape(t)}\b", low)][:3]
     closest = closest_commands(text, registry.verbs())
     lines = [f"I did not understand \u201c{text.strip()}\u201d" + (f" (I recognised: {', '.join(understood)})." if understood else ".")]
+    from herotui.planner import understand
+
+    guesses = understand.alternatives(ctx, text, live, contexts.names()) if len(text) <= 500 else []
+    if guesses:  # runnable readings, as choices; a pick is remembered (herotui.planner.learned)
+        lines.append("Did you mean (say the number):")
+        lines += [f"  {i}) " + " ; ".join(s.cli for s in g.steps) for i, g in enumerate(guesses, 1)]
     if closest:
         lines.append("Closest commands:")
         lines += [f"  hero {v.cli_path} \u2014 {v.description}" for v in closest]
     lines.append(f"Say 'help' for examples; {MODEL_HINT}.")
-    return Plan(text=text, source="fallback", reply="\n".join(lines))
+    choices = [{"kind": "plan", "id": str(i), "label": " ; ".join(s.cli for s in g.steps), "intent": g.intent,
+                "plan": g.model_dump(mode="json")} for i, g in enumerate(guesses, 1)]
+    return Plan(text=text, source="fallback", reply="\n".join(lines), choices=choices)
 
 
 def closest_commands(text: str, verbs: dict, n: int = 3) -> list:

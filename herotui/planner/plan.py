@@ -36,6 +36,8 @@ class Plan(BaseModel):
     question: str | None = None  # what the reply answers: "free:<period>", "count:<period>", "field:email", ...
     confidence: float = 1.0  # the intent model's probability for its reading (1 for templates)
     change: str | None = None  # what a confirmation shows: "Move Standup: Mon 7 Dec 09:00 -> Tue 8 Dec 09:00"
+    choices: list[dict] = Field(default_factory=list)  # a question's options: {kind, id, label}
+    pins: dict[str, str] = Field(default_factory=dict)  # the records the plan is about, by kind ("it" next time)
 
 
 def cli_line(verb_name: str, args: dict[str, Any], context: str | None = None) -> str:

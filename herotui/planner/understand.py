@@ -18,7 +18,9 @@ Rules every frame keeps:
 
 from __future__ import annotations
 
+import contextlib
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -57,6 +59,7 @@ class U:
     quoted: str | None = None
     label: str = ""
     confidence: float = 0.0
+    resolved: dict[str, str] = field(default_factory=dict)  # kind -> id of the records the plan is about
 
     @property
     def low(self) -> str:
@@ -67,7 +70,25 @@ class U:
 
 
 class Ask(Exception):
-    """The frame needs something from the user: the question to ask."""
+    """The frame needs something from the user: the question to ask (and its options)."""
+
+    def __init__(self, message: str, choices: list[dict] | None = None):
+        super().__init__(message)
+        self.choices = choices or []
+
+
+PINS: ContextVar[dict[str, str]] = ContextVar("hero_pins", default={})
+
+
+@contextlib.contextmanager
+def pinned(pins: dict[str, str]):
+    """Plan with these records already chosen ({"contact": id, "event": id, ...}): the user
+    answered "which one?", or said "it" about the record of the previous request."""
+    token = PINS.set(dict(pins))
+    try:
+        yield
+    finally:
+        PINS.reset(token)
 
 
 # ---------------------------------------------------------------------------------------
@@ -204,25 +225,37 @@ def remainder(u: U, *, drop: frozenset[str] = CUE_WORDS, keep_people: bool = Tru
 
 def _person(u: U, *, required: bool = True, index: int = 0) -> slots.Candidate | None:
     """The contact the sentence names (the index-th mention), or Ask when it is unclear."""
+    pin = PINS.get().get("contact")
+    if pin and index == 0 and (len(u.people) <= index or len(u.people[0][2]) > 1 or _pronoun(u)):
+        name = u.live.contact_name_of.get(pin)
+        if name:
+            u.resolved["contact"] = pin
+            return slots.Candidate(pin, name, 1.0)
     if len(u.people) <= index:
         if re.search(r"\b(?:her|him|his|them|their)\b", u.low):
             raise Ask("Who do you mean? Say the name: I do not carry 'her' or 'him' over from earlier requests yet.")
         if required:
             raise Ask("Who do you mean? Say the contact's name, e.g. 'show Alex Smith'.")
         return None
-    _a, _b, cands = u.people[index]
+    a, b, cands = u.people[index]
     if len(cands) > 1:
-        raise Ask(_which("contact", cands, u))
+        said = re.sub(r"'s$", "", u.text[a:b]).strip()
+        raise Ask(_which("contact", cands, u, said[:1].upper() + said[1:]), [{"kind": "contact", "id": c.id, "label": c.label} for c in cands[:4]])
+    u.resolved.setdefault("contact", cands[0].id)
     return cands[0]
 
 
-def _which(kind: str, cands: list[slots.Candidate], u: U) -> str:
+def _pronoun(u: U) -> bool:
+    return bool(re.search(r"\b(?:it|that|this one|her|him|them)\b", u.low))
+
+
+def _which(kind: str, cands: list[slots.Candidate], u: U, said: str | None = None) -> str:
     def label(c: slots.Candidate) -> str:
         info = u.live.people.get(c.id) if kind == "contact" else None
         company = f", {info['company']}" if info and info.get("company") else ""
         return f"{c.label}{company}"
 
-    first = cands[0].label.split()[0] if kind == "contact" else kind
+    first = (said or cands[0].label.split()[0]) if kind == "contact" else kind
     options = " ".join(f"{i}) {label(c)}" for i, c in enumerate(cands[:4], 1))
     return f"Which {first}: {options}?"
 
@@ -241,6 +274,12 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
     """The event, document or deck named by ``words``, or Ask."""
     label = {"event": "event", "document": "document", "deck": "deck"}[kind]
     records = _records(u, kind)
+    pin = PINS.get().get(kind)
+    if pin:
+        hit = next((slots.Candidate(rid, title, 1.0) for rid, title, _e in records if rid == pin), None)
+        if hit is not None and (not words.strip() or _pronoun(u) or not slots.pick(slots.rank(words, records))[0]):
+            u.resolved[kind] = pin
+            return hit
     tries = [words]
     if u.when and kind == "event":  # "friday drinks": a time word may be part of the title
         tries.append(f"{words} {u.when.said}")
@@ -255,10 +294,11 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
             cands = ranked
     best, close = slots.pick(cands, floor=floor)
     if best is not None:
+        u.resolved.setdefault(kind, best.id)
         return best
     if close:
         opts = " ".join(f"{i}) {c.label}" for i, c in enumerate(close, 1))
-        raise Ask(f"Which {label}: {opts}?")
+        raise Ask(f"Which {label}: {opts}?", [{"kind": kind, "id": c.id, "label": c.label} for c in close])
     if required:
         said = words.strip() or "that"
         raise Ask(f"I found no {label} matching \u201c{said}\u201d in {u.context}.")
@@ -451,7 +491,10 @@ def _title(text: str) -> str:
     t = re.sub(r"\s+", " ", text).strip(" ,:-")
     for _ in range(3):
         t = _ADD_CUES.sub("", t).strip(" ,:-")
+    t = re.sub(r"^(?:and|also|then|a|an|the|my|our)\s+", "", t, flags=re.I)
     t = re.sub(r"^(?:a|an|the|my|our)\s+", "", t, flags=re.I)
+    if t.lower() in ("and", "also", "then", "it", "that", "this", "something", "thing", "one"):
+        return ""
     t = re.sub(r"\s+(?:to|in|into|on)\s+(?:my|the)\s+(?:calendar|agenda|diary|schedule)\b", "", t, flags=re.I)
     t = re.sub(r"^(?:for|to)\s+", "", t, flags=re.I)
     t = re.sub(r"\s+(?:for|at|on|in|from|with|to|and)$", "", t, flags=re.I).strip(" ,:-")
@@ -1304,10 +1347,14 @@ def understand(ctx, text: str, live, known: list[str], *, label: str | None = No
     u = read(text, live, ctx.name, known)
     if not u.text:
         return None
-    if label is not None:
-        ranked = [(label, 1.0)]
+    from herotui.planner import learned
+
+    delex = delexicalised(u)
+    taught = learned.lookup(delex) if label is None else None
+    if label is not None or taught is not None:
+        ranked = [(label or taught, 1.0)]
     else:
-        ranked = _overrides(u, model.scores(delexicalised(u)))
+        ranked = _overrides(u, model.scores(delex))
     label, p = ranked[0]
     u.label, u.confidence = label, p
     if p < MIN_CONFIDENCE:
@@ -1322,6 +1369,30 @@ def understand(ctx, text: str, live, known: list[str], *, label: str | None = No
         if plan is None:
             return None
     except Ask as q:
-        plan = Plan(text=text, source="intent", intent=label, reply=str(q))
+        plan = Plan(text=text, source="intent", intent=label, reply=str(q), choices=q.choices)
     plan.confidence = p
+    plan.pins = dict(u.resolved)
     return plan
+
+
+def alternatives(ctx, text: str, live, known: list[str], n: int = 3) -> list[Plan]:
+    """The plans of the model's next best readings (for "did you mean ...?"), each with steps."""
+    from herotui.planner import classify
+
+    model = classify.load()
+    if model is None:
+        return []
+    u = read(text, live, ctx.name, known)
+    if not u.text:
+        return []
+    out: list[Plan] = []
+    for label, p in model.scores(delexicalised(u))[:8]:
+        if p < 0.03 or label in ("oos", "chitchat") or label not in FRAMES:
+            continue
+        plan = understand(ctx, text, live, known, label=label)
+        if plan is not None and plan.steps and not plan.needs_confirmation:
+            plan.confidence = p
+            out.append(plan)
+        if len(out) >= n:
+            break
+    return out

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from typing import Annotated, Any
@@ -104,45 +105,119 @@ def _compact(result: Any, limit: int = 8) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# The pending plan
+# The conversation: per context and per front-end session
 # ---------------------------------------------------------------------------------------
 
 
-def _pending_path():
-    from herotui import paths
+def _session_default() -> str:
+    """This terminal, for the CLI (so two shells have two conversations); else the actor alone."""
+    from herotui import registry
 
-    return paths.state_dir() / "pending-plan.json"
+    actor = registry.ACTOR.get()
+    if actor != "cli":
+        return ""
+    for fd in (0, 1, 2):
+        try:
+            return os.ttyname(fd)
+        except OSError:
+            continue
+    return f"ppid-{os.getppid()}"
 
 
-def save_pending(plan: Plan, context: str, offer: bool = False) -> None:
-    from herotui import paths
+def _conversation_path(context: str, session: str | None = None, actor: str | None = None):
+    import hashlib
 
-    folder = paths.ensure_private_dir(paths.state_dir())
-    tmp = folder / "pending-plan.json.tmp"
-    tmp.write_text(json.dumps({"saved": time.time(), "context": context, "offer": offer, "plan": plan.model_dump(mode="json")}))
-    os.replace(tmp, folder / "pending-plan.json")
+    from herotui import paths, registry
+
+    key = f"{actor or registry.ACTOR.get()}|{context}|{_session_default() if session is None else session}"
+    name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return paths.state_dir() / "conversations" / f"{name}.json"
 
 
-def load_pending() -> tuple[Plan, dict] | None:
+def _load(context: str, session: str | None = None, actor: str | None = None) -> dict:
     try:
-        data = json.loads(_pending_path().read_text())
+        data = json.loads(_conversation_path(context, session, actor).read_text())
     except (OSError, ValueError):
-        return None
-    if time.time() - float(data.get("saved", 0)) > PENDING_TTL:
-        clear_pending()
+        return {}
+    if time.time() - float(data.get("saved", 0)) > PENDING_TTL or data.get("context") != context:
+        return {}
+    return data
+
+
+def _save(context: str, session: str | None = None, **fields: Any) -> None:
+    from herotui import paths
+
+    path = _conversation_path(context, session)
+    paths.ensure_private_dir(path.parent)
+    data = _load(context, session)
+    data.update(fields, saved=time.time(), context=context)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, default=str))
+    os.replace(tmp, path)
+
+
+def save_pending(plan: Plan, context: str, offer: bool = False, session: str | None = None) -> None:
+    _save(context, session, plan=plan.model_dump(mode="json"), offer=offer)
+
+
+def load_pending(context: str | None = None, session: str | None = None,
+                 actor: str | None = None) -> tuple[Plan, dict] | None:
+    """The plan waiting for a yes in this conversation (``context``: the active one; ``actor``:
+    the front-end, by default the caller of the running verb)."""
+    from herotui import contexts
+
+    data = _load(context or contexts.current().name, session, actor)
+    if not data.get("plan"):
         return None
     try:
         return Plan.model_validate(data["plan"]), data
     except Exception:
-        clear_pending()
+        clear_pending(context, session)
         return None
 
 
-def clear_pending() -> None:
-    try:
-        _pending_path().unlink()
-    except OSError:
-        pass
+def clear_pending(context: str | None = None, session: str | None = None) -> None:
+    from herotui import contexts
+
+    context = context or contexts.current().name
+    if _load(context, session).get("plan"):
+        _save(context, session, plan=None, offer=False)
+
+
+def _answer_to_choice(text: str, options: list[dict]) -> dict | None:
+    """"2", "the first one", "Alex Smith", "the one at Northwind" -> that option, else None."""
+    from herotui.planner.normalize import clean
+
+    t = clean(text).lower()
+    ordinals = {"first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2, "third": 3, "3rd": 3,
+                "three": 3, "3": 3, "fourth": 4, "4th": 4, "four": 4, "4": 4, "last": len(options)}
+    words = t.replace("number", " ").split()
+    for w in words:
+        if w in ordinals and len(words) <= 4 and 1 <= ordinals[w] <= len(options):
+            return options[ordinals[w] - 1]
+    hits = [o for o in options if all(part in o["label"].lower() for part in t.split() if part not in ("the", "one", "with", "at"))]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _shared_words(a: str, b: str) -> bool:
+    from herotui.planner import slots
+
+    wa = {w for w in slots.words(a) if w not in slots.STOP and len(w) > 2}
+    return bool(wa & {w for w in slots.words(b) if w not in slots.STOP and len(w) > 2})
+
+
+def _learn(ctx, text: str, label: str | None) -> None:
+    """Remember that ``text`` meant the kind of request ``label`` (a model label, not a template's)."""
+    if not label or not label.islower():
+        return
+    from herotui import contexts
+    from herotui.planner import intents, learned, understand
+
+    u = understand.read(text, intents.live_data(ctx), ctx.name, contexts.names())
+    learned.remember(understand.delexicalised(u), label, text)
+
+
+_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|and what about|and on)\s+(?P<rest>.+)$", re.I)
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,23 +290,69 @@ def run(
     text: Annotated[str, P("What you want, in plain words (quote it)", positional=True)],
     dry_run: Annotated[bool, P("Only show the plan (the commands it would run)")] = False,
     confirm: Annotated[bool, P("Run destructive steps without asking", flag="--yes", short="-y")] = False,
+    session: Annotated[str | None, P("Conversation id: a yes or an answer counts only in the conversation that asked "
+                                     "(default: this terminal, or the front-end)")] = None,
+    learned: Annotated[bool, P("List the phrasings Hero learned from you (TEXT is ignored)")] = False,
+    forget: Annotated[bool, P("Forget the learned phrasing TEXT ('all': every one)")] = False,
 ) -> AskResult:
     """Ask in plain words: the planner turns them into commands, shows them, runs them and answers.
 
     Offline sentence templates first (no model, no network); then a model if the context
     allows one; otherwise the closest commands. Steps that delete or overwrite need a yes
-    ('hero ask yes', or --yes).
+    ('hero ask yes', or --yes). A question Hero asks ("Which Alex: 1) ... 2) ...?") takes
+    an answer ("2", "the first one", "Alex Smith"); "and tomorrow?" repeats the last request
+    for another time. Both only within the same context and conversation.
     """
-    from herotui.planner import execute
+    from herotui.planner import execute, learned as learned_store, understand
 
-    plan = execute.make_plan(ctx, text)
+    if learned or forget:
+        if forget:
+            n = learned_store.forget(text)
+            reply = f"Forgot {n} learned phrasing{'s' if n != 1 else ''}." if n else f"No learned phrasing \u201c{text}\u201d."
+        else:
+            rows = learned_store.load()
+            reply = "\n".join(f"{v.get('example')}  \u2192  {v.get('label')}  ({v.get('learned')})" for v in rows.values()) \
+                or "Nothing learned yet."
+        return AskResult(text=text, context=ctx.name, plan=Plan(text=text, source="intent"), reply=reply)
+    convo = _load(ctx.name, session)
+    pins: dict[str, str] = {}
+    choice = convo.get("choice")
+    picked = _answer_to_choice(text, choice["options"]) if choice else None
+    if picked is not None and picked["kind"] == "plan":  # a "did you mean" pick: run it, and learn the phrasing
+        chosen = Plan.model_validate(picked["plan"])
+        _learn(ctx, choice["text"], picked.get("intent"))
+        _save(ctx.name, session, choice=None)
+        text, plan_override = choice["text"], chosen
+    else:
+        plan_override = None
+    if picked is not None and picked["kind"] != "plan":
+        pins = {picked["kind"]: picked["id"]}
+        text = choice["text"]
+    elif convo.get("last") and (m := _FOLLOW_UP.match(text.strip().rstrip("?.! "))):
+        last = convo["last"]
+        from herotui.planner import slots
+
+        if slots.find_when(m.group("rest")) is not None:  # "and tomorrow?": the last request, another time
+            before = slots.find_when(last["text"])
+            text = (slots.cut(last["text"], before.start, before.end) if before else last["text"]) + " " + m.group("rest")
+    with understand.pinned(pins or {k: v for k, v in (convo.get("last") or {}).get("pins", {}).items()
+                                    if re.search(r"\b(?:it|that|this one|her|him|them)\b", text, re.I)}):
+        plan = plan_override or execute.make_plan(ctx, text)
+    unknown = convo.get("unknown")
+    if plan.steps and unknown and plan.intent and plan.intent.islower() and time.time() - convo.get("saved", 0) < 120 \
+            and _shared_words(unknown, text):
+        _learn(ctx, unknown, plan.intent)  # a rephrasing understood right after a miss: the miss meant this
+    _save(ctx.name, session, choice={"text": text, "options": plan.choices} if plan.choices else None,
+          unknown=text if plan.source == "fallback" else None)
+    if plan.steps:
+        _save(ctx.name, session, last={"text": text, "pins": plan.pins})
     if plan.intent == "help":
         return AskResult(text=text, context=ctx.name, plan=plan, reply=HELP)
     if plan.intent in ("confirm", "deny"):
-        pending = load_pending()
+        pending = load_pending(ctx.name, session)
         if plan.intent == "deny" or pending is None:
             if pending is not None:
-                clear_pending()
+                clear_pending(ctx.name, session)
                 return AskResult(text=text, context=ctx.name, plan=plan, reply="OK, cancelled: nothing changed.")
             return AskResult(text=text, context=ctx.name, plan=plan,
                              reply="There is nothing waiting for a yes." if plan.intent == "confirm" else "Nothing to cancel.")
@@ -239,7 +360,7 @@ def run(
         if dry_run:
             return AskResult(text=text, context=ctx.name, plan=waiting, dry_run=True, pending=True,
                              reply="This is what a yes would run.")
-        clear_pending()
+        clear_pending(ctx.name, session)
         steps = execute.run(waiting, confirmed=True)
         return AskResult(text=text, context=ctx.name, plan=waiting, steps=steps, ran=True,
                          reply=_reply_for(waiting.model_copy(update={"reply": ""}), steps))
@@ -249,17 +370,17 @@ def run(
     if not plan.steps:
         return AskResult(text=text, context=ctx.name, plan=plan, reply=plan.reply)
     if plan.needs_confirmation and not confirm:
-        save_pending(plan, ctx.name)
+        save_pending(plan, ctx.name, session=session)
         what = plan.change or "This deletes data (" + "; ".join(s.cli for s in plan.steps if s.destructive) + ")"
         return AskResult(text=text, context=ctx.name, plan=plan, pending=True,
                          reply=f"{what}. Say yes to confirm or no to cancel (or add --yes).")
-    clear_pending()
+    clear_pending(ctx.name, session)
     steps = execute.run(plan, confirmed=confirm)
     reply = _reply_for(plan, steps)
     offer = _offer_summary(ctx, steps) if not plan.question else None
     pending = False
     if offer is not None:
-        save_pending(offer, ctx.name, offer=True)
+        save_pending(offer, ctx.name, offer=True, session=session)
         reply = f"{reply} {offer.reply}"
         pending = True
     return AskResult(text=text, context=ctx.name, plan=plan, steps=steps, ran=True, reply=reply, pending=pending)
