@@ -42,7 +42,7 @@ STOP_WORDS = frozenset(
 CONTRACTIONS = frozenset("what it that there let who here where how he she what's".split())
 _POSSESSIVE = re.compile(r"\b(\w+)['’]s\b")
 _TRAILING = re.compile(r"[\s.!?]+$")
-_CONTEXT_PREFIX = re.compile(r"^\s*(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)(?:\s+context)?\s*[,:]\s*(?P<rest>.+)$", re.I)
+_CONTEXT_PREFIX = re.compile(r"^\s*(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)(?:\s+context)?\s*[,:]?\s+(?P<rest>.+)$", re.I)
 _CONTEXT_SUFFIX = re.compile(r"^(?P<rest>.+?)[\s,]+(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)(?:\s+context)?\s*$", re.I)
 
 # Phrases that start a time expression, for splitting "lunch with Alex tomorrow at 12:30".
@@ -594,10 +594,15 @@ def one_request(whole: Plan | None, greedy: bool, text: str) -> bool:
 def _plan_parts(ctx, text: str, parts: list[str]) -> Plan | None:
     from herotui import contexts
 
+    from herotui.planner import understand
+
     plans = []
     here = ctx
+    pins: dict[str, str] = {}
     for part in parts:
-        p = plan_one(here, part)
+        with understand.pinned(pins):  # "tag Omar as vip and delete him": "him" is the record of the part before
+            p = plan_one(here, part)
+        pins = {**pins, **p.pins} if p is not None else pins
         if p is None or p.intent in ("confirm", "deny", "help"):
             return None
         if not p.steps:

@@ -277,6 +277,8 @@ def find_when(text: str, *, now: datetime | None = None, purpose: str = "point")
     if not atoms:
         return None
     runs = _runs(text, atoms)
+    if not runs:
+        return None
     best = max(runs, key=lambda r: (r[-1].end() - r[0].start(), -r[0].start()))
     try:
         return _interpret(text, best, _now(now), purpose)

@@ -853,6 +853,9 @@ def _known_company(u: U, said: str) -> str:
     return said[:1].upper() + said[1:]
 
 
+_NOT_TAG = re.compile(r"\b(?:him|her|them|it|delete|remove|add|show|move|cancel|open|find|then)\b", re.I)
+
+
 def _tags(u: U) -> list[str]:
     start = u.people[0][1] if u.people else 0
     tail = u.text[start:]
@@ -862,7 +865,7 @@ def _tags(u: U) -> list[str]:
     out = []
     for p in parts:
         p = re.sub(r"^(?:as|with|the|a|an)\s+", "", p.strip(), flags=re.I).strip()
-        if p and len(p.split()) <= 3:
+        if p and len(p.split()) <= 3 and not _NOT_TAG.search(p):
             out.append(p.lower().replace(" ", "-"))
     return out
 
@@ -1337,8 +1340,23 @@ def _event_named(u: U) -> bool:
 def understand(ctx, text: str, live, known: list[str], *, label: str | None = None) -> Plan | None:
     """The plan for ``text`` in ``ctx`` from the intent model and the frames, or None.
 
-    ``label`` skips the model: a template already said what kind of request this is.
+    ``label`` skips the model: a template already said what kind of request this is. A
+    defect in a frame never reaches the user as a traceback: it is logged and the request is
+    treated as not understood (``HERO_DEBUG=1`` raises it instead).
     """
+    try:
+        return _understand(ctx, text, live, known, label=label)
+    except Exception:
+        import logging
+        import os
+
+        if os.environ.get("HERO_DEBUG"):
+            raise
+        logging.getLogger("hero.planner").exception("understanding %r failed", text[:200])
+        return None
+
+
+def _understand(ctx, text: str, live, known: list[str], *, label: str | None = None) -> Plan | None:
     from herotui.planner import classify
 
     model = classify.load()

@@ -210,15 +210,24 @@ def prepare() -> None:
 _FIRST = re.compile(r"^\s*(?P<word>[A-Za-z][A-Za-z']*)(?P<sep>[\s,.!?-]+)(?P<rest>.*)$", re.S)
 
 
+# Verbs that take any words: a misheard first word replaced by "search" or "find" would always
+# "parse", so a correction that lands on one of them is no evidence of anything.
+FREE_TEXT_VERBS = frozenset({"search.query", "contact.search", "calendar.search", "document.search", "knowledge.search",
+                             "knowledge.ask", "slides.present"})
+
+
 def _parses(ctx, text: str) -> bool:
-    """Does ``text`` plan as a known intent, with steps, none destructive?"""
+    """Does ``text`` plan as a known intent, with steps that change nothing and are no free-text search?"""
+    from herotui import registry
     from herotui.planner import intents
 
     try:
         plan = intents.plan_offline(ctx, text)
     except Exception:
         return False
-    return bool(plan is not None and plan.steps and not plan.needs_confirmation)
+    if plan is None or not plan.steps or plan.needs_confirmation:
+        return False
+    return not any(s.verb in FREE_TEXT_VERBS or registry.get(s.verb).mutates for s in plan.steps)
 
 
 def correct_command(ctx, text: str) -> str | None:
@@ -226,7 +235,8 @@ def correct_command(ctx, text: str) -> str | None:
 
     Only when ``text`` itself does not plan, its first word is no command word, a command
     word sounds like it (phoneme similarity >= ``MIN_SIMILARITY``) and the corrected
-    sentence plans as a known intent whose steps need no confirmation. Among several such
+    sentence plans as a known intent whose steps change nothing and are no free-text search
+    (a wildcard search "parses" whatever the words). Among several such
     words the one that sounds closest wins; a tie is no correction. A first word that is a
     command word stays ("Tag Alex Smith is bit" must not become "Untag ...").
     """
