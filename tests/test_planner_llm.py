@@ -379,7 +379,9 @@ def test_summary_and_answer_wrap_their_text_as_data(ctx, fake):
 
 
 def test_long_documents_are_summarised_by_parts(ctx, fake, monkeypatch):
-    monkeypatch.setattr(llm, "SUMMARY_CHUNK_CHARS", 200)
+    from herotui import model
+
+    monkeypatch.setattr(model, "SUMMARY_CHUNK_CHARS", 200)
     fake.script = [text_reply("part"), text_reply("part"), text_reply("part"), text_reply("All of it.")]
     text = "\n\n".join(f"Paragraph {i} says something about the budget, at some length." for i in range(9))
     assert llm.summarize(ctx, text) == "All of it."

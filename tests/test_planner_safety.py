@@ -277,3 +277,21 @@ def test_the_model_reads_placeholders_not_names():
     assert model.scores("what is PERSON email")[0][0] == "contact_show"
     assert model.scores("add PERSON and tag her vip")[0][0] != "calendar_add"
     assert model.scores("play some music")[0][0] == "oos"
+
+
+def test_services_import_no_planner_and_no_front_end():
+    """The map (DESIGN.md): services are called through the registry; they never import the
+    planner (ask/agent live in herotui/planner) nor a front-end. A model is reached through
+    herotui.model, the one small client the planner shares."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "herotui" / "services"
+    offenders = []
+    for f in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                if name.startswith(("herotui.planner", "herotui.frontends", "herotui.tui")):
+                    offenders.append(f"{f.name}: {name}")
+    assert offenders == []

@@ -237,7 +237,7 @@ def test_confirmation_timeout_is_a_no(wavs, demo):
     import numpy as np
 
     from herotui import contexts, registry
-    from herotui.services import assistant
+    from herotui.planner import ask as assistant
     from herotui.voice import capture, loop
 
     biz = contexts.load("business")

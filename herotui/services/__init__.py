@@ -15,6 +15,8 @@ class Service(NamedTuple):
     command: str | None = None  # a verb shown as a top-level command ("hero search ...")
 
 
+# "ask" and "agent" are the planner's own verbs: their modules live in herotui/planner (services never
+# import the planner; the planner calls services through the registry).
 SERVICES: dict[str, Service] = {
     "context": Service("herotui.services.context", "Named, isolated workspaces (personal, business, ...)."),
     "contact": Service("herotui.services.contact", "People: names, emails, phones, companies, tags; vCard."),
@@ -23,8 +25,8 @@ SERVICES: dict[str, Service] = {
     "slides": Service("herotui.services.slides", "Markdown decks, shown slide by slide."),
     "knowledge": Service("herotui.services.knowledge", "Books of Markdown pages; answers with citations."),
     "search": Service("herotui.services.search", "One ranked search over everything in a context.", "search.query"),
-    "ask": Service("herotui.services.assistant", "Plain words to commands: shows them, runs them, answers.", "ask.run"),
-    "agent": Service("herotui.services.agent", "Multi-step requests, run step by step with a bound."),
+    "ask": Service("herotui.planner.ask", "Plain words to commands: shows them, runs them, answers.", "ask.run"),
+    "agent": Service("herotui.planner.agent", "Multi-step requests, run step by step with a bound."),
     "history": Service("herotui.services.history", "The audit log: who ran what, where, when, and how it went.", "history.list"),
     "index": Service("herotui.services.index", "The full-text index derived from the database."),
     "demo": Service("herotui.services.demo", "Load realistic sample data to try Hero.", "demo.load"),

@@ -96,9 +96,9 @@ def model_summarizer(ctx: Any) -> Callable[[str, str, int], str] | None:
 
     if config.model_for(ctx) is None:
         return None
-    from herotui.planner import llm
+    from herotui import model
 
-    return lambda title, text, n: llm.summarize(ctx, f"{title}\n\n{text}", max_words=max(40, 25 * n)) or ""
+    return lambda title, text, n: model.summarize(ctx, f"{title}\n\n{text}", max_words=max(40, 25 * n)) or ""
 
 
 # --- sentences -------------------------------------------------------------------------------

@@ -654,9 +654,9 @@ def _model_answer(ctx: Any, question: str, passages: list[Passage]) -> str | Non
 
     if config.model_for(ctx) is None:
         return None
-    from herotui.planner import llm
+    from herotui import model
 
-    return llm.answer(ctx, question, passages)
+    return model.answer(ctx, question, passages)
 
 
 def content_words(question: str) -> list[str]:

@@ -37,7 +37,7 @@ class VoiceTurn(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     transcript: str
-    result: Any = None  # herotui.services.assistant.AskResult, None when nothing was heard
+    result: Any = None  # herotui.planner.ask.AskResult, None when nothing was heard
     reply: str
     speakable: str = ""
     heard: bool = True

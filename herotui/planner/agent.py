@@ -85,7 +85,7 @@ def run(
 ) -> AgentRun:
     """Carry out a multi-step request: plan each part, then run the steps in order (bounded)."""
     from herotui.planner import execute, intents
-    from herotui.services.assistant import _progress_line, _reply_for
+    from herotui.planner.ask import _progress_line, _reply_for
 
     whole, greedy = intents.plan_sentence(ctx, text)
     parts_text = [text] if intents.one_request(whole, greedy, text) else split_parts(text)
