@@ -36,7 +36,7 @@ def fit(data, c: float):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--c", type=float, default=8.0)
-    ap.add_argument("--prune", type=float, default=0.02, help="drop weights smaller than this")
+    ap.add_argument("--prune", type=float, default=0.1, help="drop weights smaller than this (0.1: 1.3 MB, same dev score as 0.02 at 2.9 MB)")
     ap.add_argument("--check", action="store_true", help="cross-validate only")
     opts = ap.parse_args()
     from herotui.planner import classify

@@ -196,7 +196,7 @@ class Model:
     def __init__(self, data: dict[str, Any]):
         self.labels: list[str] = data["labels"]
         self.bias: list[float] = data["bias"]
-        self.weights: dict[str, list[tuple[int, float]]] = {k: [tuple(x) for x in v] for k, v in data["weights"].items()}
+        self.weights: dict[str, list[list]] = data["weights"]  # feature -> [[label index, weight], ...]
         self.hash: str = data.get("data_hash", "")
 
     def scores(self, text: str) -> list[tuple[str, float]]:
