@@ -441,12 +441,12 @@ def step_cli(verb_name: str, args: dict, context: str | None) -> str:
 SPLITTERS = re.compile(r"\s*(?:;|,?\s+and then\s+|,?\s+then\s+|,\s+and\s+|\s+and\s+)\s*", re.I)
 
 
-def plan_one(ctx, text: str) -> Plan | None:
-    """The plan for one sentence from the offline templates, or None when nothing matches."""
-    return plan_sentence(ctx, text)[0]
+def plan_one(ctx, text: str, *, frames: bool = True) -> Plan | None:
+    """The plan for one sentence offline, or None when nothing matches."""
+    return plan_sentence(ctx, text, frames=frames)[0]
 
 
-def plan_sentence(ctx, text: str) -> tuple[Plan | None, bool]:
+def plan_sentence(ctx, text: str, *, frames: bool = True) -> tuple[Plan | None, bool]:
     """(plan, greedy): greedy when a free-text slot swallowed "and"/"then" (maybe two requests).
 
     The templates are the exact fast path; the intent model and its frames
@@ -466,7 +466,7 @@ def plan_sentence(ctx, text: str) -> tuple[Plan | None, bool]:
     tpl, greedy, match = _template_plan(ctx, text, normalize(text), known)  # the templates' own spelling first
     if tpl is None:
         tpl, greedy, match = _template_plan(ctx, text, normalize(cleaned), known)
-    if tpl is not None and tpl.intent in ("confirm", "deny", "help"):
+    if tpl is not None and tpl.intent in ("confirm", "deny", "help") or not frames:
         return tpl, greedy
     named, rest = split_context(cleaned, known)
     target = contexts.load(named) if named else ctx
@@ -569,15 +569,18 @@ def _template_plan(ctx, text: str, clean: str, known: list[str]) -> tuple[Plan |
 _JOINERS = re.compile(r"(?:\band\b|\bthen\b|;)", re.I)
 
 
-def plan_offline(ctx, text: str) -> Plan | None:
-    """One sentence, or several joined by "and then", "then", ";" or "and", all matched."""
-    whole, greedy = plan_sentence(ctx, text)
+def plan_offline(ctx, text: str, *, frames: bool = True) -> Plan | None:
+    """One sentence, or several joined by "and then", "then", ";" or "and", all matched.
+
+    ``frames=False``: the exact templates only (what the voice loop's first-word correction
+    checks against: a sentence the intent model can read anyhow is no evidence)."""
+    whole, greedy = plan_sentence(ctx, text, frames=frames)
     if one_request(whole, greedy, text):
         return whole
     parts = [p for p in SPLITTERS.split(text) if p and p.strip()]
     if len(parts) < 2:
         return whole
-    split = _plan_parts(ctx, text, parts)
+    split = _plan_parts(ctx, text, parts, frames=frames)
     if split is not None and split.steps and (whole is None or not whole.steps or len(split.steps) > len(whole.steps)):
         return split
     return whole if whole is not None else split
@@ -591,7 +594,7 @@ def one_request(whole: Plan | None, greedy: bool, text: str) -> bool:
     return whole is not None and bool(whole.steps) and not greedy and not (from_model and _JOINERS.search(text))
 
 
-def _plan_parts(ctx, text: str, parts: list[str]) -> Plan | None:
+def _plan_parts(ctx, text: str, parts: list[str], *, frames: bool = True) -> Plan | None:
     from herotui import contexts
 
     from herotui.planner import understand
@@ -601,7 +604,7 @@ def _plan_parts(ctx, text: str, parts: list[str]) -> Plan | None:
     pins: dict[str, str] = {}
     for part in parts:
         with understand.pinned(pins):  # "tag Omar as vip and delete him": "him" is the record of the part before
-            p = plan_one(here, part)
+            p = plan_one(here, part, frames=frames)
         pins = {**pins, **p.pins} if p is not None else pins
         if p is None or p.intent in ("confirm", "deny", "help"):
             return None

@@ -217,17 +217,16 @@ FREE_TEXT_VERBS = frozenset({"search.query", "contact.search", "calendar.search"
 
 
 def _parses(ctx, text: str) -> bool:
-    """Does ``text`` plan as a known intent, with steps that change nothing and are no free-text search?"""
-    from herotui import registry
+    """Does ``text`` plan as a known intent, with steps that need no confirmation and are no free-text search?"""
     from herotui.planner import intents
 
     try:
-        plan = intents.plan_offline(ctx, text)
+        plan = intents.plan_offline(ctx, text, frames=False)
     except Exception:
         return False
     if plan is None or not plan.steps or plan.needs_confirmation:
         return False
-    return not any(s.verb in FREE_TEXT_VERBS or registry.get(s.verb).mutates for s in plan.steps)
+    return not any(s.verb in FREE_TEXT_VERBS for s in plan.steps)
 
 
 def correct_command(ctx, text: str) -> str | None:
@@ -235,8 +234,8 @@ def correct_command(ctx, text: str) -> str | None:
 
     Only when ``text`` itself does not plan, its first word is no command word, a command
     word sounds like it (phoneme similarity >= ``MIN_SIMILARITY``) and the corrected
-    sentence plans as a known intent whose steps change nothing and are no free-text search
-    (a wildcard search "parses" whatever the words). Among several such
+    sentence plans as a known intent (exact templates) whose steps need no confirmation and are
+    no free-text search (a wildcard search "parses" whatever the words). Among several such
     words the one that sounds closest wins; a tie is no correction. A first word that is a
     command word stays ("Tag Alex Smith is bit" must not become "Untag ...").
     """
@@ -246,8 +245,8 @@ def correct_command(ctx, text: str) -> str | None:
     if not m or not m.group("rest").strip():
         return None
     try:
-        plan = intents.plan_offline(ctx, text)
-    except Exception:
+        plan = intents.plan_offline(ctx, text, frames=False)  # the exact templates: the intent model reads
+    except Exception:  # almost anything, so it is no evidence that the first word was heard right
         return None
     if plan is not None and (plan.steps or plan.intent):
         return None  # it already means something (or names something that does not exist)
