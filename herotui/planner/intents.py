@@ -495,7 +495,8 @@ def plan_sentence(ctx, text: str, *, frames: bool = True) -> tuple[Plan | None, 
             return tpl, greedy
         return frames, False
     if frames is not None and (frames.steps or frames.reply):
-        if tpl is not None and not frames.steps and tpl.reply and frames.intent == _label(match):
+        if tpl is not None and not frames.steps and tpl.reply and frames.intent == _label(match) \
+                and frames.intent not in FRAMES_FIRST:
             return tpl, False
         return frames, False
     return tpl, greedy

@@ -67,8 +67,8 @@ _ATOMS = [
     ("month", rf"(?:(?:in|during|for|of|all)\s+)?(?:{_MON})(?!\s*\d)"),
     ("weekday", rf"(?:(?:this|next|coming|last|on)\s+)?(?:{_WD})s?"),
     ("part", r"(?:(?:in|during)\s+the\s+|this\s+)?(?:morning|afternoon|evening|night|lunchtime|lunch\s+time)"),
-    ("clock", r"(?:at\s+|@\s*|by\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|noon|midday|midnight)"),
-    ("bare", r"(?:at|from|to|until|till|@)\s+\d{1,2}(?!\s*(?:%|/|\d|st|nd|rd|th|minutes?|mins?|hours?|h\b|days?|people|slides?|percent))"),
+    ("clock", r"(?:at\s+|@\s*|by\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|\d{1,2}\s+oclock|noon|midday|midnight)"),
+    ("bare", r"(?:at|from|to|until|till|@)\s+\d{1,2}(?!\s*(?:%|/|\d|[:.]\d|[ap]m\b|oclock|st|nd|rd|th|minutes?|mins?|hours?|h\b|days?|people|slides?|percent))"),
 ]
 _ATOM_RX = re.compile("|".join(f"(?P<{n}>\\b(?:{p})\\b)" for n, p in _ATOMS), re.I)
 _GLUE = re.compile(r"^[\s,]*(?:(?:on|at|from|this|in\s+the|of|,|the)\s*)*$", re.I)
@@ -126,6 +126,7 @@ def _now(now: datetime | None) -> datetime:
 def _hour(text: str, pm_hint: bool | None = None) -> time | None:
     """A clock time: '10am', '14:30', 'noon', or a bare daytime hour ('4' -> 16:00)."""
     t = re.sub(r"^(?:at|from|to|by|@)\s*", "", text.strip().lower())
+    t = re.sub(r"\s+oclock$", "", t)
     if t in ("noon", "midday"):
         return time(12)
     if t == "midnight":
@@ -283,6 +284,20 @@ def find_when(text: str, *, now: datetime | None = None, purpose: str = "point")
         return _interpret(text, best, _now(now), purpose)
     except (ValueError, KeyError, AttributeError):
         return None
+
+
+def find_all_when(text: str, *, now: datetime | None = None) -> list[When]:
+    """Every time expression in ``text``, in order ("move my 4pm meeting to 5": two)."""
+    atoms = _atoms(text)
+    out = []
+    for run in _runs(text, atoms) if atoms else []:
+        try:
+            w = _interpret(text, run, _now(now), "point")
+        except (ValueError, KeyError, AttributeError):
+            w = None
+        if w is not None:
+            out.append(w)
+    return out
 
 
 def _interpret(text: str, run: list[re.Match], now: datetime, purpose: str) -> When | None:

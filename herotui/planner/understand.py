@@ -60,6 +60,7 @@ class U:
     label: str = ""
     confidence: float = 0.0
     resolved: dict[str, str] = field(default_factory=dict)  # kind -> id of the records the plan is about
+    pinned_event: Any = None  # an event already identified by a frame (by its time, say)
 
     @property
     def low(self) -> str:
@@ -219,6 +220,7 @@ def remainder(u: U, *, drop: frozenset[str] = CUE_WORDS, keep_people: bool = Tru
         t = t[:a] + " " + t[b:]
     for x in u.emails + u.phones + u.paths:
         t = t.replace(x, " ")
+    t = re.sub(r"'s\b", "", t)
     ws = [w for w in re.findall(r"[\w\u00C0-\u024F&+-]+", t) if w.lower() not in drop]
     return " ".join(ws)
 
@@ -292,6 +294,20 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
         ranked = slots.rank(t, records)
         if ranked and (not cands or ranked[0].score > cands[0].score + 1e-9):
             cands = ranked
+    if kind == "event" and u.when is not None and u.when.begin is not None and u.when.dated is not None:
+        that_day = _day_events(u, u.when)
+        if that_day:  # "the meeting with the vendor on monday", "my 4pm meeting": what happens then
+            on_day = [c for c in cands if c.id in that_day]
+            if u.when.has_clock and u.when.kind == "point":
+                at_time = [eid for eid, start in that_day.items() if start == u.when.begin]
+                if len(at_time) == 1 and (not on_day or on_day[0].id == at_time[0] or on_day[0].score < 0.75):
+                    hit = next((slots.Candidate(rid, title, 1.0) for rid, title, _e in records if rid == at_time[0]), None)
+                    if hit is not None:
+                        u.resolved.setdefault(kind, hit.id)
+                        return hit
+            if on_day and on_day[0].score >= floor * 0.6:
+                cands = on_day + [c for c in cands if c.id not in that_day]
+                cands[0] = slots.Candidate(cands[0].id, cands[0].label, max(cands[0].score, floor), cands[0].extra)
     best, close = slots.pick(cands, floor=floor)
     if best is not None:
         u.resolved.setdefault(kind, best.id)
@@ -300,9 +316,26 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
         opts = " ".join(f"{i}) {c.label}" for i, c in enumerate(close, 1))
         raise Ask(f"Which {label}: {opts}?", [{"kind": kind, "id": c.id, "label": c.label} for c in close])
     if required:
+        if not words.strip() and kind == "event" and u.when is not None and u.when.has_clock and u.when.begin:
+            raise Ask(f"There is nothing at {u.when.begin:%H:%M} on {u.when.begin:%a} {u.when.begin.day} {u.when.begin:%b} in {u.context}.")
         said = words.strip() or "that"
         raise Ask(f"I found no {label} matching \u201c{said}\u201d in {u.context}.")
     return None
+
+
+def _day_events(u: U, w: slots.When) -> dict[str, datetime]:
+    """The events on the day ``w`` names (or today for a time alone): id -> start, wall clock."""
+    from herotui import contexts, registry, timeparse
+
+    day = w.begin.date() if w.begin is not None else None
+    if day is None:
+        return {}
+    try:
+        occ = registry.call("calendar.list", {"start": day.isoformat(), "end": day.isoformat()},
+                            contexts.load(u.context), actor="planner")
+    except Exception:
+        return {}
+    return {o.id: o.start.astimezone(timeparse.local_zone()).replace(tzinfo=None) for o in occ}
 
 
 def _tags_after(u: U, pattern: str) -> list[str]:
@@ -428,7 +461,7 @@ def f_calendar_search(u: U) -> Plan:
 _PLACE = re.compile(r"\b(?:at|in)\s+(?P<place>(?:room|the\s+)?[A-Z0-9][\w'’-]*(?:\s+[A-Z0-9][\w'’-]*)*|room\s+\w+(?:\s+\d+)?)", re.U)
 _ADD_CUES = re.compile(
     r"^(?:(?:i\s+)?(?:need|want|have|got|would like)\s+to\s+(?:get\s+|go\s+to\s+|have\s+|do\s+)?|i\s+have\s+(?:a\s+|an\s+)?|"
-    r"(?:add|schedule|book|create|put|plan|set\s+up|setup|arrange|organi[sz]e|block(?:\s+out)?|reserve|pencil\s+in|"
+    r"(?:add|schedule|book|create|put|plan|set\s+up|setup|set|arrange|organi[sz]e|block(?:\s+out)?|reserve|pencil\s+in|"
     r"remind\s+me\s+(?:to|about)|new\s+event|new\s+appointment|new\s+meeting|make)\b[\s:]*)", re.I)
 
 
@@ -553,6 +586,26 @@ def _occurrence(u: U, eid: str, day) -> datetime | None:
 
 
 def f_calendar_move(u: U) -> Plan:
+    whens = slots.find_all_when(_blank(u.text, u))
+    if u.when is not None and u.when.kind == "range" and u.when.has_clock and u.when.begin and u.when.until:
+        # "move my 4 o'clock to 6pm" reads as one range: from the first time to the second
+        w0 = u.when
+        whens = [slots.When(w0.start, w0.end, w0.said, "point", w0.begin, has_clock=True, dated=w0.dated),
+                 slots.When(w0.start, w0.end, w0.said, "point", w0.until, has_clock=True, dated=w0.dated)]
+        is_move = True
+    else:
+        is_move = len(whens) == 2 and bool(re.search(r"\bto\s+$", u.text[:whens[1].start]) or re.match(r"to\b", whens[1].said))
+    if is_move:
+        # "move my 4pm meeting to 5": the first time names the event, the second is where it goes
+        origin, target_w = whens
+        u.when = origin
+        probe = _target(u, "event", _event_words(u), required=False)
+        if probe is not None:
+            if not target_w.dated and origin.dated:
+                target_w.begin = datetime.combine(origin.begin.date(), target_w.begin.time())
+                target_w.dated = True
+            u.when = target_w
+            u.pinned_event = probe
     w = u.when
     origin_day = None
     if w and w.kind == "range" and not w.has_clock and w.begin and w.until:  # "from wednesday to thursday"
@@ -561,7 +614,7 @@ def f_calendar_move(u: U) -> Plan:
         new.begin = w.until
         w = new
     words = _event_words(u)
-    ev = _target(u, "event", words)
+    ev = getattr(u, "pinned_event", None) or _target(u, "event", words)
     assert ev is not None
     current = None
     if origin_day:
@@ -653,7 +706,7 @@ _SERIES_WORDS = re.compile(r"\b(?:all|every|each|series|recurring|whole|entire|a
 
 def f_calendar_cancel(u: U) -> Plan:
     words = _event_words(u, frozenset("skip cancelled canceled off called call".split()) - {"call"})
-    ev = _target(u, "event", words) if words else None
+    ev = _target(u, "event", words) if words or (u.when and u.when.has_clock) else None
     if ev is None:
         raise Ask("Which event should I cancel? Say its title.")
     info = u.live.event_info.get(ev.id, {})
@@ -1307,6 +1360,10 @@ def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]
     if re.search(r"\bhero\b", u.low) and re.search(r"\b(?:can|does|do|is|how|what|why|will)\b", u.low) and label not in (
             "knowledge_search", "knowledge_show", "knowledge_list"):
         boost.append("knowledge_ask")  # a question about Hero itself
+    if re.search(r"\b(?:the|hero's|hero) (?:docs|documentation|manual|handbook|help pages?)\b", u.low) \
+            and not label.startswith("context_"):  # "the docs" is Hero's documentation, not your documents
+        boost.append(label if label.startswith("knowledge_") else
+                     "knowledge_search" if re.search(r"^(?:search|look|find|grep)\b", u.low) else "knowledge_ask")
     if re.search(r"\b(?:fail|failed|failing|errors?)\b", u.low) and not named_person and not re.search(
             r"\b(?:docs?|documents?|files?|events?|meetings?)\b", u.low):
         boost.append("history")
