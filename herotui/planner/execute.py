@@ -77,6 +77,10 @@ def make_plan(ctx, text: str, *, use_model: bool = True) -> Plan:
 
     if not text or not text.strip():
         return Plan(text=text, source="fallback", reply="Say or type what you want, e.g. \"what's on today?\"")
+    if len(text) > MAX_REQUEST:
+        return Plan(text=text[:200], source="fallback",
+                    reply=f"That request is {len(text):,} characters long; say what you want in a sentence or two "
+                          f"(at most {MAX_REQUEST:,} characters). To store a long text, add it as a document.")
     plan = intents.plan_offline(ctx, text)
     if plan is None and use_model:
         plan = llm_plan(ctx, text)
@@ -84,13 +88,51 @@ def make_plan(ctx, text: str, *, use_model: bool = True) -> Plan:
             for step in plan.steps:  # the model's steps get their CLI lines like any other
                 step.context = step.context or ctx.name
                 fill_step(step)
+            invalid = invalid_slot(plan.steps)
+            if invalid:  # the same gate as the offline planner's: a slot that does not parse is never planned
+                plan = Plan(text=text, source="llm", intent=plan.intent, reply=f"I could not use that plan: {invalid}.")
     if plan is None:
         plan = fallback(ctx, text)
     refused = guard(plan, ctx.name)
     if refused:
         return Plan(text=text, source=plan.source, intent=plan.intent, reply=f"I won't do that: {refused}.")
-    plan.needs_confirmation = plan.needs_confirmation or any(s.destructive for s in plan.steps)
+    plan.needs_confirmation = plan.needs_confirmation or needs_confirmation(plan.steps)
     return plan
+
+
+MAX_REQUEST = 2000  # characters of one request: planning is bounded, a pasted book is not a request
+
+
+def needs_confirmation(steps: list[Step]) -> bool:
+    """Whoever made the plan: deletes, date changes and series-wide changes wait for a yes."""
+    for s in steps:
+        if s.destructive:
+            return True
+        if s.verb == "calendar.update" and {"start", "skip", "rrule", "repeat", "tz", "all_day"} & set(s.args):
+            return True
+        if s.verb == "context.rename":
+            return True
+    return False
+
+
+def invalid_slot(steps: list[Step]) -> str | None:
+    """Why a step's time or length does not parse (the verb would refuse it later), else None."""
+    from herotui import timeparse
+
+    for s in steps:
+        for key in ("start", "end"):
+            value = s.args.get(key)
+            if isinstance(value, str) and not value.startswith("$"):
+                try:
+                    timeparse.parse_when(value)
+                except HeroError:
+                    return f"'{value}' ({s.verb} --{'from' if key == 'start' and s.verb != 'calendar.add' else key}) is not a time"
+        if isinstance(s.args.get("duration"), str):
+            try:
+                timeparse.parse_duration(s.args["duration"])
+            except HeroError:
+                return f"'{s.args['duration']}' is not a length of time"
+    return None
 
 
 def fill_step(step: Step) -> Step:

@@ -416,10 +416,13 @@ def to_steps(ctx, text: str, calls: list[dict], offered: list[str]) -> tuple[lis
 
 
 def needs_confirmation(steps: list[Step]) -> bool:
-    """A plan is confirmed first when a step deletes data or touches files outside Hero."""
+    """A plan is confirmed first when a step deletes data, changes a date or a series (the
+    offline planner's gate, :func:`herotui.planner.execute.needs_confirmation`), or touches
+    files outside Hero."""
     from herotui import registry
+    from herotui.planner.execute import needs_confirmation as gate
 
-    return any(s.destructive or registry.get(s.verb).destructive or FILE_PARAMS & set(s.args) for s in steps)
+    return gate(steps) or any(registry.get(s.verb).destructive or FILE_PARAMS & set(s.args) for s in steps)
 
 
 # ---------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class U:
     confidence: float = 0.0
     resolved: dict[str, str] = field(default_factory=dict)  # kind -> id of the records the plan is about
     pinned_event: Any = None  # an event already identified by a frame (by its time, say)
+    loose: list[str] = field(default_factory=list)  # records found by a near spelling (a change to them is confirmed)
 
     @property
     def low(self) -> str:
@@ -240,6 +241,8 @@ def _person(u: U, *, required: bool = True, index: int = 0) -> slots.Candidate |
             raise Ask("Who do you mean? Say the contact's name, e.g. 'show Alex Smith'.")
         return None
     a, b, cands = u.people[index]
+    if len(cands) == 1 and cands[0].score < 0.75:
+        u.loose.append(cands[0].label)
     if len(cands) > 1:
         said = re.sub(r"'s$", "", u.text[a:b]).strip()
         raise Ask(_which("contact", cands, u, said[:1].upper() + said[1:]), [{"kind": "contact", "id": c.id, "label": c.label} for c in cands[:4]])
@@ -311,6 +314,8 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
     best, close = slots.pick(cands, floor=floor)
     if best is not None:
         u.resolved.setdefault(kind, best.id)
+        if best.score < 0.75:
+            u.loose.append(best.label)
         return best
     if close:
         opts = " ".join(f"{i}) {c.label}" for i, c in enumerate(close, 1))
@@ -1447,6 +1452,12 @@ def _understand(ctx, text: str, live, known: list[str], *, label: str | None = N
         plan = Plan(text=text, source="intent", intent=label, reply=str(q), choices=q.choices)
     plan.confidence = p
     plan.pins = dict(u.resolved)
+    if plan.steps and u.loose and not plan.needs_confirmation:
+        from herotui import registry
+
+        if any(registry.get(s.verb).mutates for s in plan.steps):  # a change to a record found by a near spelling
+            plan.needs_confirmation = True
+            plan.change = plan.change or "Change " + ", ".join(u.loose) + " (found by a near spelling)"
     return plan
 
 
