@@ -61,20 +61,24 @@ def main() -> None:
     pipe = fit(data, opts.c)
     vec, _norm, clf = pipe.steps[0][1], pipe.steps[1][1], pipe.steps[2][1]
     classes = list(clf.classes_)
-    weights: dict[str, list] = {}
+    feats: list[str] = []
+    weights: list[str] = []
     names = vec.get_feature_names_out()
     coef = clf.coef_
     kept = 0
     for j, feat in enumerate(names):
-        col = [(i, round(float(coef[i, j]), 3)) for i in range(len(classes)) if abs(coef[i, j]) >= opts.prune]
+        col = [f"{i}:{float(coef[i, j]):.3f}" for i in range(len(classes)) if abs(coef[i, j]) >= opts.prune]
         if col:
-            weights[str(feat)] = col
+            feats.append(str(feat))
+            weights.append(";".join(col))
             kept += len(col)
-    out = {"labels": classes, "bias": [round(float(b), 4) for b in clf.intercept_], "weights": weights,
-           "data_hash": classify.data_hash(), "sentences": len(data), "c": opts.c}
+    assert not any("\n" in f for f in feats)
+    out = {"labels": classes, "bias": [round(float(b), 4) for b in clf.intercept_], "features": "\n".join(feats),
+           "weights": weights, "vocabulary": sorted(classify.build_vocabulary()), "data_hash": classify.data_hash(),
+           "sentences": len(data), "c": opts.c}
     path = ROOT / "commands" / "intent-model.json"
     path.write_text(json.dumps(out, separators=(",", ":"), sort_keys=True) + "\n")
-    print(f"fitted in {time.perf_counter() - t0:.1f} s; {len(weights)} features, {kept} weights; "
+    print(f"fitted in {time.perf_counter() - t0:.1f} s; {len(feats)} features, {kept} weights; "
           f"{path.stat().st_size / 1e6:.2f} MB -> {path.relative_to(ROOT)}")
 
 

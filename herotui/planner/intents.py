@@ -113,8 +113,11 @@ def compiled() -> tuple[Any, dict[str, dict]]:
     merged: dict[str, Any] = {"language": "en", "intents": {}, "lists": {}, "expansion_rules": {}, "skip_words": []}
     specs: dict[str, dict] = {}
     folder = paths.resource("commands")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster than the pure-Python parser
     for f in sorted(folder.glob("*.yaml")):
-        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        if f.name == "paraphrases.yaml":  # the intent model's training sentences, not templates
+            continue
+        doc = yaml.load(f.read_text(encoding="utf-8"), Loader=loader) or {}
         for name, body in (doc.get("intents") or {}).items():
             if name in specs:
                 raise ValueError(f"intent {name} is defined twice ({specs[name]['file']} and {f.name})")

@@ -328,16 +328,36 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
     return None
 
 
+_READS: dict[tuple, Any] = {}
+
+
+def _read(u: U, verb: str, args: dict) -> Any:
+    """A read-only verb call made while planning (through the registry, as every call is),
+    remembered until the context's database changes: a warm planner does not reopen the
+    stores to learn which events happen on a day it already looked at."""
+    import json
+
+    from herotui import contexts, registry
+    from herotui.planner.intents import _stamp
+
+    ctx = contexts.load(u.context)
+    key = (str(ctx.path), _stamp(ctx), verb, json.dumps(args, sort_keys=True))
+    if key not in _READS:
+        if len(_READS) > 256:
+            _READS.clear()
+        _READS[key] = registry.call(verb, args, ctx, actor="planner")
+    return _READS[key]
+
+
 def _day_events(u: U, w: slots.When) -> dict[str, datetime]:
     """The events on the day ``w`` names (or today for a time alone): id -> start, wall clock."""
-    from herotui import contexts, registry, timeparse
+    from herotui import timeparse
 
     day = w.begin.date() if w.begin is not None else None
     if day is None:
         return {}
     try:
-        occ = registry.call("calendar.list", {"start": day.isoformat(), "end": day.isoformat()},
-                            contexts.load(u.context), actor="planner")
+        occ = _read(u, "calendar.list", {"start": day.isoformat(), "end": day.isoformat()})
     except Exception:
         return {}
     return {o.id: o.start.astimezone(timeparse.local_zone()).replace(tzinfo=None) for o in occ}
@@ -555,10 +575,9 @@ def _event_start(u: U, eid: str) -> datetime | None:
     from herotui import timeparse
 
     if u.live.event_info.get(eid, {}).get("rrule"):
-        from herotui import contexts, registry
 
         try:
-            ev = registry.call("calendar.show", {"id": eid}, contexts.load(u.context), actor="planner")
+            ev = _read(u, "calendar.show", {"id": eid})
             if ev.upcoming:
                 return ev.upcoming[0].astimezone(timeparse.local_zone()).replace(tzinfo=None)
         except Exception:
@@ -575,11 +594,9 @@ def _event_start(u: U, eid: str) -> datetime | None:
 
 def _occurrence(u: U, eid: str, day) -> datetime | None:
     """The start of the event's occurrence on ``day`` (expanded through the calendar verb)."""
-    from herotui import contexts, registry
 
     try:
-        occ = registry.call("calendar.list", {"start": day.isoformat(), "end": day.isoformat()},
-                            contexts.load(u.context), actor="planner")
+        occ = _read(u, "calendar.list", {"start": day.isoformat(), "end": day.isoformat()})
     except Exception:
         return None
     for o in occ:
@@ -662,10 +679,9 @@ def f_calendar_move(u: U) -> Plan:
 
 def _count_occurrences(u: U, eid: str) -> str:
     """"all 23 occurrences, from Mon 30 Nov" (or "every occurrence" when the rule is unbounded)."""
-    from herotui import contexts, registry
 
     try:
-        ev = registry.call("calendar.show", {"id": eid}, contexts.load(u.context), actor="planner")
+        ev = _read(u, "calendar.show", {"id": eid})
     except Exception:
         return "every occurrence"
     rule = (ev.rrule or "").upper()
