@@ -368,11 +368,7 @@ def read_dev() -> list[dict]:
                 row["text"] = understand.delexicalised(u)
                 row["u"] = u
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        support.restore_env(saved)
         shutil.rmtree(home, ignore_errors=True)
     return rows
 

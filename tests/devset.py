@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
+from support import restore_env, snapshot  # noqa: F401  (snapshot: used by the tests through this module)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SET = ROOT / "tests" / "data" / "understanding-dev.tsv"
 TZ = "Europe/Brussels"
@@ -165,11 +167,7 @@ def hero_home(home: Path, active: str | None = None, user_home: Path | None = No
             contexts.save_choice(active)
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_env(saved)
         _forget_live_data()
 
 
@@ -182,26 +180,6 @@ def _forget_live_data() -> None:
     live = getattr(intents, "_LIVE", None)
     if isinstance(live, dict):
         live.clear()
-
-
-def snapshot() -> dict:
-    """Everything a plan can change, minus ids and time stamps (as tests/test_planner.py's)."""
-    from herotui import contexts
-
-    out: dict = {"active": contexts.saved_choice(), "contexts": contexts.names()}
-    for name in contexts.names():
-        ctx = contexts.load(name)
-        with ctx.read() as conn:
-            out[name] = {
-                "contacts": sorted(map(repr, conn.execute(
-                    "SELECT name, emails, phones, company, role, tags, notes, birthday FROM contacts").fetchall())),
-                "events": sorted(map(repr, conn.execute(
-                    "SELECT title, start, \"end\", all_day, location, tags, rrule, exdates, status, "
-                    "list_transform(from_json(attendees, '[\"json\"]'), lambda a: a->>'name') FROM events").fetchall())),
-                "documents": sorted(map(repr, conn.execute(
-                    "SELECT title, kind, tags, len(contacts), len(events), sha256 FROM documents").fetchall())),
-            }
-    return out
 
 
 def resolve_id(ctx, kind: str, title: str) -> list[str]:

@@ -109,6 +109,35 @@ def build_demo_home() -> None:
         knowledge.ensure_builtin(ctx)
 
 
+def restore_env(saved: dict[str, str | None]) -> None:
+    """Put environment variables back as ``saved`` ({name: value or None for unset}) had them."""
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def snapshot() -> dict:
+    """Everything a plan can change, minus ids and time stamps (to compare homes before and after)."""
+    from herotui import contexts
+
+    out: dict = {"active": contexts.saved_choice(), "contexts": contexts.names()}
+    for name in contexts.names():
+        ctx = contexts.load(name)
+        with ctx.read() as conn:
+            out[name] = {
+                "contacts": sorted(map(repr, conn.execute(
+                    "SELECT name, emails, phones, company, role, tags, notes, birthday FROM contacts").fetchall())),
+                "events": sorted(map(repr, conn.execute(
+                    "SELECT title, start, \"end\", all_day, location, tags, rrule, exdates, status, "
+                    "list_transform(from_json(attendees, '[\"json\"]'), lambda a: a->>'name') FROM events").fetchall())),
+                "documents": sorted(map(repr, conn.execute(
+                    "SELECT title, kind, tags, len(contacts), len(events), sha256 FROM documents").fetchall())),
+            }
+    return out
+
+
 def make_demo_home(home: Path) -> Path:
     """Build the demo home at ``home`` (for a session fixture; the environment is restored)."""
     saved = {k: os.environ.get(k) for k in ("HERO_HOME", "HERO_TZ", "HERO_CONTEXT")}
@@ -117,11 +146,7 @@ def make_demo_home(home: Path) -> Path:
     try:
         build_demo_home()
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_env(saved)
     return home
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import DEFAULT_ACTIVE, make_demo_home, use_home
+from support import DEFAULT_ACTIVE, make_demo_home, snapshot, use_home
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "utterances.yaml").read_text())
@@ -40,26 +40,6 @@ def demo(demo_template, tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------
 # Comparing data
 # ---------------------------------------------------------------------------------------
-
-
-def snapshot() -> dict:
-    """Everything a plan can change, minus ids and time stamps."""
-    from herotui import contexts
-
-    out: dict = {"active": contexts.saved_choice(), "contexts": contexts.names()}
-    for name in contexts.names():
-        ctx = contexts.load(name)
-        with ctx.read() as conn:
-            out[name] = {
-                "contacts": sorted(map(repr, conn.execute(
-                    "SELECT name, emails, phones, company, role, tags, notes, birthday FROM contacts").fetchall())),
-                "events": sorted(map(repr, conn.execute(
-                    "SELECT title, start, \"end\", all_day, location, tags, rrule, exdates, status, "
-                    "list_transform(from_json(attendees, '[\"json\"]'), lambda a: a->>'name') FROM events").fetchall())),
-                "documents": sorted(map(repr, conn.execute(
-                    "SELECT title, kind, tags, len(contacts), len(events), sha256 FROM documents").fetchall())),
-            }
-    return out
 
 
 def resolve_expected(value, ctx):
