@@ -166,10 +166,13 @@ class HeroApp(App):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id != "islands":  # the Terminals island's own tabs
             return
-        if not event.tabbed_content.is_attached:  # a late message while the app is closing
+        from textual.css.query import NoMatches
+
+        try:
+            island = self.active_island()  # mounted (and loading) on its first showing
+            self.query_one(HeroHeader).set_island(ISLANDS[self.active_key()][0])
+        except NoMatches:  # a late message while the app is closing: nothing left to show it in
             return
-        island = self.active_island()  # mounted (and loading) on its first showing
-        self.query_one(HeroHeader).set_island(ISLANDS[self.active_key()][0])
         if island.stale:
             island.reload()
 
