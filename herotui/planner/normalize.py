@@ -170,9 +170,6 @@ def _index(vocab: frozenset[str]) -> tuple[frozenset[str], dict[int, list[str]]]
     return vocab, by_len
 
 
-_SUFFIXES = frozenset({"s", "d", "ed", "es", "er", "ly", "ing", "n"})
-
-
 def correct_word(word: str, vocab: frozenset[str]) -> str:
     """``word``, or the unique vocabulary word within its edit budget (see the module docstring)."""
     if len(word) < 3 or word in vocab or not word.isalpha():
@@ -191,7 +188,8 @@ def correct_word(word: str, vocab: frozenset[str]) -> str:
                     best, best_d = [cand], d
                 elif d == best_d:
                     best.append(cand)
-    best = [b for b in best if not (word.startswith(b) and word[len(b):] in _SUFFIXES)]  # "moved" is no typo of "move"
+    # a word that only adds or drops letters at the end is another word, not a typo: "moved", "party"
+    best = [b for b in best if not (word.startswith(b) or b.startswith(word))]
     if len(best) > 1:  # a tie: the candidates that keep the first letter ("seach" -> "search", not "each")
         best = [b for b in best if b[0] == word[0]] or best
     if len(best) == 1 and (len(word) > 4 or sorted(word) == sorted(best[0])):

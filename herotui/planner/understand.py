@@ -1046,8 +1046,11 @@ def f_document_read(u: U) -> Plan:
 
 
 def f_document_summarize(u: U) -> Plan:
+    n = re.search(r"\b(?:in|to|with)\s+(\d{1,2})\s+(?:sentences|lines|points|bullets)\b", u.text, re.I)
+    if n:
+        u = U(raw=u.raw, text=slots.cut(u.text, n.start(), n.end()), live=u.live, context=u.context, known=u.known)
     doc = _doc(u)
-    return _plan(u, [_step("document.summarize", {"id": doc.id}, u.context)])
+    return _plan(u, [_step("document.summarize", {"id": doc.id, "sentences": int(n.group(1)) if n else None}, u.context)])
 
 
 def f_document_add(u: U) -> Plan:
@@ -1259,11 +1262,23 @@ def f_context_create(u: U) -> Plan:
         raise Ask("What should the new context be called? e.g. 'create a context called side-project'.")
     groups = m.groupdict()
     name = next(groups[k] for k in ("n", "n4", "n2", "n3") if groups.get(k))
-    return _plan(u, [_step("context.create", {"name": name.lower()}, u.context)])
+    colour = re.search(r"\bcolou?r\s+(?:it\s+)?(\w+)|\bin\s+(red|green|blue|yellow|magenta|cyan|white|orange|purple)\b", u.low)
+    return _plan(u, [_step("context.create", {"name": name.lower(),
+                                              "color": (colour.group(1) or colour.group(2)) if colour else None}, u.context)])
 
 
 def f_context_rename(u: U) -> Plan:
     m = re.search(r"\b(?P<a>[\w-]+)(?:\s+context)?\s+(?:to|as|into)\s+(?P<b>[\w-]+)\s*$", u.text, re.I)
+    whole = re.search(r"^(?:rename|retitle|call)\s+(?P<what>.+?)\s+(?:to|as|into)\s+['\"]?(?P<new>.+?)['\"]?$", u.text, re.I)
+    if whole and not (m and m.group("a").lower() in u.known):  # "rename the budget notes to Q1 budget final"
+        sub = U(raw=u.raw, text=whole.group("what"), live=u.live, context=u.context, known=u.known)
+        words = remainder(sub, drop=CUE_WORDS | _DOC_WORDS)
+        doc, _c = slots.pick(slots.rank(words, _records(u, "document")), floor=0.6)
+        if doc is not None:
+            return _plan(u, [_step("document.update", {"id": doc.id, "title": whole.group("new")}, u.context)])
+        ev, _c = slots.pick(slots.rank(words, _records(u, "event")), floor=0.6)
+        if ev is not None:
+            return _plan(u, [_step("calendar.update", {"id": ev.id, "title": whole.group("new")}, u.context)])
     if not m or m.group("a").lower() not in u.known:
         raise Ask("Rename which context to what? e.g. 'rename business to work'.")
     return _plan(u, [_step("context.rename", {"name": m.group("a").lower(), "new_name": m.group("b").lower()}, u.context)],
@@ -1340,7 +1355,7 @@ def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]
         if best_in is not None and best_in[1] >= 0.02:  # the words settle it: as sure as the model needs to be
             ranked = [(best_in[0], max(best_in[1], 0.5))] + [r for r in ranked if r is not best_in]
     for rx, prefix in _NOUN_FAMILY:
-        if rx.search(u.text) and ranked[0][0].startswith("calendar_") and not re.search(
+        if rx.search(u.text) and (ranked[0][0].startswith("calendar_") or ranked[0][1] < MIN_CONFIDENCE) and not re.search(
                 r"\b(?:meeting|event|appointment|call)\s*$", u.low):
             best_in = next((r for r in ranked if r[0].startswith(prefix)), None)
             if best_in is not None:
@@ -1362,7 +1377,8 @@ def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]
     if named_person and re.search(r"\bbirthday\b", u.low) and not adding and not _event_named(u):
         boost.append("contact_update" if re.search(r"\b(?:set|change|update|fix|is now|is actually)\b", u.low) else "contact_show")
     if named_person and u.when is None and re.search(
-            r"\b(?:moved to|joined|works (?:at|for) \w+ now|is now at|left \w+ for|switched to)\b", u.low) and not _event_named(u):
+            r"\b(?:moved to|joined|works (?:at|for) \w+ now|is now at|is at [\w ]+ now|left \w+ for|switched to|switched jobs|"
+            r"changed jobs|new job at)\b", u.low) and not _event_named(u):
         boost.append("contact_update")
     if named_person and re.search(r"^(?:delete|remove|get rid of|forget|erase|drop)\b", u.low) and label in (
             "document_delete", "slides_delete", "calendar_cancel", "context_delete") and not _event_named(u):
@@ -1385,6 +1401,11 @@ def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]
             and not label.startswith("context_"):  # "the docs" is Hero's documentation, not your documents
         boost.append(label if label.startswith("knowledge_") else
                      "knowledge_search" if re.search(r"^(?:search|look|find|grep)\b", u.low) else "knowledge_ask")
+    if re.search(r"\b(?:create|make|add|new|set up|start)\b.*\b(?:context|workspace)\b", u.low) and not re.search(
+            r"\b(?:switch|use|go|in|into)\b.*\b(?:context|workspace)\b", u.low.split(" context")[0][-20:]):
+        boost.append("context_create")
+    if re.search(r"\bwhat (?:have|did) (?:i|you) (?:changed?|done|added|deleted|removed|run|ran)\b|\b(?:recent|last) changes\b", u.low):
+        boost.append("history")
     if re.search(r"\b(?:fail|failed|failing|errors?)\b", u.low) and not named_person and not re.search(
             r"\b(?:docs?|documents?|files?|events?|meetings?)\b", u.low):
         boost.append("history")
