@@ -295,3 +295,17 @@ def test_services_import_no_planner_and_no_front_end():
                 if name.startswith(("herotui.planner", "herotui.frontends", "herotui.tui")):
                     offenders.append(f"{f.name}: {name}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("text", ["Quels sont mes rendez-vous demain ?", "明天我有什么安排", "Was habe ich morgen vor"])
+def test_another_language_is_told_so(home, text):
+    from herotui import contexts
+    from herotui.planner import execute
+
+    plan = execute.make_plan(contexts.load("business"), text, use_model=False)
+    assert not plan.steps and "English" in plan.reply and not plan.choices
+
+
+def test_an_all_day_event_is_never_midnight(home):
+    r = ask("what's on today", context="personal")  # Mom's birthday is all day on the reference Sunday
+    assert "all day" in r.reply and "00:00" not in r.reply

@@ -91,9 +91,9 @@ def _compact(result: Any, limit: int = 8) -> str:
         lines = []
         for item in result[:limit]:
             if isinstance(item, dict):
-                from herotui.planner.execute import _time
+                from herotui.planner.execute import _when
 
-                bits = [_time(item["start"]) if k == "start" else str(item.get(k))
+                bits = [_when(item) if k == "start" else str(item.get(k))
                         for k in ("start", "title", "name", "kind", "company") if item.get(k)]
                 lines.append("  " + " · ".join(bits[:3]))
             else:

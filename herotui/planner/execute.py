@@ -184,7 +184,10 @@ def fallback(ctx, text: str) -> Plan:
     lines = [f"I did not understand \u201c{text.strip()}\u201d" + (f" (I recognised: {', '.join(understood)})." if understood else ".")]
     from herotui.planner import understand
 
-    guesses = understand.alternatives(ctx, text, live, contexts.names()) if len(text) <= 500 else []
+    foreign = _not_english(text, live)
+    guesses = understand.alternatives(ctx, text, live, contexts.names()) if len(text) <= 500 and not foreign else []
+    if foreign:
+        lines[0] += " Hero's offline planner understands requests in English."
     if guesses:  # runnable readings, as choices; a pick is remembered (herotui.planner.learned)
         lines.append("Did you mean (say the number):")
         lines += [f"  {i}) " + " ; ".join(s.cli for s in g.steps) for i, g in enumerate(guesses, 1)]
@@ -195,6 +198,20 @@ def fallback(ctx, text: str) -> Plan:
     choices = [{"kind": "plan", "id": str(i), "label": " ; ".join(s.cli for s in g.steps), "intent": g.intent,
                 "plan": g.model_dump(mode="json")} for i, g in enumerate(guesses, 1)]
     return Plan(text=text, source="fallback", reply="\n".join(lines), choices=choices)
+
+
+def _not_english(text: str, live) -> bool:
+    """Mostly words neither English commands nor names Hero knows ("qu'est-ce que j'ai demain")."""
+    from herotui.planner import classify, slots
+
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isascii() or "\u00c0" <= c <= "\u024f" for c in letters) / len(letters) < 0.5:
+        return True  # another script
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if len(words) < 2:
+        return False
+    known = classify.vocabulary() | live.vocabulary | slots.STOP | {"s", "t", "d", "ll", "re", "ve", "m"}
+    return sum(w in known for w in words) / len(words) < 0.3
 
 
 def closest_commands(text: str, verbs: dict, n: int = 3) -> list:
@@ -348,6 +365,18 @@ def _skip_rest(out: list[StepResult], steps: list[Step], start: int) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+def _when(event: dict) -> str:
+    """"Mon 09:15", or "Mon, all day" for an all-day event (never "00:00")."""
+    if event.get("all_day"):
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(event["start"]).strftime("%a") + ", all day,"
+        except (KeyError, TypeError, ValueError):
+            return "All day:"
+    return _time(event.get("start"))
+
+
 def _time(iso: str | None) -> str:
     if not iso:
         return ""
@@ -376,7 +405,7 @@ def describe(verb_name: str, value: Any) -> str:
             return "Nothing found."
         first = value[0]
         if isinstance(first, dict) and "start" in first and "title" in first:
-            items = [f"{_time(o.get('start'))} {o['title']}" for o in value[:5]]
+            items = [f"{_when(o)} {o['title']}" for o in value[:5]]
             more = f" and {len(value) - 5} more" if len(value) > 5 else ""
             return f"{len(value)} event{'s' if len(value) != 1 else ''}: " + "; ".join(items) + more + "."
         items = [_label(x) for x in value[:5]]

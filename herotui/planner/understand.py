@@ -792,6 +792,11 @@ def f_contact_find(u: U) -> Plan:
     words = remainder(u, drop=drop)
     if not words:
         return _plan(u, [_step("contact.list", {}, u.context)])
+    if len(words.split()) <= 3:  # "who do I know at Globex": everyone at that company, not a fuzzy search
+        comp = _fuzzy_one(words, sorted(_companies(u.live)), 85) or next(
+            (c for c in _companies(u.live) if c.lower().split()[0] == words.lower()), None)
+        if comp:
+            return _plan(u, [_step("contact.list", {"company": comp}, u.context)])
     return _plan(u, [_step("contact.search", {"query": words}, u.context)])
 
 
