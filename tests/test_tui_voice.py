@@ -82,7 +82,16 @@ async def test_spoken_deck_request_opens_the_deck(ctx, wavs, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("space")
-        assert await until(pilot, lambda: "Northwind" in str(app.query_one("#slides-position").render()), timeout=30)
+
+        def deck_shown() -> bool:  # the Slides island is mounted when first shown: wait for it too
+            from textual.css.query import NoMatches
+
+            try:
+                return "Northwind" in str(app.query_one("#slides-position").render())
+            except NoMatches:
+                return False
+
+        assert await until(pilot, deck_shown, timeout=30)
         assert app.query_one("#islands").active == "slides"
         assert "slide 1 of" in str(app.query_one("#slides-position").render())
         assert await until(pilot, lambda: app.voice_state == "")

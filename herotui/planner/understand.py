@@ -79,7 +79,7 @@ class Ask(Exception):
         self.choices = choices or []
 
 
-PINS: ContextVar[dict[str, str]] = ContextVar("hero_pins", default={})
+PINS: ContextVar[dict[str, str] | None] = ContextVar("hero_pins", default=None)
 
 
 @contextlib.contextmanager
@@ -228,7 +228,7 @@ def remainder(u: U, *, drop: frozenset[str] = CUE_WORDS, keep_people: bool = Tru
 
 def _person(u: U, *, required: bool = True, index: int = 0) -> slots.Candidate | None:
     """The contact the sentence names (the index-th mention), or Ask when it is unclear."""
-    pin = PINS.get().get("contact")
+    pin = (PINS.get() or {}).get("contact")
     if pin and index == 0 and (len(u.people) <= index or len(u.people[0][2]) > 1 or _pronoun(u)):
         name = u.live.contact_name_of.get(pin)
         if name:
@@ -279,7 +279,7 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
     """The event, document or deck named by ``words``, or Ask."""
     label = {"event": "event", "document": "document", "deck": "deck"}[kind]
     records = _records(u, kind)
-    pin = PINS.get().get(kind)
+    pin = (PINS.get() or {}).get(kind)
     if pin:
         hit = next((slots.Candidate(rid, title, 1.0) for rid, title, _e in records if rid == pin), None)
         if hit is not None and (not words.strip() or _pronoun(u) or not slots.pick(slots.rank(words, records))[0]):
@@ -1014,8 +1014,6 @@ def _doc(u: U, words: str | None = None, kind: str = "document") -> slots.Candid
 def f_document_list(u: U) -> Plan:
     args: dict[str, Any] = {}
     tag = next((t for t in u.live.tags if re.search(rf"\b{re.escape(t)}\b", u.low)), None)
-    if tag and not u.has(r"\btagged\b|\bwith the tag\b") and False:
-        tag = None
     if tag:
         args["tag"] = tag
     if u.people and len(u.people[0][2]) == 1:
