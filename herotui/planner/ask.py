@@ -287,7 +287,7 @@ def _offer_summary(ctx, steps: list[StepResult]) -> Plan | None:
 ])
 def run(
     ctx,
-    text: Annotated[str, P("What you want, in plain words (quote it)", positional=True)],
+    text: Annotated[str, P("What you want, in plain words (quote it)", positional=True)] = "",
     dry_run: Annotated[bool, P("Only show the plan (the commands it would run)")] = False,
     confirm: Annotated[bool, P("Run destructive steps without asking", flag="--yes", short="-y")] = False,
     session: Annotated[str | None, P("Conversation id: a yes or an answer counts only in the conversation that asked "
@@ -308,7 +308,8 @@ def run(
     if learned or forget:
         if forget:
             n = learned_store.forget(text)
-            reply = f"Forgot {n} learned phrasing{'s' if n != 1 else ''}." if n else f"No learned phrasing \u201c{text}\u201d."
+            reply = f"Forgot {n} learned phrasing{'s' if n != 1 else ''}." if n else (
+                "Nothing learned yet." if not learned_store.load() else f"No learned phrasing \u201c{text}\u201d.")
         else:
             rows = learned_store.load()
             reply = "\n".join(f"{v.get('example')}  \u2192  {v.get('label')}  ({v.get('learned')})" for v in rows.values()) \
