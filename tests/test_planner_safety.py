@@ -309,3 +309,24 @@ def test_another_language_is_told_so(home, text):
 def test_an_all_day_event_is_never_midnight(home):
     r = ask("what's on today", context="personal")  # Mom's birthday is all day on the reference Sunday
     assert "all day" in r.reply and "00:00" not in r.reply
+
+
+def test_one_session_is_one_conversation_whoever_speaks(home):
+    """The TUI passes its session to typed and spoken requests: a spoken question takes a typed yes."""
+    from herotui import contexts, registry
+
+    r = ask("delete Sanne Bakker", context="personal", actor="voice", session="tui-1")
+    assert r.pending
+    assert "nothing waiting" in ask("yes", context="personal", actor="tui", session="tui-2").reply.lower()
+    r = ask("yes", context="personal", actor="tui", session="tui-1")
+    assert r.ran and not any(c.name == "Sanne Bakker" for c in registry.call("contact.list", {}, contexts.load("personal")))
+
+
+def test_a_context_named_by_its_description_is_offered_not_switched(home):
+    from herotui import contexts
+
+    contexts.save_choice("personal")
+    r = ask("use the work context", context="personal")
+    assert not r.plan.steps and "business" in r.reply and contexts.saved_choice() == "personal"
+    r = ask("1", context="personal")
+    assert r.ran and r.steps[0].cli == "hero context use business" and contexts.saved_choice() == "business"

@@ -129,7 +129,9 @@ def _conversation_path(context: str, session: str | None = None, actor: str | No
 
     from herotui import paths, registry
 
-    key = f"{actor or registry.ACTOR.get()}|{context}|{_session_default() if session is None else session}"
+    # an explicit session is one conversation whoever speaks in it (the TUI: typed and spoken);
+    # without one, each front-end (and for the CLI each terminal) has its own
+    key = f"session|{context}|{session}" if session else f"{actor or registry.ACTOR.get()}|{context}|{_session_default()}"
     name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
     return paths.state_dir() / "conversations" / f"{name}.json"
 

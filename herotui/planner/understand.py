@@ -1246,8 +1246,33 @@ def f_context_use(u: U) -> Plan:
     if name is None:
         said = remainder(u, drop=CUE_WORDS | frozenset("context workspace switch go back over use stuff things space".split()))
         known = ", ".join(u.known)
+        described = _described(said, u.known)
+        if described:  # "the work context": no such name, but business is described as "Work: ..."
+            step = _step("context.use", {"name": described}, u.context)
+            option = Plan(text=f"switch to {described}", steps=[step], intent="context_use", source="intent")
+            raise Ask(f"There is no context called \u201c{said}\u201d. Did you mean {described}? Say 1 (or 'switch to "
+                      f"{described}').", [{"kind": "plan", "id": "1", "label": step.cli, "intent": "context_use",
+                                           "plan": option.model_dump(mode="json")}])
         raise Ask((f"There is no context called \u201c{said}\u201d. " if said else "Which context? ") + f"Contexts: {known}.")
     return _plan(u, [_step("context.use", {"name": name}, u.context)])
+
+
+def _described(said: str, known: list[str]) -> str | None:
+    """The one context whose description starts with a word of ``said`` ("work" -> business)."""
+    from herotui import contexts
+
+    wanted = {w for w in slots.words(said) if w not in slots.STOP}
+    if not wanted:
+        return None
+    hits = []
+    for name in known:
+        try:
+            first = slots.words(contexts.load(name).description)[:1]
+        except Exception:
+            continue
+        if first and first[0] in wanted:
+            hits.append(name)
+    return hits[0] if len(hits) == 1 else None
 
 
 def f_context_show(u: U) -> Plan:

@@ -103,6 +103,9 @@ class HeroApp(App):
         self.voice_history: list[str] = []  # the last states shown (newest last)
         self._voice_stop: threading.Event | None = None
         self._voice_cancel: threading.Event | None = None
+        # one conversation for what is typed and what is said in this app (a spoken question
+        # takes a typed "yes" and the other way round), apart from every other front-end
+        self.conversation = f"tui-{os.getpid()}-{id(self):x}"
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -304,7 +307,7 @@ class HeroApp(App):
             return
         try:
             try:
-                turn = loop.listen_once(self.ctx, cancel=cancel, stop=stop, on_state=state)
+                turn = loop.listen_once(self.ctx, cancel=cancel, stop=stop, on_state=state, session=self.conversation)
             finally:
                 if held.is_set():
                     held.clear()

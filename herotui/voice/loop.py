@@ -89,8 +89,9 @@ def warm_up() -> None:
 
 
 def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = False,
-                timings: dict | None = None) -> VoiceTurn:
-    """Run ``text`` through the planner (``ask.run``, actor ``voice``)."""
+                timings: dict | None = None, session: str | None = None) -> VoiceTurn:
+    """Run ``text`` through the planner (``ask.run``, actor ``voice``; ``session``: the
+    conversation, shared with the front-end's typed requests, e.g. the TUI's)."""
     from herotui import registry
     from herotui.voice import tts
 
@@ -98,7 +99,8 @@ def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = F
     timings = dict(timings or {})
     t0 = time.perf_counter()
     registry.load("ask")
-    result = registry.call("ask.run", {"text": text, "dry_run": dry_run, "confirm": confirm}, ctx, actor="voice")
+    args = {"text": text, "dry_run": dry_run, "confirm": confirm} | ({"session": session} if session else {})
+    result = registry.call("ask.run", args, ctx, actor="voice")
     timings["plan_and_run"] = time.perf_counter() - t0
     if result.plan.steps and any(s.verb.split(".")[0] == "contact" for s in result.plan.steps):
         from herotui.voice import vocabulary
@@ -109,7 +111,7 @@ def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = F
 
 
 def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = False,
-                 on_state: Callable[[str], None] | None = None) -> VoiceTurn:
+                 on_state: Callable[[str], None] | None = None, session: str | None = None) -> VoiceTurn:
     """Transcribe float32 16 kHz samples (or int16 bytes) and handle the words.
 
     ``on_state`` is told "transcribing", then "thinking" (planning and running).
@@ -134,7 +136,7 @@ def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = Fals
     notify("thinking")
     corrected = vocabulary.correct_command(ctx, text)  # "Joe Alex Smith" -> "show Alex Smith"
     timings["correction"] = time.perf_counter() - t2
-    turn = handle_text(corrected or text, ctx, dry_run=dry_run, confirm=confirm, timings=timings)
+    turn = handle_text(corrected or text, ctx, dry_run=dry_run, confirm=confirm, timings=timings, session=session)
     turn.heard_as = text if corrected else ""
     turn.audio_seconds = tr.audio_seconds
     turn.stt_backend = tr.backend
@@ -174,7 +176,8 @@ def speak_reply(turn: VoiceTurn, *, silent: bool = False, out=None) -> dict:
 
 def listen_once(ctx=None, *, cancel: threading.Event | None = None, stop: threading.Event | None = None,
                 on_state: Callable[[str], None] | None = None, on_level: Callable[[float], None] | None = None,
-                start_timeout: float | None = None, dry_run: bool = False, source=None) -> VoiceTurn | None:
+                start_timeout: float | None = None, dry_run: bool = False, source=None,
+                session: str | None = None) -> VoiceTurn | None:
     """Record one utterance and handle it. None: cancelled. Raises ``NoMicrophone``.
 
     ``on_state`` is told "listening", "transcribing", "thinking", "done" (a voice indicator).
@@ -189,20 +192,21 @@ def listen_once(ctx=None, *, cancel: threading.Event | None = None, stop: thread
     if pcm is None:
         notify("cancelled")
         return None
-    turn = handle_audio(pcm, ctx, dry_run=dry_run, on_state=notify)
+    turn = handle_audio(pcm, ctx, dry_run=dry_run, on_state=notify, session=session)
     turn.timings["audio_seconds"] = len(pcm) / 2 / SAMPLE_RATE
     notify("done")
     return turn
 
 
 def confirm_by_voice(ctx=None, *, timeout: float | None = None, cancel: threading.Event | None = None,
-                     on_state: Callable[[str], None] | None = None, source=None) -> VoiceTurn:
+                     on_state: Callable[[str], None] | None = None, source=None,
+                     session: str | None = None) -> VoiceTurn:
     """After a turn waiting for a yes: listen for the answer. Silence for ``timeout``
     seconds (``HERO_VOICE_CONFIRM_TIMEOUT``, 8) is a no: the pending plan is dropped."""
     timeout = timeout if timeout is not None else env_float("HERO_VOICE_CONFIRM_TIMEOUT", 8)
-    turn = listen_once(ctx, cancel=cancel, on_state=on_state, start_timeout=timeout, source=source)
+    turn = listen_once(ctx, cancel=cancel, on_state=on_state, start_timeout=timeout, source=source, session=session)
     if turn is None or not turn.heard:
-        t = handle_text("no", ctx)
+        t = handle_text("no", ctx, session=session)
         t.reply = "No answer, so I cancelled it: nothing changed."
         t.heard = False
         return t

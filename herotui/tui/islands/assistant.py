@@ -51,7 +51,7 @@ class AssistantIsland(Island):
 
     def send(self, text: str) -> None:
         self.query_one(RichLog).write(Text("> " + text, style="bold cyan"))
-        self.run_verb("ask.run", {"text": text}, self._replied)
+        self.run_verb("ask.run", {"text": text, "session": getattr(self.app, "conversation", None)}, self._replied)
 
     def show_turn(self, turn: Any) -> None:
         """A voice turn (``herotui.voice.loop.VoiceTurn``): what was heard, then the plan and reply."""

@@ -64,7 +64,7 @@ class HomeIsland(Island):
             return
         event.input.value = ""
         self.query_one("#home-reply", Static).update(Text(f"… {text}", style="dim"))
-        self.run_verb("ask.run", {"text": text}, self._replied)
+        self.run_verb("ask.run", {"text": text, "session": getattr(self.app, "conversation", None)}, self._replied)
 
     def _replied(self, result: Any) -> None:
         from herotui.tui.format import ask_text
