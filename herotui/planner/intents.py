@@ -517,7 +517,7 @@ def _label(match: "Match | None") -> str | None:
 # kinds whose frames know more than their templates: occurrences of a series, the date of a
 # move given as a time alone ("moved to 5pm" keeps the day)
 FRAMES_FIRST = frozenset({"calendar_cancel", "calendar_move"})  # forced: the template only says which kind
-FRAMES_BETTER = FRAMES_FIRST | {"calendar_add", "search"}  # when the model agrees, its frame fills the slots
+FRAMES_BETTER = FRAMES_FIRST | {"calendar_add", "search", "document_summarize"}  # when the model agrees, its frame fills the slots
 OVERRIDE = 0.6  # how sure the model must be to prefer its own reading to a template's free-text match
 
 

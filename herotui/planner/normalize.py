@@ -127,7 +127,8 @@ def _ordinals_back(original: str, converted: str) -> str:
 
 def _clock(text: str) -> str:
     """Spoken clock forms tidied: "at 5 30 pm" -> "at 5:30pm", "2 o'clock" -> "2:00", "half past 2" -> "2:30"."""
-    t = re.sub(r"\b(\d{1,2}) ([0-5]\d)\b(?=\s*(?:[ap]m\b|in the|o'?clock|$|,|\s+(?:on|tomorrow|today)\b))", r"\1:\2", text)
+    t = re.sub(r"(?<!\d )(?<![\d+])\b(\d{1,2}) ([0-5]\d)\b(?=\s*(?:[ap]m\b|in the|o'?clock|$|,|\s+(?:on|tomorrow|today)\b))",
+               r"\1:\2", text)  # not inside a phone number ("+32 3 555 12 12")
     t = re.sub(r"\b(\d{1,2}) ?o'? ?clock\s*([ap]m)\b", r"\1\2", t, flags=re.I)  # "2 o'clock pm" -> "2pm"
     t = re.sub(r"\b(\d{1,2}) ?o'? ?clock\b", r"\1 oclock", t, flags=re.I)  # a daytime hour: "4 o'clock" is 16:00
     t = re.sub(r"\bhalf past (\d{1,2})\b", r"\1:30", t, flags=re.I)
