@@ -19,6 +19,7 @@ Rules every frame keeps:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -1051,7 +1052,8 @@ def f_document_read(u: U) -> Plan:
 def f_document_summarize(u: U) -> Plan:
     n = re.search(r"\b(?:in|to|with)\s+(\d{1,2})\s+(?:sentences|lines|points|bullets)\b", u.text, re.I)
     if n:
-        u = U(raw=u.raw, text=slots.cut(u.text, n.start(), n.end()), live=u.live, context=u.context, known=u.known)
+        u = dataclasses.replace(u, text=slots.cut(u.text, n.start(), n.end()), when=None, duration=None, shift=None,
+                                repeat=None, people=[])  # spans of the old text do not fit the new one
     doc = _doc(u)
     return _plan(u, [_step("document.summarize", {"id": doc.id, "sentences": int(n.group(1)) if n else None}, u.context)])
 
@@ -1215,8 +1217,8 @@ def f_search(u: U) -> Plan:
     everywhere = re.search(r"\b(?:(?:in|across|through)\s+)?(?:all|every|each)\s+(?:(?:my|the|of my)\s+)?contexts?\b|\beverywhere\b", u.text, re.I)
     if everywhere:
         args["all_contexts"] = True
-        u = U(raw=u.raw, text=slots.cut(u.text, everywhere.start(), everywhere.end()), live=u.live, context=u.context,
-              known=u.known, when=None)
+        u = dataclasses.replace(u, text=slots.cut(u.text, everywhere.start(), everywhere.end()), when=None, duration=None,
+                                shift=None, repeat=None, people=[])  # spans of the old text do not fit the new one
     words = remainder(u, drop=CUE_WORDS | _SEARCH_WORDS | frozenset(["last", "week", "contexts", "context", "everywhere",
                                                                        "across", "every", "each"]))
     if not words and not args:
