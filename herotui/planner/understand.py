@@ -1014,7 +1014,16 @@ def _doc(u: U, words: str | None = None, kind: str = "document") -> slots.Candid
 
 def f_document_list(u: U) -> Plan:
     args: dict[str, Any] = {}
-    tag = next((t for t in u.live.tags if re.search(rf"\b{re.escape(t)}\b", u.low)), None)
+    linked = re.search(r"\b(?:linked|attached|go(?:es)? with|belong(?:s|ing)? (?:to|with)|for|about|from)\b", u.low)
+    if linked:  # "which docs go with the quarterly report review meeting": that event's documents
+        words = remainder(u, drop=CUE_WORDS | _DOC_WORDS | frozenset("go goes belong belongs linked attached related "
+                                                                     "recent recently which are".split()),
+                          keep_people=False)  # "linked to Alex" is the contact filter below
+        ev, _c = slots.pick(slots.rank(words, _records(u, "event")), floor=0.75)
+        if ev is not None and len(words.split()) >= 2:
+            return _plan(u, [_step("document.list", {"event": ev.id}, u.context)])
+    named = {w for a, b, _c in u.people for w in slots.words(u.text[a:b])}  # "Alex" is the person, not the tag alex
+    tag = next((t for t in u.live.tags if t not in named and re.search(rf"\b{re.escape(t)}\b", u.low)), None)
     if tag:
         args["tag"] = tag
     if u.people and len(u.people[0][2]) == 1:
@@ -1022,12 +1031,6 @@ def f_document_list(u: U) -> Plan:
     kind = re.search(r"\b(pdf|markdown|html|text)s?\b", u.low)
     if kind:
         args["kind"] = kind.group(1)
-    if not args:  # "which docs go with the quarterly report review meeting"
-        ev, _c = slots.pick(slots.rank(remainder(u, drop=CUE_WORDS | _DOC_WORDS | frozenset(["go", "goes", "belong", "linked",
-                                                                                              "related", "recent", "recently"])),
-                                       _records(u, "event")), floor=0.75)
-        if ev is not None:
-            args["event"] = ev.id
     return _plan(u, [_step("document.list", args, u.context)])
 
 
@@ -1431,6 +1434,9 @@ def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]
             and not label.startswith("context_"):  # "the docs" is Hero's documentation, not your documents
         boost.append(label if label.startswith("knowledge_") else
                      "knowledge_search" if re.search(r"^(?:search|look|find|grep)\b", u.low) else "knowledge_ask")
+    if re.search(r"^(?:which|what)\s+(?:docs?|documents?|files?)\b", u.low) and not re.search(
+            r"\b(?:say|says|mention|mentions|contain|contains|about)\b", u.low):
+        boost.append("document_list")  # "which docs go with the review meeting", "what documents do I have"
     if re.search(r"\b(?:create|make|add|new|set up|start)\b.*\b(?:context|workspace)\b", u.low) and not re.search(
             r"\b(?:switch|use|go|in|into)\b.*\b(?:context|workspace)\b", u.low.split(" context")[0][-20:]):
         boost.append("context_create")
