@@ -90,6 +90,7 @@ class Verb:
     destructive: bool = False
     examples: list[str] = field(default_factory=list)
     cli_name: str | None = None  # "hero search" instead of "hero search query"
+    scope: Callable[..., str | None] | None = None  # (ctx, args) -> what a confirmation covers
 
     @property
     def service(self) -> str:
@@ -159,11 +160,14 @@ def verb(
     name: str | None = None,
     examples: list[str] | None = None,
     cli_name: str | None = None,
+    scope: Callable[..., str | None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a verb; its service is the module's ``SERVICE``.
 
     The function's first parameter is the :class:`~herotui.contexts.Context`; the others
-    become the verb's parameters. ``destructive`` implies ``mutates``.
+    become the verb's parameters. ``destructive`` implies ``mutates``. ``scope(ctx, args)``
+    says in words what a call would change, for the question that asks for a yes
+    ("'Standup': all 23 occurrences, from Mon 30 Nov").
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -200,6 +204,7 @@ def verb(
             destructive=destructive,
             examples=examples or [],
             cli_name=cli_name,
+            scope=scope,
         )
         if full in _VERBS:
             raise TypeError(f"verb {full} is registered twice")
@@ -243,6 +248,22 @@ def get(name: str) -> Verb:
         return _VERBS[name]
     except KeyError:
         raise NotFound(f"unknown verb '{name}'", hint="'hero --help' lists the services and their verbs") from None
+
+
+def scope(name: str, args: dict[str, Any], ctx: Any) -> str | None:
+    """What a call would change, in words, for a confirmation (None: nothing to add). A
+    call the verb would refuse raises its error now, before anyone is asked; any other
+    failure to describe it gives None (the question is still asked)."""
+    v = get(name)
+    if v.scope is None:
+        return None
+    args = v.validate(dict(args))
+    try:
+        return v.scope(ctx, args)
+    except HeroError:
+        raise
+    except Exception:  # describing is a courtesy: never let it break the call
+        return None
 
 
 ACTOR: ContextVar[str] = ContextVar("hero_actor", default="python")

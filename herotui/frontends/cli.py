@@ -114,14 +114,19 @@ def _make_command(v: Verb):
     return command
 
 
-def _confirm(v: Verb, args: dict) -> bool:
+def _confirm(v: Verb, args: dict, ctx) -> bool:
     import typer  # ~40 ms: not paid by 'hero --help'
 
+    from herotui import registry
+
+    scope = registry.scope(v.name, args, ctx)  # what it covers: "'Standup': all 23 occurrences, from ..."
     if not sys.stdin.isatty():
         raise HeroError(
-            f"'{v.cli_path}' deletes data and needs confirmation",
+            f"'{v.cli_path}' deletes data and needs confirmation" + (f" ({scope})" if scope else ""),
             hint="add --yes to confirm",
         )
+    if scope:
+        return typer.confirm(f"{v.action.replace('_', ' ').capitalize()} {scope}?", default=False, err=True)
     target = " ".join(str(a) for a in args.values())
     return typer.confirm(f"{v.description.rstrip('.')}: {target}?", default=False, err=True)
 
@@ -138,7 +143,7 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
     if v.destructive and not yes:
         # validate first, so a typo is reported before the question
         v.validate(args)
-        if not _confirm(v, args):
+        if not _confirm(v, args, ctx):
             render.err("cancelled, nothing changed")
             raise typer.Exit(1)
         confirmed = True

@@ -375,6 +375,9 @@ def run(
     if plan.needs_confirmation and not confirm:
         save_pending(plan, ctx.name, session=session)
         what = plan.change or "This deletes data (" + "; ".join(s.cli for s in plan.steps if s.destructive) + ")"
+        covers = execute.scopes(plan.steps)
+        if covers:
+            what = f"{what.rstrip('.')}: {'; '.join(covers)}"
         return AskResult(text=text, context=ctx.name, plan=plan, pending=True,
                          reply=f"{what}. Say yes to confirm or no to cancel (or add --yes).")
     clear_pending(ctx.name, session)

@@ -115,6 +115,25 @@ def needs_confirmation(steps: list[Step]) -> bool:
     return False
 
 
+def scopes(steps: list[Step]) -> list[str]:
+    """What the steps that wait for a yes would change, in the verbs' own words ("'Standup':
+    all 23 occurrences, from Mon 30 Nov"); steps that use an earlier step's result are
+    described when they run."""
+    from herotui import contexts, registry
+
+    out = []
+    for s in steps:
+        if any(isinstance(v, str) and v.startswith("$") for v in s.args.values()):
+            continue
+        try:
+            text = registry.scope(s.verb, s.args, contexts.load(s.context))
+        except HeroError:
+            continue  # the step reports it when it runs
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
 def invalid_slot(steps: list[Step]) -> str | None:
     """Why a step's time or length does not parse (the verb would refuse it later), else None."""
     from herotui import timeparse

@@ -662,7 +662,17 @@ def f_calendar_move(u: U) -> Plan:
         raise Ask(f"Move \u201c{ev.label}\u201d to when exactly? Say a day or a time.")
     info = u.live.event_info.get(ev.id, {})
     series = bool(info.get("rrule"))
-    if series and w is not None and w.kind == "point" and not w.dated and not u.shift:
+    one = None  # the day of the one occurrence of a series that moves
+    if series and not _SERIES_WORDS.search(u.text) and current is not None and (origin_day or (w and w.dated) or u.shift):
+        one = origin_day or current.date()
+        if w is not None and w.dated and not origin_day and not u.shift:
+            on_day = _occurrence(u, ev.id, w.begin.date())  # "move the standup on friday to 10": that one
+            if on_day is not None:
+                one, current = on_day.date(), on_day
+                if w.kind == "day":
+                    raise Ask(f"Move \u201c{ev.label}\u201d of {_fmt(current)} to when? Say a time or another day.")
+        args["occurrence"] = f"{current:%Y-%m-%d %H:%M}"
+    elif series and w is not None and w.kind == "point" and not w.dated and not u.shift:
         first = next((s for e, _t, s, _n in u.live.events if e == ev.id), None)  # every occurrence at the new time:
         if first is not None:  # the series keeps its first day
             from herotui import timeparse
@@ -673,30 +683,11 @@ def f_calendar_move(u: U) -> Plan:
     if current is not None and target == current:
         raise Ask(f"\u201c{ev.label}\u201d is already at {_fmt(current)}: nothing to change.")
     change = f"{ev.label}: {_fmt(current) if current else '?'} \u2192 {_fmt(target)}"
-    if series:
-        change += f" (the whole series: {_count_occurrences(u, ev.id)})"
+    if one is not None:
+        change += " (only that occurrence)"
+    elif series:
+        change += " (the whole series)"  # the verb's scope adds how many occurrences, from when
     return _plan(u, [_step("calendar.update", args, u.context)], change=f"Move {change}", confirm=True)
-
-
-def _count_occurrences(u: U, eid: str) -> str:
-    """"all 23 occurrences, from Mon 30 Nov" (or "every occurrence" when the rule is unbounded)."""
-
-    try:
-        ev = _read(u, "calendar.show", {"id": eid})
-    except Exception:
-        return "every occurrence"
-    rule = (ev.rrule or "").upper()
-    first = ev.start.astimezone(__import__("herotui.timeparse", fromlist=["x"]).local_zone())
-    if "COUNT=" not in rule and "UNTIL=" not in rule:
-        return f"every occurrence from {first:%a} {first.day} {first:%b}, no end"
-    from dateutil.rrule import rrulestr
-
-    try:
-        n = sum(1 for _ in rrulestr(ev.rrule, dtstart=ev.start.replace(tzinfo=None) if "UNTIL=" not in rule
-                                    else ev.start, cache=False)) - len(ev.exdates)
-    except Exception:
-        return "every occurrence"
-    return f"all {n} occurrences, from {first:%a} {first.day} {first:%b}"
 
 
 def f_calendar_change(u: U) -> Plan:
@@ -743,9 +734,9 @@ def f_calendar_cancel(u: U) -> Plan:
         occ = _occurrence(u, ev.id, day)
         if occ is None:
             raise Ask(f"\u201c{ev.label}\u201d does not happen on {day:%a} {day.day} {day:%b}.")
-        return _plan(u, [_step("calendar.update", {"id": ev.id, "skip": [day.isoformat()]}, u.context)],
-                     change=f"Skip {ev.label} on {_fmt(occ)} (only that occurrence)", confirm=True)
-    change = f"Delete {ev.label}" + (f" (the whole series, {_count_occurrences(u, ev.id)})" if series else "")
+        return _plan(u, [_step("calendar.delete", {"id": ev.id, "occurrence": f"{occ:%Y-%m-%d %H:%M}"}, u.context)],
+                     change=f"Cancel {ev.label} on {_fmt(occ)} (only that occurrence)", confirm=True)
+    change = f"Delete {ev.label}" + (" (the whole series)" if series else "")
     return _plan(u, [_step("calendar.delete", {"id": ev.id}, u.context)], change=change, confirm=True)
 
 

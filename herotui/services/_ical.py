@@ -37,8 +37,8 @@ UTC = timezone.utc
 # Properties Hero models: rebuilt from the database on export (the others are copied).
 KNOWN = {
     "UID", "SUMMARY", "DTSTART", "DTEND", "DURATION", "LOCATION", "DESCRIPTION", "ATTENDEE",
-    "CATEGORIES", "RRULE", "EXDATE", "RECURRENCE-ID", "STATUS", "DTSTAMP", "CREATED", "LAST-MODIFIED",
-}
+    "CATEGORIES", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "STATUS", "CREATED", "LAST-MODIFIED", "SEQUENCE",
+}  # DTSTAMP: an imported one is copied as it was
 # Properties whose brokenness makes an event unusable (others are kept as they are).
 ESSENTIAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "EXDATE", "RECURRENCE-ID"}
 REPEAT = {
@@ -52,6 +52,11 @@ _BEGIN_TZ = re.compile(r"^BEGIN:VTIMEZONE\s*$", re.I)
 _END_TZ = re.compile(r"^END:VTIMEZONE\s*$", re.I)
 _UNTIL = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$", re.I)
 PARALLEL_FROM = 2000  # events; below this a process pool costs more than it saves
+MAX_PER_DAY = 48  # occurrences a day a rule may make without COUNT or UNTIL (every 30 min)
+MAX_SERIES = 100_000  # occurrences a bounded rule may make
+MAX_EXPANSION = 500_000  # a stored series past this up to a window's end is not expanded
+_PER_DAY = {"SECONDLY": 86400.0, "MINUTELY": 1440.0, "HOURLY": 24.0, "DAILY": 1.0, "WEEKLY": 1 / 7,
+            "MONTHLY": 1 / 28, "YEARLY": 1 / 365}
 
 
 class RuleError(ValueError):
@@ -80,25 +85,9 @@ def _same_offsets(tzinfo, candidate: ZoneInfo, years: range) -> bool:
     return True
 
 
-@lru_cache(maxsize=64)
-def _match_custom(tzinfo) -> str:
-    """An IANA zone with the same offsets as a custom VTIMEZONE (the user's first), else UTC."""
-    import zoneinfo
-
-    years = range(datetime.now().year - 1, datetime.now().year + 2)
-    local = timeparse.local_zone()
-    names = [local.key] + sorted(zoneinfo.available_timezones())
-    for name in names:
-        try:
-            if _same_offsets(tzinfo, ZoneInfo(name), years):
-                return name
-        except Exception:  # an odd zone file: not our match
-            continue
-    return "UTC"
-
-
-def zone_name(tzinfo) -> str:
-    """The IANA name for a parsed TZID's tzinfo (custom zones matched by their offsets)."""
+def zone_name(tzinfo) -> str | None:
+    """The IANA name for a parsed TZID's tzinfo (Windows names are mapped by icalendar, from
+    CLDR's windowsZones), or None for a zone only its file's VTIMEZONE defines."""
     key = getattr(tzinfo, "key", None)
     if key:
         return "UTC" if key in ("UTC", "Etc/UTC", "Z") else key
@@ -112,7 +101,7 @@ def zone_name(tzinfo) -> str:
             return name
         except Exception:
             continue
-    return _match_custom(tzinfo)
+    return None
 
 
 def to_naive_utc(dt: datetime) -> datetime:
@@ -180,89 +169,228 @@ def _normalize_until(value: str, all_day: bool, tz: ZoneInfo, shift: timedelta) 
     return (until.astimezone(UTC) + shift).strftime("%Y%m%dT%H%M%SZ")
 
 
+def rules(text: str | None) -> list[str]:
+    """The stored rules of an event (one per line: a file may give several RRULEs)."""
+    return [r for r in (text or "").split("\n") if r.strip()]
+
+
+def _rule_parts(rule: str) -> dict[str, str]:
+    return dict(p.split("=", 1) for p in rule.split(";") if "=" in p)
+
+
+def per_day(rule: str) -> float:
+    """An upper bound of the occurrences a rule makes in a day (BYxxx lists can multiply
+    them within a period), to refuse rules no calendar view could list."""
+    parts = _rule_parts(rule)
+    rate = _PER_DAY.get(parts.get("FREQ", ""), 1.0) / max(1, int(parts.get("INTERVAL", "1") or 1))
+    if rate < 1 and any(k in parts for k in ("BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS")):
+        rate = 1.0  # at most one a day before the time-of-day parts
+    for key, unit in (("BYHOUR", 24), ("BYMINUTE", 1440), ("BYSECOND", 86400)):
+        if key in parts and rate < unit:
+            rate *= len(parts[key].split(","))
+    return rate
+
+
+def _bounded(rule: str, all_day: bool, start: datetime, tz) -> None:
+    """Refuse a rule that is not RFC 5545 (INTERVAL=0 repeats forever at one instant) or
+    that repeats so often, without COUNT or UNTIL, that no view could list it."""
+    parts = _rule_parts(rule)
+    interval = parts.get("INTERVAL", "1")
+    if not interval.isdigit() or int(interval) < 1:
+        raise RuleError(f"INTERVAL={interval} in '{rule}': the interval must be a whole number of at least 1")
+    count = parts.get("COUNT")
+    if count is not None:
+        if not count.isdigit() or int(count) < 1:
+            raise RuleError(f"COUNT={count} in '{rule}': the count must be a whole number of at least 1")
+        if int(count) <= MAX_SERIES:
+            return
+    rate = per_day(rule)
+    if rate <= MAX_PER_DAY:
+        return
+    until = parts.get("UNTIL")
+    if until:
+        first = start if all_day else start.replace(tzinfo=None)
+        last = datetime.strptime(until[:8], "%Y%m%d")
+        if rate * max(1, (last - first).days + 1) <= MAX_SERIES:
+            return
+    raise RuleError(f"'{rule}' repeats up to {rate:,.0f} times a day with no end: Hero keeps rules of at most "
+                    f"{MAX_PER_DAY} a day, or {MAX_SERIES:,} occurrences with COUNT or UNTIL")
+
+
 def ruleset(rule: str, dtstart: datetime, exdates: list[datetime]):
-    """A dateutil rruleset: the rule, DTSTART itself (always the first instance, as calendar
-    applications do) and the exclusions. ``dtstart`` is aware (timed) or naive (all-day)."""
-    from dateutil.rrule import rruleset as RuleSet, rrulestr
+    """A dateutil rule parsed against its DTSTART: validation only (``rule`` is one line)."""
+    from dateutil.rrule import rrulestr
 
     try:
-        parsed = rrulestr(rule, dtstart=dtstart, forceset=False, ignoretz=False)
-    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        return rrulestr(rule, dtstart=dtstart, forceset=False, ignoretz=False)
+    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
         raise RuleError(f"invalid recurrence rule '{rule}': {exc}") from None
-    rs = RuleSet()
-    rs.rrule(parsed)
-    rs.rdate(dtstart)
-    for ex in exdates:
-        rs.exdate(ex)
-    return rs
 
 
-def check_rrule(rule: str, all_day: bool, tz: ZoneInfo, start: datetime, shift: timedelta = timedelta(0)) -> str:
+def check_rrule(rule: str, all_day: bool, tz, start: datetime, shift: timedelta = timedelta(0)) -> str:
     """Normalise and validate ``rule`` for an event starting at ``start`` (stored form)."""
     normal = normalize_rrule(rule, all_day, tz, shift)
     ruleset(normal, series_start(start, all_day, tz), [])
+    _bounded(normal, all_day, start, tz)
     return normal
 
 
-def series_start(start: datetime, all_day: bool, tz: ZoneInfo) -> datetime:
+def series_start(start: datetime, all_day: bool, tz) -> datetime:
     """The stored start as the DTSTART of the expansion: aware on the event's wall clock for
-    timed events (dateutil keeps the wall-clock time, zoneinfo gives each instance its
-    offset), the naive date at 00:00 for all-day ones."""
+    timed events (instances keep the wall-clock time, the zone gives each its offset), the
+    naive date at 00:00 for all-day ones."""
     return start if all_day else start.replace(tzinfo=UTC).astimezone(tz)
 
 
-def expand(start: datetime, end: datetime, all_day: bool, tz: ZoneInfo, rule: str | None,
-           exdates: list[datetime], window_start: datetime, window_end: datetime,
-           skip: set[datetime] = frozenset()) -> list[tuple[datetime, datetime]]:
-    """Occurrences (start, end) of one stored event that overlap [window_start, window_end).
+@lru_cache(maxsize=256)
+def event_tz(key: str, vtimezone: str | None = None):
+    """The tzinfo of a stored event: its IANA zone, else the rules of the VTIMEZONE its file
+    defined (a TZID that is neither IANA nor Windows), never a guess by offsets."""
+    if vtimezone:
+        from icalendar import Calendar
 
-    ``start``/``end``/``exdates`` are stored values (naive UTC, or floating dates for all-day
-    events); the window is aware. Timed results are aware UTC; all-day results are naive
-    dates at 00:00 (the caller gives them the user's zone). ``skip`` holds stored
-    RECURRENCE-ID values whose instance was replaced by another event.
-    """
-    length = end - start
-    if all_day:
-        # floating dates: compare on the user's wall clock, with a day's margin
-        local = timeparse.local_zone()
-        lo = window_start.astimezone(local).replace(tzinfo=None)
-        hi = window_end.astimezone(local).replace(tzinfo=None)
-    else:
-        lo, hi = window_start, window_end
-    if not rule:
-        s, e = (start, end) if all_day else (start.replace(tzinfo=UTC), end.replace(tzinfo=UTC))
-        return [(s, e)] if _overlaps(s, e, lo, hi) else []
-    first = series_start(start, all_day, tz)
-    exclusions = [x if all_day else x.replace(tzinfo=UTC) for x in exdates]
-    exclusions += [x if all_day else x.replace(tzinfo=UTC) for x in skip]
-    rs = ruleset(rule, first, exclusions)
-    out = []
-    # an occurrence that began before the window may still be running inside it
-    for occ in rs.between(lo - length - timedelta(seconds=1), hi, inc=True):
-        s = occ if all_day else occ.astimezone(UTC)
-        e = s + length
-        if _overlaps(s, e, lo, hi):
-            out.append((s, e))
+        try:
+            found = Calendar.from_ical(_HEADER + vtimezone + "END:VCALENDAR\r\n").walk("VTIMEZONE")
+            return found[0].to_tz(lookup_tzid=False)
+        except Exception:  # checked on import; never let a zone break a listing
+            pass
+    try:
+        return ZoneInfo(key)
+    except Exception:
+        return ZoneInfo("UTC")
+
+
+def is_series(row: dict) -> bool:
+    """A master expanded with its instances: a rule, extra dates, or exclusions (an EXDATE
+    on a single event removes it, as calendar programs do)."""
+    return not row.get("recurrence_id") and bool(row.get("rrule") or row.get("rdates") or row.get("exdates"))
+
+
+def _stored(value: datetime, all_day: bool, tz):
+    return value.date() if all_day else value.replace(tzinfo=UTC).astimezone(tz)
+
+
+def _component(row: dict):
+    """A stored event as the VEVENT the expander reads (X-HERO-ID names the row)."""
+    from icalendar import Event, vRecur
+
+    tz = event_tz(row["tz"], row.get("vtimezone"))
+    all_day = row["all_day"]
+    out = Event()
+    out.add("uid", row["uid"])
+    out.add("x-hero-id", row["id"])
+    out.add("dtstart", _stored(row["start"], all_day, tz))
+    out.add("dtend", _stored(row["end"], all_day, tz))
+    for rule in rules(row.get("rrule")):
+        out.add("rrule", vRecur.from_ical(rule))
+    if row.get("rdates"):
+        out.add("rdate", [_stored(x, all_day, tz) for x in row["rdates"]])
+    if row.get("exdates"):
+        out.add("exdate", [_stored(x, all_day, tz) for x in row["exdates"]])
+    if row.get("recurrence_id"):
+        out.add("recurrence-id", _stored(row["recurrence_id"], all_day, tz))
     return out
 
 
-def starts_after(start: datetime, all_day: bool, tz: ZoneInfo, rule: str | None, exdates: list[datetime],
-                 after: datetime, count: int = 1, skip: set[datetime] = frozenset()) -> list[datetime]:
-    """The first ``count`` occurrence starts at or after ``after`` (aware): aware UTC for
-    timed events, naive dates at 00:00 for all-day ones."""
-    if all_day:
-        after_cmp = after.astimezone(timeparse.local_zone()).replace(tzinfo=None)
-    else:
-        after_cmp = after
-    if not rule:
-        s = start if all_day else start.replace(tzinfo=UTC)
-        return [s] if s >= after_cmp else []
-    exclusions = [x if all_day else x.replace(tzinfo=UTC) for x in list(exdates) + list(skip)]
-    rs = ruleset(rule, series_start(start, all_day, tz), exclusions)
+def _expandable(rows: list[dict], hi: datetime) -> bool:
+    """False for a series whose expansion up to ``hi`` would not end (stored before rules
+    were bounded): it is left out of listings rather than stalling them."""
+    for row in rows:
+        for rule in rules(row.get("rrule")):
+            parts = _rule_parts(rule)
+            if parts.get("COUNT", "").isdigit() and int(parts["COUNT"]) <= MAX_SERIES:
+                continue
+            days = max(1, (hi.replace(tzinfo=None) - row["start"]).days + 1)
+            if per_day(rule) * days > MAX_EXPANSION:
+                return False
+    return True
+
+
+def occurrences(series: list[list[dict]], lo: datetime, hi: datetime,
+                cap: int | None = None) -> list[tuple[dict, datetime, datetime]]:
+    """Occurrences (row, start, end) of stored series overlapping [lo, hi) (aware).
+
+    Each series is its rows of one UID (the master and its edited instances); the expansion
+    (RRULE, several RRULEs, RDATE, EXDATE, RECURRENCE-ID overrides, DURATION) is
+    ``recurring_ical_events``'s, the reference calendar programs are measured against.
+    Timed results are aware UTC; all-day results are naive dates at 00:00. Raises
+    ``TooMany`` past ``cap`` occurrences."""
+    if not series:
+        return []
+    import recurring_ical_events
+    from icalendar import Calendar
+
+    local = timeparse.local_zone()
+    cal = Calendar()
+    by_id: dict[str, dict] = {}
+    for rows in series:
+        if not _expandable(rows, hi):
+            continue
+        for row in rows:
+            by_id[row["id"]] = row
+            cal.add_component(_component(row))
+    query = recurring_ical_events.of(cal, skip_bad_series=True)
     out = []
-    for occ in rs.xafter(after_cmp, count=count, inc=True):
-        out.append(occ if all_day else occ.astimezone(UTC))
+    for comp in query.between(lo.astimezone(local), hi.astimezone(local)):
+        row = by_id.get(str(comp.get("X-HERO-ID")))
+        if row is None:
+            continue
+        s, e = comp.start, comp.end
+        if row["all_day"]:
+            s = _midnight(s if not isinstance(s, datetime) else s.date())
+            e = _midnight(e if not isinstance(e, datetime) else e.date())
+            if not _overlaps(s, e, lo.astimezone(local).replace(tzinfo=None), hi.astimezone(local).replace(tzinfo=None)):
+                continue
+        else:
+            s, e = s.astimezone(UTC), e.astimezone(UTC)
+            if not _overlaps(s, e, lo, hi):
+                continue
+        out.append((row, s, e))
+        if cap is not None and len(out) > cap:
+            raise TooMany(cap)
     return out
+
+
+def starts_after(series: list[dict], after: datetime, count: int = 1) -> list[tuple[dict, datetime, datetime]]:
+    """The first ``count`` occurrences of one series starting at or after ``after``."""
+    import recurring_ical_events
+    from icalendar import Calendar
+
+    local = timeparse.local_zone()
+    if not _expandable(series, after + timedelta(days=366)):
+        return []
+    cal = Calendar()
+    by_id = {}
+    for row in series:
+        by_id[row["id"]] = row
+        cal.add_component(_component(row))
+    out = []
+    after_local = after.astimezone(local)
+    for comp in recurring_ical_events.of(cal, skip_bad_series=True).after(after_local):
+        row = by_id.get(str(comp.get("X-HERO-ID")))
+        if row is None:
+            continue
+        s, e = comp.start, comp.end
+        if row["all_day"]:
+            s, e = _midnight(s), _midnight(e)
+            if s < after_local.replace(tzinfo=None):
+                continue
+        else:
+            s, e = s.astimezone(UTC), e.astimezone(UTC)
+            if s < after:
+                continue
+        out.append((row, s, e))
+        if len(out) >= count:
+            break
+    return out
+
+
+class TooMany(Exception):
+    """More occurrences in a window than a listing returns."""
+
+    def __init__(self, cap: int):
+        super().__init__(cap)
+        self.cap = cap
 
 
 def _overlaps(s: datetime, e: datetime, lo: datetime, hi: datetime) -> bool:
@@ -300,18 +428,60 @@ def split(text: str) -> tuple[list[tuple[int, int, str]], list[str], list[dict]]
     return events, zones, problems
 
 
+def other_components(text: str) -> list[tuple[str, str, str]]:
+    """The VTODO and VJOURNAL components of a file as (kind, uid, text): Hero keeps them
+    aside and writes them back on export."""
+    from herotui.services.common import split_blocks
+
+    out = []
+    for kind in ("VTODO", "VJOURNAL"):
+        if f"BEGIN:{kind}" not in text.upper():
+            continue
+        blocks, _ = split_blocks(enumerate(text.splitlines(), 1), kind)
+        for _, _, block in blocks:
+            m = re.search(r"^UID(?:;[^:\n]*)?:(.*)$", _UNFOLD.sub("", block), re.M | re.I)
+            uid = m.group(1).strip() if m else "hero-" + hashlib.sha1(block.encode()).hexdigest()[:20]
+            out.append((kind, uid, block))
+    return out
+
+
+_XWR = re.compile(r"^X-WR-TIMEZONE:(.+)$", re.M | re.I)
+
+
+def calendar_zone(text: str) -> str | None:
+    """X-WR-TIMEZONE of a file (Google, Apple): read as those programs read it."""
+    head = text.split("BEGIN:VEVENT", 1)[0]
+    m = _XWR.search(head)
+    if not m:
+        return None
+    try:
+        return ZoneInfo(m.group(1).strip()).key
+    except Exception:
+        return None
+
+
 _HEADER = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Hero//import//EN\r\n"
 
 
-def _components(blocks: list[tuple[int, int, str]], zones: list[str]):
+def _components(blocks: list[tuple[int, int, str]], zones: list[str], wr_zone: str | None = None):
     """(position, line, text, VEVENT component or None, error) for each block. The blocks
     are parsed as one calendar (with the file's VTIMEZONEs) when that works; otherwise each
-    on its own, so one broken event costs only itself."""
+    on its own, so one broken event costs only itself. With ``wr_zone`` (X-WR-TIMEZONE),
+    floating and UTC times are read in that zone, as the programs that write it do."""
     from icalendar import Calendar
 
-    head = _HEADER + "".join(zones)
+    head = _HEADER + (f"X-WR-TIMEZONE:{wr_zone}\r\n" if wr_zone else "") + "".join(zones)
+
+    def events(text: str):
+        cal = Calendar.from_ical(text)
+        if wr_zone:
+            import x_wr_timezone
+
+            cal = x_wr_timezone.to_standard(cal)
+        return cal.walk("VEVENT")
+
     try:
-        found = Calendar.from_ical(head + "".join(b for _, _, b in blocks) + "END:VCALENDAR\r\n").walk("VEVENT")
+        found = events(head + "".join(b for _, _, b in blocks) + "END:VCALENDAR\r\n")
         if len(found) == len(blocks):
             return [(p, line, block, comp, None) for (p, line, block), comp in zip(blocks, found)]
     except Exception:  # fall back to one block at a time
@@ -319,7 +489,7 @@ def _components(blocks: list[tuple[int, int, str]], zones: list[str]):
     out = []
     for position, line, block in blocks:
         try:
-            found = Calendar.from_ical(head + block + "END:VCALENDAR\r\n").walk("VEVENT")
+            found = events(head + block + "END:VCALENDAR\r\n")
             if len(found) != 1:
                 raise ValueError("not one VEVENT")
             out.append((position, line, block, found[0], None))
@@ -328,15 +498,26 @@ def _components(blocks: list[tuple[int, int, str]], zones: list[str]):
     return out
 
 
-def _parse_batch(job: tuple[list[tuple[int, int, str]], list[str], timedelta]) -> list[tuple[int, int, dict | None, str | None]]:
-    blocks, zones, shift = job
-    local = timeparse.local_zone()
+def _zone_texts(zones: list[str]) -> dict[str, str]:
+    """TZID -> the VTIMEZONE text that defines it."""
+    out = {}
+    for text in zones:
+        m = re.search(r"^TZID(?:;[^:\n]*)?:(.*)$", _UNFOLD.sub("", text), re.M | re.I)
+        if m:
+            out[m.group(1).strip().strip('"')] = text
+    return out
+
+
+def _parse_batch(job) -> list[tuple[int, int, dict | None, str | None]]:
+    blocks, zones, shift, wr_zone = job
+    local = ZoneInfo(wr_zone) if wr_zone else timeparse.local_zone()
+    defined = _zone_texts(zones)
     out = []
-    for position, line, block, comp, error in _components(blocks, zones):
+    for position, line, block, comp, error in _components(blocks, zones, wr_zone):
         fields = None
         if error is None:
             try:
-                fields = event_fields(comp, local, shift, block)
+                fields = event_fields(comp, local, shift, block, defined)
                 fields.update(position=position, line=line)
             except ValueError as exc:
                 error = str(exc)
@@ -354,6 +535,7 @@ def parse(text: str, shift: timedelta = timedelta(0)) -> tuple[list[dict], list[
     parsed on all cores (icalendar is ~0.25 ms an event).
     """
     blocks, zones, problems = split(text)
+    wr_zone = calendar_zone(text)
     workers = min(os.cpu_count() or 1, 4)
     # fork only from a single-threaded process (the TUI runs threads: forking it is unsafe)
     if len(blocks) >= PARALLEL_FROM and workers > 1 and threading.active_count() == 1:
@@ -361,11 +543,11 @@ def parse(text: str, shift: timedelta = timedelta(0)) -> tuple[list[dict], list[
         from concurrent.futures import ProcessPoolExecutor
 
         size = -(-len(blocks) // (workers * 2))
-        jobs = [(blocks[i : i + size], zones, shift) for i in range(0, len(blocks), size)]
+        jobs = [(blocks[i : i + size], zones, shift, wr_zone) for i in range(0, len(blocks), size)]
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             results = [r for batch in pool.map(_parse_batch, jobs) for r in batch]
     else:
-        results = _parse_batch((blocks, zones, shift))
+        results = _parse_batch((blocks, zones, shift, wr_zone))
     good: list[dict] = []
     for position, line, fields, error in results:
         if error is None:
@@ -394,19 +576,20 @@ def _text(value) -> str | None:
     return text or None
 
 
-def _when(value, tz_hint: ZoneInfo | None, local: ZoneInfo) -> tuple[datetime | date, str | None]:
-    """A parsed DTSTART-like value -> (naive UTC datetime, or a date; its zone name)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # floating: read on the user's clock
-            zone_key = tz_hint.key if tz_hint else local.key
-            return to_naive_utc(localize(value, ZoneInfo(zone_key))), zone_key
-        return to_naive_utc(value), zone_name(value.tzinfo)
-    if isinstance(value, date):
-        return value, None
-    raise ValueError(f"'{value}' is not a date or a time")
+def _zone_of(prop, value: datetime, defined: dict[str, str]) -> tuple[str, str | None]:
+    """(zone key, VTIMEZONE text or None) of an aware parsed time: an IANA key (Windows
+    names mapped), else the TZID with the definition its file gave."""
+    name = zone_name(value.tzinfo)
+    if name is not None:
+        return name, None
+    tzid = str(getattr(prop, "params", {}).get("TZID", "")).strip().strip('"')
+    if tzid and tzid in defined:
+        return tzid, defined[tzid]
+    return "UTC", None  # a zone without rules: the instants are kept, shown in UTC
 
 
-def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: str | None = None) -> dict:
+def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: str | None = None,
+                 defined: dict[str, str] | None = None) -> dict:
     """One VEVENT component (and its text in the file) -> event fields. Raises ValueError
     with a readable reason."""
     bad = _prop_error(comp)
@@ -421,6 +604,7 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
     except Exception as exc:
         raise ValueError(str(exc).splitlines()[0][:120]) from None
     all_day = not isinstance(start_value, datetime)
+    vtimezone = None
     if all_day:
         if isinstance(end_value, datetime):
             end_value = end_value.date()
@@ -431,30 +615,35 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
         days = timedelta(days=shift.days)
         start, end = _midnight(start_value + days), _midnight(end_value + days)
         tz_key = local.key
+        tz = local
     else:
+        if start_value.tzinfo is None:  # floating: read on the user's (or the file's) clock
+            tz_key = local.key
+        else:
+            tz_key, vtimezone = _zone_of(raw_start, start_value, defined or {})
+        tz = event_tz(tz_key, vtimezone)
         if not isinstance(end_value, datetime):
             end_value = datetime.combine(end_value, time(0), tzinfo=start_value.tzinfo)
-        start, tz_key = _when(start_value, None, local)
-        end, _ = _when(end_value, ZoneInfo(tz_key), local)
+        start = to_naive_utc(localize(start_value, tz) if start_value.tzinfo is None else start_value)
+        end = to_naive_utc(localize(end_value, tz) if end_value.tzinfo is None else end_value)
         if end < start:
             raise ValueError(f"DTEND {end_value.isoformat()} is before DTSTART {start_value.isoformat()}")
         if shift:
-            start = _shift(start, tz_key, shift)
-            end = _shift(end, tz_key, shift)
-    tz = ZoneInfo(tz_key)
+            start = _shift(start, tz, shift)
+            end = _shift(end, tz, shift)
 
-    rrule = None
-    rules = comp.get("RRULE")
-    if rules is not None:
-        first = rules[0] if isinstance(rules, list) else rules
+    rrules = []
+    found = comp.get("RRULE")
+    for prop in found if isinstance(found, list) else [found] if found is not None else []:
         try:
-            rrule = check_rrule(first.to_ical().decode(), all_day, tz, start, shift)
+            rule = check_rrule(prop.to_ical().decode(), all_day, tz, start, shift)
         except RuleError as exc:
             raise ValueError(str(exc)) from None
+        if rule not in rrules:
+            rrules.append(rule)
 
-    exdates = []
-    for value in _dates(comp, "EXDATE"):
-        exdates.append(_instance(value, all_day, start, tz, local, shift))
+    exdates = [_instance(v, all_day, start, tz, local, shift) for v in _dates(comp, "EXDATE")]
+    rdates = [_instance(v, all_day, start, tz, local, shift) for v in _dates(comp, "RDATE")]
     recurrence_id = None
     rid = comp.get("RECURRENCE-ID")
     if rid is not None:
@@ -480,18 +669,34 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
     if not uid:  # stable, so that importing the same file again updates rather than adds
         uid = "hero-" + hashlib.sha1(ical.encode()).hexdigest()[:20]
     status = _text(comp.get("STATUS"))
+    try:
+        sequence = int(str(comp.get("SEQUENCE", 0)).strip() or 0)
+    except ValueError:
+        sequence = 0
     return dict(
         uid=uid, recurrence_id=recurrence_id, title=_text(comp.get("SUMMARY")) or "(no title)",
-        start=start, end=end, all_day=all_day, tz=tz_key,
+        start=start, end=end, all_day=all_day, tz=tz_key, vtimezone=vtimezone,
         location=_text(comp.get("LOCATION")), description=_text(comp.get("DESCRIPTION")),
-        attendees=attendees, tags=tags, rrule=rrule, exdates=sorted(set(exdates)),
+        attendees=attendees, tags=tags, rrule="\n".join(rrules) or None, exdates=sorted(set(exdates)),
+        rdates=sorted(set(rdates) - {start}), sequence=sequence, created=_stamp(comp, "CREATED"),
+        updated=_stamp(comp, "LAST-MODIFIED") or _stamp(comp, "DTSTAMP"),
         status=status.upper() if status else None, ical=ical,
     )
 
 
-def _shift(naive_utc: datetime, tz_key: str, shift: timedelta) -> datetime:
+def _stamp(comp, name: str) -> datetime | None:
+    """CREATED, LAST-MODIFIED or DTSTAMP as naive UTC (None when absent or unreadable)."""
+    try:
+        value = comp.decoded(name)
+    except Exception:
+        return None
+    if isinstance(value, datetime):
+        return to_naive_utc(value) if value.tzinfo else value
+    return None
+
+
+def _shift(naive_utc: datetime, tz, shift: timedelta) -> datetime:
     """Move a stored time by ``shift`` on its own zone's wall clock."""
-    tz = ZoneInfo(tz_key)
     wall = naive_utc.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None) + shift
     return to_naive_utc(localize(wall, tz))
 
@@ -513,7 +718,7 @@ def _dates(comp, name: str) -> list:
     values = []
     for prop in raw if isinstance(raw, list) else [raw]:
         for item in getattr(prop, "dts", []):
-            values.append(item.dt)
+            values.append(item.dt[0] if isinstance(item.dt, tuple) else item.dt)  # a PERIOD: its start
     return values
 
 
@@ -531,8 +736,8 @@ def _instance(value, all_day: bool, start: datetime, tz: ZoneInfo, local: ZoneIn
     else:  # a date for a timed event: the instance on that day, at the series' time
         wall = start.replace(tzinfo=UTC).astimezone(tz).time()
         stored = to_naive_utc(localize(datetime.combine(value, wall), tz))
-        return _shift(stored, tz.key, shift) if shift else stored
-    return _shift(stored, tz.key, shift) if shift else stored
+        return _shift(stored, tz, shift) if shift else stored
+    return _shift(stored, tz, shift) if shift else stored
 
 
 # ---------------------------------------------------------------------------------------
@@ -540,38 +745,48 @@ def _instance(value, all_day: bool, start: datetime, tz: ZoneInfo, local: ZoneIn
 # ---------------------------------------------------------------------------------------
 
 
-def serialize(events: list[dict]) -> str:
+def serialize(events: list[dict], others: list[str] = ()) -> str:
     """Events (stored fields + ``id``, ``created``, ``updated``, ``ical``) as one VCALENDAR,
-    with a VTIMEZONE for every zone used. Unknown properties of imported events are kept."""
+    with a VTIMEZONE for every zone used (covering the events' years), then the components
+    Hero keeps aside (``others``: VTODO, VJOURNAL texts). Unknown properties of imported
+    events are kept."""
     from icalendar import Calendar, Event, vCalAddress, vRecur
 
     cal = Calendar()
     cal.add("prodid", "-//Hero//herotui//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    earliest = None
+    years: list[int] = []
+    custom: dict[str, str] = {}
     for ev in events:
         original = _original(ev.get("ical"))
         out = Event()
         out.add("uid", ev["uid"])
-        out.add("dtstamp", (ev.get("updated") or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC))
+        if original is None or "DTSTAMP" not in original:
+            out.add("dtstamp", (ev.get("updated") or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC))
         out.add("summary", ev["title"])
-        tz = ZoneInfo(ev["tz"])
-        if ev["all_day"]:
-            out.add("dtstart", ev["start"].date())
-            out.add("dtend", ev["end"].date())
-        else:
-            out.add("dtstart", _out_time(ev["start"], tz))
-            out.add("dtend", _out_time(ev["end"], tz))
-            first = ev["start"].date()
-            earliest = first if earliest is None or first < earliest else earliest
+        tz = event_tz(ev["tz"], ev.get("vtimezone"))
+        if ev.get("vtimezone"):
+            custom[ev["tz"]] = ev["vtimezone"]
+
+        def when(x: datetime, ev=ev, tz=tz):
+            return x.date() if ev["all_day"] else _out_time(x, tz, ev["tz"])
+
+        out.add("dtstart", when(ev["start"]))
+        out.add("dtend", when(ev["end"]))
+        if not ev["all_day"]:
+            years += [ev["start"].year, max([ev["end"].year, *(x.year for x in ev.get("rdates") or [])])]
+            years.append(_last_year(ev))
         if ev.get("recurrence_id"):
-            rid = ev["recurrence_id"]
-            out.add("recurrence-id", rid.date() if ev["all_day"] else _out_time(rid, tz))
-        if ev.get("rrule"):
-            out.add("rrule", vRecur.from_ical(ev["rrule"]))
+            out.add("recurrence-id", when(ev["recurrence_id"]))
+        if ev.get("sequence"):
+            out.add("sequence", ev["sequence"])
+        for rule in rules(ev.get("rrule")):
+            out.add("rrule", vRecur.from_ical(rule))
+        if ev.get("rdates"):
+            out.add("rdate", [when(x) for x in ev["rdates"]])
         if ev.get("exdates"):
-            out.add("exdate", [x.date() if ev["all_day"] else _out_time(x, tz) for x in ev["exdates"]])
+            out.add("exdate", [when(x) for x in ev["exdates"]])
         if ev.get("location"):
             out.add("location", ev["location"])
         if ev.get("description"):
@@ -599,14 +814,44 @@ def serialize(events: list[dict]) -> str:
             for sub in original.subcomponents:
                 out.add_component(sub)
         cal.add_component(out)
-    if earliest is not None:
-        cal.add_missing_timezones(first_date=max(date(1970, 1, 1), earliest - timedelta(days=366)))
-    return cal.to_ical().decode()
+    if custom:
+        zones = Calendar.from_ical(_HEADER + "".join(custom.values()) + "END:VCALENDAR\r\n").walk("VTIMEZONE")
+        for z in zones:
+            cal.add_component(z)
+    if years:
+        cal.add_missing_timezones(first_date=date(max(1970, min(years) - 1), 1, 1),
+                                  last_date=date(min(9998, max(max(years) + 2, 2038)), 1, 1))
+    text = cal.to_ical().decode()
+    if others:
+        text = text[: text.rindex("END:VCALENDAR")] + "".join(others) + "END:VCALENDAR\r\n"
+    return text
 
 
-def _out_time(stored: datetime, tz: ZoneInfo) -> datetime:
+def _last_year(ev: dict) -> int:
+    """The last year a series reaches (its UNTIL, else a few years past its start), so the
+    exported VTIMEZONE covers every instance."""
+    last = ev["end"].year
+    for rule in rules(ev.get("rrule")):
+        until = _rule_parts(rule).get("UNTIL")
+        if until:
+            last = max(last, int(until[:4]))
+        elif "COUNT" not in _rule_parts(rule):
+            last = max(last, datetime.now().year + 10)
+    return last
+
+
+def _out_time(stored: datetime, tz, key: str) -> datetime:
     aware = stored.replace(tzinfo=UTC)
-    return aware if tz.key == "UTC" else aware.astimezone(tz)
+    if key == "UTC":
+        return aware
+    out = aware.astimezone(tz)
+    if not isinstance(tz, ZoneInfo):  # a file's own zone: written with its TZID
+        from icalendar import vDDDTypes
+
+        value = vDDDTypes(out)
+        value.params["TZID"] = key
+        return value
+    return out
 
 
 _UNFOLD = re.compile(r"\r?\n[ \t]")

@@ -44,13 +44,15 @@ from herotui import timeparse
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 from herotui.registry import P, verb
 from herotui.services.common import (ExportResult, ImportProblem, aware, clean_tags, export_text, new_id,
-                                     read_import_file, resolve_id, utcnow)
+                                     read_import_text, resolve_id, utcnow)
 
 SERVICE = "calendar"
 UTC = timezone.utc
 COLUMNS = ('id, uid, recurrence_id, title, start, "end", all_day, tz, location, description, attendees, '
-           "tags, rrule, exdates, status, created, updated")
+           "tags, rrule, exdates, status, created, updated, rdates, vtimezone, sequence")
 LIST_DAYS = 30
+MAX_DAYS = 7320  # a listing covers at most 20 years
+MAX_LISTED = 50_000  # occurrences one listing returns
 UPCOMING = 5  # occurrences shown by ``show``
 REPEAT_HINT = "use --repeat daily|weekly|monthly|yearly|weekdays, or --rrule 'FREQ=WEEKLY;BYDAY=MO'"
 
@@ -79,6 +81,7 @@ class Event(BaseModel):
     attendees: list[Attendee] = []
     tags: list[str] = []
     rrule: str | None = None
+    rdates: list[datetime] = []
     exdates: list[datetime] = []
     status: str | None = None
     uid: str
@@ -103,6 +106,7 @@ class Occurrence(BaseModel):
     attendees: list[Attendee] = []
     tags: list[str] = []
     recurring: bool = False
+    instance: datetime | None = None  # which occurrence of a series: --occurrence takes it
 
     __columns__ = ("id", "start", "end", "title", "location", "tags")
 
@@ -118,6 +122,7 @@ def _rec(row) -> dict:
     rec["attendees"] = json.loads(rec["attendees"] or "[]")
     rec["tags"] = rec["tags"] or []
     rec["exdates"] = rec["exdates"] or []
+    rec["rdates"] = rec["rdates"] or []
     return rec
 
 
@@ -130,11 +135,11 @@ def _zone(name: str | None) -> ZoneInfo:
         raise InvalidInput(f"unknown time zone '{name}'", hint="use an IANA zone such as 'Europe/Brussels' or 'UTC'") from None
 
 
-def _event_zone(rec: dict) -> ZoneInfo:
-    try:
-        return ZoneInfo(rec["tz"])
-    except Exception:
-        return ZoneInfo("UTC")
+def _event_zone(rec: dict):
+    """The event's own zone: IANA, or the rules its file's VTIMEZONE gave."""
+    from herotui.services import _ical
+
+    return _ical.event_tz(rec["tz"], rec.get("vtimezone"))
 
 
 def _shown(stored: datetime, all_day: bool) -> datetime:
@@ -173,18 +178,27 @@ def _event(rec: dict, upcoming: list[datetime] | None = None) -> Event:
         id=rec["id"], title=rec["title"], start=_shown(rec["start"], all_day), end=_shown(rec["end"], all_day),
         all_day=all_day, tz=rec["tz"], location=rec["location"], description=rec["description"],
         attendees=[Attendee(**a) for a in rec["attendees"]], tags=rec["tags"], rrule=rec["rrule"],
-        exdates=[_shown(x, all_day) for x in rec["exdates"]], status=rec["status"], uid=rec["uid"],
+        exdates=[_shown(x, all_day) for x in rec["exdates"]], rdates=[_shown(x, all_day) for x in rec["rdates"]],
+        status=rec["status"], uid=rec["uid"],
         recurrence_id=_shown(rec["recurrence_id"], all_day) if rec["recurrence_id"] else None,
         upcoming=upcoming or [], created=aware(rec["created"]), updated=aware(rec["updated"]),
     )
 
 
-def _occurrence(rec: dict, start: datetime, end: datetime) -> Occurrence:
+def _occurrence(rec: dict, start: datetime, end: datetime, master: dict | None = None) -> Occurrence:
+    """One occurrence; ``master`` is the series it belongs to (its id is the one shown, so
+    ``--occurrence`` works from any listing)."""
     all_day = rec["all_day"]
+    series = master or (rec if rec["rrule"] or rec["rdates"] else None)
+    if rec["recurrence_id"] is not None:
+        instance = _shown(rec["recurrence_id"], all_day)
+    else:
+        instance = _when(start, all_day) if series else None
     return Occurrence(
-        id=rec["id"], title=rec["title"], start=_when(start, all_day), end=_when(end, all_day), all_day=all_day,
-        location=rec["location"], description=rec["description"], attendees=[Attendee(**a) for a in rec["attendees"]],
-        tags=rec["tags"], recurring=bool(rec["rrule"]),
+        id=(series or rec)["id"], title=rec["title"], start=_when(start, all_day), end=_when(end, all_day),
+        all_day=all_day, location=rec["location"], description=rec["description"],
+        attendees=[Attendee(**a) for a in rec["attendees"]], tags=rec["tags"], recurring=series is not None,
+        instance=instance,
     )
 
 
@@ -195,27 +209,39 @@ def _get_rec(conn, eid: str) -> dict:
     return _rec(row)
 
 
-def _overridden(conn, uids: list[str] | None = None) -> dict[str, set[datetime]]:
-    """uid -> the RECURRENCE-IDs of instances replaced by an edited copy."""
-    sql = "SELECT uid, recurrence_id FROM events WHERE recurrence_id IS NOT NULL"
-    params: list = []
-    if uids is not None:
-        sql += " AND list_contains(?, uid)"
-        params.append(uids)
-    out: dict[str, set[datetime]] = {}
-    for uid, rid in conn.execute(sql, params).fetchall():
-        out.setdefault(uid, set()).add(rid)
-    return out
+_SERIES_UIDS = ("SELECT uid FROM events WHERE recurrence_id IS NULL AND "
+                "(rrule IS NOT NULL OR len(rdates) > 0 OR len(exdates) > 0)")
+
+
+def _series_rows(conn, where: str = "", params: list | None = None) -> list[list[dict]]:
+    """Series (master first, then its edited instances) whose UIDs pass ``where``."""
+    rows = [_rec(r) for r in conn.execute(
+        f"SELECT {COLUMNS} FROM events WHERE uid IN ({_SERIES_UIDS}) {where} "
+        "ORDER BY uid, recurrence_id NULLS FIRST, id", params or []).fetchall()]
+    groups: dict[str, list[dict]] = {}
+    for rec in rows:
+        groups.setdefault(rec["uid"], []).append(rec)
+    return list(groups.values())
+
+
+def _listed(rec: dict, tag: str | None) -> bool:
+    return rec["status"] != "CANCELLED" and (not tag or tag.strip().lower() in rec["tags"])
 
 
 def _upcoming(conn, rec: dict, count: int = UPCOMING) -> list[datetime]:
     from herotui.services import _ical
 
-    skip = _overridden(conn, [rec["uid"]]).get(rec["uid"], set()) if not rec["recurrence_id"] else set()
     now = datetime.now(UTC)
-    starts = _ical.starts_after(rec["start"], rec["all_day"], _event_zone(rec), rec["rrule"], rec["exdates"],
-                                now, count, skip)
-    return [_when(s, rec["all_day"]) for s in starts]
+    if _ical.is_series(rec):
+        series = _series_rows(conn, "AND uid = ?", [rec["uid"]])
+        found = _ical.starts_after(series[0], now, count) if series else []
+        return [_when(s, r["all_day"]) for r, s, _ in found if r["status"] != "CANCELLED"]
+    start = rec["start"] if rec["all_day"] else rec["start"].replace(tzinfo=UTC)
+    return [_when(start, rec["all_day"])] if start >= (_naive_local(now) if rec["all_day"] else now) else []
+
+
+def _naive_local(dt: datetime) -> datetime:
+    return dt.astimezone(timeparse.local_zone()).replace(tzinfo=None)
 
 
 def _get(conn, eid: str) -> Event:
@@ -223,31 +249,45 @@ def _get(conn, eid: str) -> Event:
     return _event(rec, _upcoming(conn, rec))
 
 
+def _check_window(lo: datetime, hi: datetime) -> None:
+    if hi <= lo:
+        raise InvalidInput(f"the window ends ({_fmt(hi)}) before it starts ({_fmt(lo)})", hint="give --to after --from")
+    if hi - lo > timedelta(days=MAX_DAYS):
+        raise InvalidInput(f"a window of {(hi - lo).days:,} days is too long to list (at most {MAX_DAYS:,}, 20 years)",
+                           hint="give a shorter --from/--to, or use 'hero calendar search'")
+
+
 def _occurrences(conn, lo: datetime, hi: datetime, tag: str | None = None) -> list[Occurrence]:
     """Every occurrence overlapping [lo, hi) (aware), sorted by start then title."""
     from herotui.services import _ical
 
-    if hi <= lo:
-        raise InvalidInput(f"the window ends ({_fmt(hi)}) before it starts ({_fmt(lo)})", hint="give --to after --from")
+    _check_window(lo, hi)
     margin = timedelta(days=1, hours=14)  # all-day events are floating dates: wide SQL, exact Python
     lo_n, hi_n = _naive_utc(lo) - margin, _naive_utc(hi) + margin
     sql = (f"SELECT {COLUMNS} FROM events WHERE coalesce(status, '') <> 'CANCELLED' AND "
-           '((rrule IS NULL AND start < ? AND "end" >= ?) OR (rrule IS NOT NULL AND start < ?))')
-    params: list = [hi_n, lo_n, hi_n]
+           f'start < ? AND "end" >= ? AND uid NOT IN ({_SERIES_UIDS})')
+    params: list = [hi_n, lo_n]
     if tag:
         sql += " AND list_contains(tags, ?)"
         params.append(tag.strip().lower())
-    recs = [_rec(r) for r in conn.execute(sql, params).fetchall()]
-    overridden = _overridden(conn) if any(r["rrule"] for r in recs) else {}
     out = []
-    for rec in recs:
-        skip = overridden.get(rec["uid"], set()) if rec["rrule"] and not rec["recurrence_id"] else set()
-        try:
-            spans = _ical.expand(rec["start"], rec["end"], rec["all_day"], _event_zone(rec), rec["rrule"],
-                                 rec["exdates"], lo, hi, skip)
-        except _ical.RuleError:
-            continue  # stored rules are validated on the way in; never let one break a listing
-        out.extend(_occurrence(rec, s, e) for s, e in spans)
+    for rec in (_rec(r) for r in conn.execute(sql, params).fetchall()):
+        s, e = (rec["start"], rec["end"]) if rec["all_day"] else (rec["start"].replace(tzinfo=UTC), rec["end"].replace(tzinfo=UTC))
+        if not (_ical._overlaps(s, e, _naive_local(lo), _naive_local(hi)) if rec["all_day"]
+                else _ical._overlaps(s, e, lo, hi)):
+            continue
+        out.append(_occurrence(rec, s, e))
+    # a series with no row starting before the window's end has no occurrence in it
+    series = _series_rows(conn, "AND uid IN (SELECT uid FROM events GROUP BY uid HAVING min(start) < ?)", [hi_n])
+    masters = {rows[0]["uid"]: rows[0] for rows in series if rows[0]["recurrence_id"] is None}
+    try:
+        spans = _ical.occurrences(series, lo, hi, cap=MAX_LISTED)
+    except _ical.TooMany:
+        raise InvalidInput(f"more than {MAX_LISTED:,} occurrences between {_fmt(lo)} and {_fmt(hi)}",
+                           hint="give a shorter window (--from/--to) or a --tag") from None
+    for rec, s, e in spans:
+        if _listed(rec, tag) and _listed(masters.get(rec["uid"], rec), None):
+            out.append(_occurrence(rec, s, e, masters.get(rec["uid"])))
     out.sort(key=lambda o: (o.start, not o.all_day, o.title.lower(), o.id))
     return out
 
@@ -512,62 +552,222 @@ def next_(ctx, tag: Annotated[str | None, P("Only events with this tag")] = None
     from herotui.services import _ical
 
     now = datetime.now(UTC).replace(microsecond=0)
-    sql = (f"SELECT {COLUMNS} FROM events WHERE coalesce(status, '') <> 'CANCELLED' AND "
-           "(rrule IS NOT NULL OR start >= ?)")
-    params: list = [_naive_utc(now) - timedelta(days=1, hours=14)]
-    if tag:
-        sql += " AND list_contains(tags, ?)"
-        params.append(tag.strip().lower())
-    best = None
+    sql = (f"SELECT {COLUMNS} FROM events WHERE coalesce(status, '') <> 'CANCELLED' AND start >= ? "
+           f"AND uid NOT IN ({_SERIES_UIDS})")
+    found: list[Occurrence] = []
     with ctx.read() as conn:
-        recs = [_rec(r) for r in conn.execute(sql, params).fetchall()]
-        overridden = _overridden(conn) if any(r["rrule"] for r in recs) else {}
-    for rec in recs:
-        skip = overridden.get(rec["uid"], set()) if rec["rrule"] and not rec["recurrence_id"] else set()
-        try:
-            starts = _ical.starts_after(rec["start"], rec["all_day"], _event_zone(rec), rec["rrule"], rec["exdates"], now, 1, skip)
-        except _ical.RuleError:
+        for rec in (_rec(r) for r in conn.execute(sql, [_naive_utc(now) - timedelta(days=1, hours=14)]).fetchall()):
+            if not _listed(rec, tag):
+                continue
+            s = rec["start"] if rec["all_day"] else rec["start"].replace(tzinfo=UTC)
+            if s >= (_naive_local(now) if rec["all_day"] else now):
+                found.append(_occurrence(rec, s, s + (rec["end"] - rec["start"])))
+        series = _series_rows(conn)
+    for rows in series:
+        if not _listed(rows[0], None):
             continue
-        if not starts:
-            continue
-        s = starts[0]
-        length = rec["end"] - rec["start"]
-        occ = _occurrence(rec, s, s + length)
-        if best is None or (occ.start, occ.title.lower()) < (best.start, best.title.lower()):
-            best = occ
-    if best is None:
+        for rec, s, e in _ical.starts_after(rows, now, 3):
+            if _listed(rec, tag):
+                found.append(_occurrence(rec, s, e, rows[0]))
+                break
+    if not found:
         raise NotFound("no upcoming events", hint="add one with 'hero calendar add \"Title\" --start \"tomorrow 10am\"'")
-    return best
+    return min(found, key=lambda o: (o.start, o.title.lower()))
 
 
-def _skip_instants(rec: dict, texts: list[str], zone: ZoneInfo) -> list[datetime]:
-    """``--skip`` values -> stored instants of occurrences of ``rec`` to exclude."""
+# ---------------------------------------------------------------------------------------
+# Occurrences of a series: one, this and following, or all
+# ---------------------------------------------------------------------------------------
+
+Occurrence_ = Annotated[str | None, P(
+    "Only this occurrence of a series: its day or its start ('2026-12-08', 'tuesday', 'dec 8 9:00'), "
+    "as listed in your zone")]
+Following = Annotated[bool, P("With --occurrence: that occurrence and every later one", flag="--this-and-following")]
+
+
+def _master(conn, rec: dict) -> dict:
+    if rec["recurrence_id"] is None:
+        return rec
+    row = conn.execute(f"SELECT {COLUMNS} FROM events WHERE uid = ? AND recurrence_id IS NULL", [rec["uid"]]).fetchone()
+    return _rec(row) if row else rec
+
+
+def _stored_instant(value: datetime, all_day: bool) -> datetime:
+    """An occurrence start from ``_ical`` in the stored form (naive UTC, or the date)."""
+    return value if all_day else _naive_utc(value)
+
+
+def _find(conn, rec: dict, text: str) -> tuple[dict, dict, datetime, datetime, datetime]:
+    """``--occurrence TEXT`` -> (master, the row that makes it, its RECURRENCE-ID value in
+    stored form, its start and end as ``_ical`` gives them). A day names the occurrence that
+    starts on it; a time the one starting then; both in the user's zone."""
     from herotui.services import _ical
 
-    if not rec["rrule"]:
+    master = _master(conn, rec)
+    if not _ical.is_series(master) or not (master["rrule"] or master["rdates"]):
+        raise InvalidInput(f"'{master['title']}' is not a recurring event, it has no occurrences to choose",
+                           hint="leave out --occurrence to change the event itself")
+    zone = timeparse.local_zone()
+    when = timeparse.parse_when(text, tz=zone)
+    day_only = timeparse.is_date_only(text, tz=zone)
+    lo = _local_day_start(when.date()) if day_only else when
+    hi = _local_day_start(when.date() + timedelta(days=1)) if day_only else when + timedelta(minutes=1)
+    series = _series_rows(conn, "AND uid = ?", [master["uid"]])
+    spans = []
+    for row, s, e in _ical.occurrences(series, lo, hi):
+        shown = _when(s, row["all_day"])
+        if (shown.date() == when.date()) if day_only else (shown == when.replace(second=0, microsecond=0)):
+            spans.append((row, s, e))
+    title = master["title"]
+    if not spans:
+        what = when.strftime("%a %Y-%m-%d") if day_only else _fmt(when)
+        raise InvalidInput(f"'{title}' has no occurrence {'on' if day_only else 'at'} {what}",
+                           hint=f"'hero calendar show {master['id'][:8]}' lists the next ones")
+    if len(spans) > 1:
+        times = ", ".join(_when(s, r["all_day"]).strftime("%H:%M") for r, s, _ in spans)
+        raise Ambiguous(f"'{title}' happens {len(spans)} times on {when.date()} ({times})",
+                        hint=f"give the time too, e.g. --occurrence '{when.date()} {times.split(', ')[0]}'")
+    row, s, e = spans[0]
+    instance = row["recurrence_id"] or _stored_instant(s, row["all_day"])
+    return master, row, instance, s, e
+
+
+def _day(value: datetime, all_day: bool) -> str:
+    return _shown(value, all_day).strftime("%a %-d %b %Y")
+
+
+def _series_count(conn, master: dict, since: datetime | None = None) -> tuple[int | None, datetime]:
+    """(how many occurrences the series has from ``since`` (stored form; default its start),
+    None when it has no end; the first of them, stored form)."""
+    from herotui.services import _ical
+
+    series = _series_rows(conn, "AND uid = ?", [master["uid"]])
+    first = since or min([master["start"], *master["rdates"]])
+    if not series:
+        return 1, first
+    after = first.replace(tzinfo=timeparse.local_zone()) if master["all_day"] else first.replace(tzinfo=UTC)
+    endless = any("UNTIL=" not in r and "COUNT=" not in r for r in _ical.rules(master["rrule"]))
+    found = [(r, s) for r, s, _ in _ical.starts_after(series[0], after, 1 if endless else _ical.MAX_SERIES)
+             if r["status"] != "CANCELLED"]
+    start = _stored_instant(found[0][1], master["all_day"]) if found else first
+    return (None if endless else len(found)), start
+
+
+def _scope_text(conn, rec: dict, occurrence: str | None, following: bool) -> str:
+    """What a change covers, for the question that asks for a yes."""
+    master = _master(conn, rec)
+    title = master["title"]
+    if occurrence is not None:
+        master, row, instance, s, _ = _find(conn, rec, occurrence)
+        day = _when(s, row["all_day"]).strftime("%a %-d %b %Y")
+        if not following:
+            return f"'{title}': only the occurrence on {day}"
+        n, _ = _series_count(conn, master, instance)
+        later = "every one after it (the series has no end)" if n is None else f"the {n - 1} after it"
+        return f"'{title}': the occurrence on {day} and {later}"
+    if rec["recurrence_id"] is not None:
+        return f"'{title}': only the occurrence on {_day(rec['start'], rec['all_day'])}"
+    if not (master["rrule"] or master["rdates"]):
+        return f"'{title}' on {_day(master['start'], master['all_day'])}"
+    n, first = _series_count(conn, master)
+    if n is None:
+        return f"'{title}': every occurrence, from {_day(first, master['all_day'])} (the series has no end)"
+    return f"'{title}': all {n} occurrence{'s' if n != 1 else ''}, from {_day(first, master['all_day'])}"
+
+
+def _scope(ctx, args: dict) -> str | None:
+    with ctx.read() as conn:
+        rec = _get_rec(conn, resolve_id(conn, "events", "event", args["id"], label="title"))
+        return _scope_text(conn, rec, args.get("occurrence"), bool(args.get("following")))
+
+
+def _truncate(tx, master: dict, instance: datetime) -> int:
+    """End a series just before ``instance`` (RRULE UNTIL, as RFC 5545 splits a series):
+    later extra dates, exclusions and edited instances go. Returns the rows deleted."""
+    from herotui.services import _ical
+
+    if master["all_day"]:
+        until = (instance - timedelta(days=1)).strftime("%Y%m%d")
+    else:
+        until = (instance - timedelta(seconds=1)).strftime("%Y%m%dT%H%M%SZ")
+    kept = []
+    for rule in _ical.rules(master["rrule"]):
+        parts = [p for p in rule.split(";") if not p.startswith(("UNTIL=", "COUNT="))]
+        old = _ical._rule_parts(rule).get("UNTIL")
+        kept.append(";".join([*parts, f"UNTIL={min(old, until) if old else until}"]))
+    later = [r[0] for r in tx.execute("SELECT id FROM events WHERE uid = ? AND recurrence_id >= ?",
+                                      [master["uid"], instance]).fetchall()]
+    tx.execute("UPDATE events SET rrule = ?, rdates = ?, exdates = ?, updated = ?, revision = ? WHERE id = ?",
+               ["\n".join(kept) or None, [x for x in master["rdates"] if x < instance],
+                [x for x in master["exdates"] if x < instance], utcnow(), tx.revision, master["id"]])
+    if later:
+        tx.execute("DELETE FROM events WHERE list_contains(?, id)", [later])
+        for rid in later:
+            tx.tombstone("event", rid)
+    return len(later)
+
+
+def _insert(tx, rec: dict) -> str:
+    """A new row from a stored record (a split series' second half, an edited instance)."""
+    eid, now = new_id(), utcnow()
+    fields = ["uid", "recurrence_id", "title", "start", "end", "all_day", "tz", "vtimezone", "location",
+              "description", "attendees", "tags", "rrule", "rdates", "exdates", "status", "sequence"]
+    values = [json.dumps(rec["attendees"]) if f == "attendees" else rec[f] for f in fields]
+    quoted = ", ".join(f'"{f}"' for f in fields)
+    tx.execute(f"INSERT INTO events (id, {quoted}, created, updated, revision) VALUES "
+               f"({', '.join(['?'] * (len(fields) + 4))})", [eid, *values, now, now, tx.revision])
+    return eid
+
+
+def _split(tx, master: dict, instance: datetime, start: datetime, end: datetime) -> str:
+    """This and following: a new series (new UID) from ``instance`` carries the rest of the
+    rule (a COUNT keeps what is left), the later extra dates, exclusions and edited
+    instances; the old one ends before it. Returns the new series' id."""
+    from herotui.services import _ical
+
+    left, _ = _series_count(tx.conn, master, instance)
+    rules = []
+    for rule in _ical.rules(master["rrule"]):
+        parts = _ical._rule_parts(rule)
+        if "COUNT" in parts and left is not None:
+            rule = ";".join(p if not p.startswith("COUNT=") else f"COUNT={max(1, left)}" for p in rule.split(";"))
+        rules.append(rule)
+    new_uid = f"{new_id().lower()}@hero"
+    moved = [r[0] for r in tx.execute("SELECT id FROM events WHERE uid = ? AND recurrence_id >= ?",
+                                      [master["uid"], instance]).fetchall()]
+    length = master["end"] - master["start"]
+    rec = dict(master, uid=new_uid, recurrence_id=None, start=_stored_instant(start, master["all_day"]),
+               rrule="\n".join(rules) or None, rdates=[x for x in master["rdates"] if x > instance],
+               exdates=[x for x in master["exdates"] if x > instance], sequence=0)
+    rec["end"] = rec["start"] + length
+    new = _insert(tx, rec)
+    if moved:
+        tx.execute("UPDATE events SET uid = ?, updated = ?, revision = ? WHERE list_contains(?, id)",
+                   [new_uid, utcnow(), tx.revision, moved])
+    master = _get_rec(tx.conn, master["id"])
+    _truncate(tx, master, instance)
+    return new
+
+
+def _edited_instance(tx, master: dict, row: dict, instance: datetime, start: datetime, end: datetime) -> dict:
+    """The row that holds one changed occurrence: the edited instance if there is one, else a
+    new one (RECURRENCE-ID) copied from the series."""
+    if row["recurrence_id"] is not None:
+        return row
+    rec = dict(master, recurrence_id=instance, start=_stored_instant(start, master["all_day"]),
+               end=_stored_instant(end, master["all_day"]), rrule=None, rdates=[], exdates=[],
+               sequence=master["sequence"] + 1)
+    return _get_rec(tx.conn, _insert(tx, rec))
+
+
+def _skip_instants(conn, rec: dict, texts: list[str]) -> list[datetime]:
+    """``--skip`` values -> stored instants of occurrences of ``rec`` to exclude."""
+    if not rec["rrule"] and not rec["rdates"]:
         raise InvalidInput("only a recurring event has occurrences to skip", hint="delete the event instead")
-    out = []
-    for text in texts:
-        if not text.strip():
-            continue
-        when = timeparse.parse_when(text, tz=zone)
-        day_only = timeparse.is_date_only(text, tz=zone)
-        if day_only:
-            lo, hi = _local_day_start(when.date()), _local_day_start(when.date() + timedelta(days=1))
-        else:
-            lo, hi = when, when + timedelta(seconds=1)
-        spans = _ical.expand(rec["start"], rec["start"], rec["all_day"], _event_zone(rec), rec["rrule"],
-                             rec["exdates"], lo, hi)
-        if not spans:
-            shown = when.date().isoformat() if day_only else _fmt(when)
-            raise InvalidInput(f"'{rec['title']}' has no occurrence {'on' if day_only else 'at'} {shown}",
-                               hint=f"'hero calendar show {rec['id'][:8]}' lists the next ones")
-        for s, _ in spans:
-            out.append(s if rec["all_day"] else _naive_utc(s))
-    return out
+    return [_find(conn, rec, text)[2] for text in texts if text.strip()]
 
 
-def _move_exdates(rec: dict, new_start: datetime, new_all_day: bool, zone: ZoneInfo) -> list[datetime]:
+def _move_exdates(rec: dict, new_start: datetime, new_all_day: bool, zone) -> list[datetime]:
     """Exclusions follow the series when its start moves (same wall-clock shift)."""
     from herotui.services import _ical
 
@@ -588,16 +788,17 @@ def _move_exdates(rec: dict, new_start: datetime, new_all_day: bool, zone: ZoneI
     return sorted({_naive_utc(_ical.localize(w + delta, zone)) for w in walls})
 
 
-@verb(mutates=True, examples=[
+@verb(mutates=True, scope=_scope, examples=[
     'hero calendar update 01JD3 --start "friday 14:00"',
-    'hero calendar update 01JD3 --location "Room Atlas" --attendee "Alex Smith" --attendee lena@lumen.example',
+    'hero calendar update 01JD3 --occurrence 2026-12-08 --start "2026-12-08 15:00"',
+    'hero calendar update 01JD3 --occurrence "next monday" --this-and-following --location "Room Atlas"',
     'hero calendar update 01JD3 --skip "next monday"',
 ])
 def update(
     ctx,
     id: Id,
     title: Annotated[str | None, P("New title")] = None,
-    start: Annotated[str | None, P("New start (a day alone keeps the time of day; the length is kept)", short="-s")] = None,
+    start: Annotated[str | None, P("New start, in your zone unless --tz names one (a day alone keeps the time of day; the length is kept)", short="-s")] = None,
     end: Annotated[str | None, P("New end", short="-e")] = None,
     duration: Annotated[str | None, P("New length instead of --end: '45m', '2h'", short="-d")] = None,
     all_day: Annotated[bool | None, P("Make it an all-day event")] = None,
@@ -608,9 +809,12 @@ def update(
     rrule: Annotated[str | None, P("New recurrence rule ('' stops the recurrence)")] = None,
     repeat: Annotated[str | None, P("Repeat: daily, weekly, monthly, yearly, weekdays or none", short="-r")] = None,
     skip: Annotated[list[str] | None, P("Skip the occurrence on this day or at this time (repeat)")] = None,
-    tz: Annotated[str | None, P("New time zone of the event (the times stay the same instants)")] = None,
+    tz: Annotated[str | None, P("New time zone of the event (the times stay the same instants); --start is read in it")] = None,
+    occurrence: Occurrence_ = None,
+    following: Following = False,
 ) -> Event:
-    """Change an event; fields not given stay as they are."""
+    """Change an event, one occurrence of a series, or an occurrence and the ones after it;
+    fields not given stay as they are."""
     if end is not None and duration is not None:
         raise InvalidInput("give --end or --duration, not both", hint="e.g. --duration 1h30")
     given = [title, start, end, duration, all_day, location, description, attendees, tags, rrule, repeat, skip, tz]
@@ -618,117 +822,183 @@ def update(
         raise InvalidInput("nothing to update", hint="give at least one field, e.g. --start 'friday 14:00'")
     if title is not None and not title.strip():
         raise InvalidInput("the title cannot be empty")
+    if following and occurrence is None:
+        raise InvalidInput("--this-and-following needs --occurrence", hint="e.g. --occurrence 2026-12-08 --this-and-following")
+    if occurrence is not None and not following and (rrule is not None or repeat is not None or skip):
+        raise InvalidInput("one occurrence has no rule of its own",
+                           hint="change the rule of the series (leave out --occurrence), or add --this-and-following")
+    fields = {"title": title, "start": start, "end": end, "duration": duration, "all_day": all_day,
+              "location": location, "description": description, "attendees": attendees, "tags": tags,
+              "rrule": rrule, "repeat": repeat, "skip": skip, "tz": tz}
     with ctx.write() as tx:
-        eid = resolve_id(tx.conn, "events", "event", id, label="title")
-        rec = _get_rec(tx.conn, eid)
-        zone = _zone(tz) if tz is not None else _event_zone(rec)
-        changes: dict = {}
-        if tz is not None:
-            changes["tz"] = zone.key
-        if title is not None:
-            changes["title"] = title.strip()
-        for key, value in (("location", location), ("description", description)):
-            if value is not None:
-                changes[key] = value.strip() or None
-        if tags is not None:
-            changes["tags"] = clean_tags(tags)
-        if attendees is not None:
-            changes["attendees"] = json.dumps(_resolve_attendees(tx.conn, attendees))
-
-        times_change = any(v is not None for v in (start, end, duration, all_day, tz))
-        new_all_day = rec["all_day"] if all_day is None else all_day
-        s, e = rec["start"], rec["end"]
-        if start is not None or end is not None or duration is not None or all_day is not None:
-            when = timeparse.parse_when(start, tz=zone) if start is not None else None
-            day_only = timeparse.is_date_only(start, tz=zone) if start is not None else False
-            if all_day is None and rec["all_day"] and when is not None and not day_only:
-                new_all_day = False  # an all-day event given a time of day becomes a timed one
-            if new_all_day:
-                if when is not None:
-                    day = when.date()
-                elif rec["all_day"]:
-                    day = rec["start"].date()
-                else:
-                    day = rec["start"].replace(tzinfo=UTC).astimezone(zone).date()
-                keep = max(1, (rec["end"] - rec["start"]).days) if rec["all_day"] else 1
-                s, e = _all_day_span(day, end, duration, zone, keep)
+        rec = _get_rec(tx.conn, resolve_id(tx.conn, "events", "event", id, label="title"))
+        if occurrence is not None:
+            master, row, instance, s, e = _find(tx.conn, rec, occurrence)
+            if not following:
+                rec = _edited_instance(tx, master, row, instance, s, e)
+            elif instance > min([master["start"], *master["rdates"]]):
+                rec = _get_rec(tx.conn, _split(tx, master, instance, s, e))
             else:
-                if when is None:
-                    if rec["all_day"]:
-                        raise InvalidInput("an all-day event needs a start time to become a timed one",
-                                           hint="e.g. --start 'friday 10:00'")
-                    when = rec["start"].replace(tzinfo=UTC).astimezone(zone)
-                elif day_only:
-                    if rec["all_day"]:
-                        raise InvalidInput("give a time of day with --start", hint="e.g. --start 'friday 10:00'")
-                    clock = rec["start"].replace(tzinfo=UTC).astimezone(zone).time()
-                    from herotui.services import _ical
+                rec = master  # from the first occurrence on: the whole series
+        _change(tx, rec, **fields)
+        return _get(tx.conn, rec["id"])
 
-                    when = _ical.localize(datetime.combine(when.date(), clock), zone)
-                if end is not None:
-                    finish = _parse_end(end, when, zone)
-                elif duration is not None:
-                    finish = when + timeparse.parse_duration(duration)
-                elif rec["all_day"]:
-                    finish = when + timedelta(hours=1)
-                else:
-                    finish = when + (rec["end"] - rec["start"])
-                _check_order(when, finish)
-                s, e = _naive_utc(when), _naive_utc(finish)
-            changes.update(start=s, end=e, all_day=new_all_day)
 
-        rule = rec["rrule"]
-        if rrule is not None or repeat is not None:
-            rule = _rule(rrule, repeat, new_all_day, zone, s)
-            changes["rrule"] = rule
-        elif rule and times_change:
-            rule = _rule(rule, None, new_all_day, zone, s)
-            changes["rrule"] = rule
-        exdates = list(rec["exdates"])
-        if exdates and times_change and (s != rec["start"] or new_all_day != rec["all_day"]):
-            exdates = _move_exdates(rec, s, new_all_day, zone)
-            changes["exdates"] = exdates
-        if rule is None and exdates:
-            changes["exdates"] = exdates = []
-        if skip:
-            moved = dict(rec, start=s, end=e, all_day=new_all_day, tz=zone.key, rrule=rule, exdates=exdates)
-            changes["exdates"] = sorted(set(exdates) | set(_skip_instants(moved, skip, zone)))
+def _change(tx, rec: dict, *, title, start, end, duration, all_day, location, description, attendees, tags,
+            rrule, repeat, skip, tz) -> None:
+    """Apply ``update``'s fields to one stored event (a series, an edited instance, a single
+    event). A typed time means the user's zone unless ``tz`` names one; the event keeps its
+    own zone for its rule and its wall-clock time."""
+    zone = _zone(tz) if tz is not None else _event_zone(rec)
+    typed = _zone(tz) if tz is not None else timeparse.local_zone()
+    changes: dict = {}
+    if tz is not None:
+        changes.update(tz=zone.key, vtimezone=None)
+    if title is not None:
+        changes["title"] = title.strip()
+    for key, value in (("location", location), ("description", description)):
+        if value is not None:
+            changes[key] = value.strip() or None
+    if tags is not None:
+        changes["tags"] = clean_tags(tags)
+    if attendees is not None:
+        changes["attendees"] = json.dumps(_resolve_attendees(tx.conn, attendees))
 
-        if changes:
-            sets = ", ".join(f'"{k}" = ?' for k in changes)
-            tx.execute(f"UPDATE events SET {sets}, updated = ?, revision = ? WHERE id = ?",
-                       [*changes.values(), utcnow(), tx.revision, eid])
-        return _get(tx.conn, eid)
+    times_change = any(v is not None for v in (start, end, duration, all_day, tz))
+    new_all_day = rec["all_day"] if all_day is None else all_day
+    s, e = rec["start"], rec["end"]
+    if start is not None or end is not None or duration is not None or all_day is not None:
+        s, e, new_all_day = _new_times(rec, start, end, duration, all_day, zone, typed)
+        changes.update(start=s, end=e, all_day=new_all_day)
+
+    rule = rec["rrule"]
+    if rrule is not None or repeat is not None:
+        rule = _rule(rrule, repeat, new_all_day, zone, s)
+        changes["rrule"] = rule
+    elif rule and times_change:
+        from herotui.services import _ical
+
+        rule = "\n".join(_rule(r, None, new_all_day, zone, s) for r in _ical.rules(rule)) or None
+        changes["rrule"] = rule
+    exdates = list(rec["exdates"])
+    if exdates and times_change and (s != rec["start"] or new_all_day != rec["all_day"]):
+        exdates = _move_exdates(rec, s, new_all_day, zone)
+        changes["exdates"] = exdates
+    if rule is None and exdates and rec["recurrence_id"] is None and (rrule is not None or repeat is not None):
+        changes["exdates"] = exdates = []
+    if skip:
+        moved = dict(rec, start=s, end=e, all_day=new_all_day, tz=zone.key if tz else rec["tz"], rrule=rule,
+                     exdates=exdates)
+        changes["exdates"] = sorted(set(exdates) | set(_skip_instants(tx.conn, moved, skip)))
+    if changes:
+        if rec["recurrence_id"] is not None or times_change:
+            changes["sequence"] = rec["sequence"] + 1
+        sets = ", ".join(f'"{k}" = ?' for k in changes)
+        tx.execute(f"UPDATE events SET {sets}, updated = ?, revision = ? WHERE id = ?",
+                   [*changes.values(), utcnow(), tx.revision, rec["id"]])
+
+
+def _new_times(rec: dict, start, end, duration, all_day, zone, typed) -> tuple[datetime, datetime, bool]:
+    """The stored (start, end, all_day) after ``update``'s time fields."""
+    from herotui.services import _ical
+
+    new_all_day = rec["all_day"] if all_day is None else all_day
+    when = timeparse.parse_when(start, tz=typed) if start is not None else None
+    day_only = timeparse.is_date_only(start, tz=typed) if start is not None else False
+    if all_day is None and rec["all_day"] and when is not None and not day_only:
+        new_all_day = False  # an all-day event given a time of day becomes a timed one
+    if new_all_day:
+        if when is not None:
+            day = when.date()
+        elif rec["all_day"]:
+            day = rec["start"].date()
+        else:
+            day = rec["start"].replace(tzinfo=UTC).astimezone(zone).date()
+        keep = max(1, (rec["end"] - rec["start"]).days) if rec["all_day"] else 1
+        s, e = _all_day_span(day, end, duration, typed, keep)
+        return s, e, True
+    if when is None:
+        if rec["all_day"]:
+            raise InvalidInput("an all-day event needs a start time to become a timed one",
+                               hint="e.g. --start 'friday 10:00'")
+        when = rec["start"].replace(tzinfo=UTC).astimezone(zone)
+    elif day_only:
+        if rec["all_day"]:
+            raise InvalidInput("give a time of day with --start", hint="e.g. --start 'friday 10:00'")
+        clock = rec["start"].replace(tzinfo=UTC).astimezone(zone).time()  # the event's own wall clock
+        when = _ical.localize(datetime.combine(when.date(), clock), zone)
+    if end is not None:
+        finish = _parse_end(end, when, typed)
+    elif duration is not None:
+        finish = when + timeparse.parse_duration(duration)
+    elif rec["all_day"]:
+        finish = when + timedelta(hours=1)
+    else:
+        finish = when + (rec["end"] - rec["start"])
+    _check_order(when, finish)
+    return _naive_utc(when), _naive_utc(finish), False
 
 
 class DeletedEvent(BaseModel):
-    """What a delete removed."""
+    """What a delete removed: the whole event or series, one occurrence, or an occurrence
+    and the ones after it."""
 
     id: str
     title: str
-    removed: int = 1  # with the edited instances of a series
+    removed: int = 1  # rows: the event, with the edited instances of a series
+    scope: str = "event"  # event | occurrence | following
+    occurrence: datetime | None = None
 
-    __columns__ = ("id", "title", "removed")
+    __columns__ = ("id", "title", "scope", "occurrence")
 
 
-@verb(destructive=True, examples=["hero calendar delete 01JD3 --yes"])
-def delete(ctx, id: Id) -> DeletedEvent:
-    """Delete an event (a whole series, with its edited instances)."""
+@verb(destructive=True, scope=_scope, examples=[
+    "hero calendar delete 01JD3 --yes",
+    "hero calendar delete 01JD3 --occurrence 2026-12-08 --yes",
+    "hero calendar delete 01JD3 --occurrence 2026-12-08 --this-and-following --yes",
+])
+def delete(ctx, id: Id, occurrence: Occurrence_ = None, following: Following = False) -> DeletedEvent:
+    """Delete an event: a whole series with its edited instances, one occurrence of it, or an
+    occurrence and the ones after it."""
+    if following and occurrence is None:
+        raise InvalidInput("--this-and-following needs --occurrence", hint="e.g. --occurrence 2026-12-08 --this-and-following")
     with ctx.write() as tx:
         eid = resolve_id(tx.conn, "events", "event", id, label="title")
         rec = _get_rec(tx.conn, eid)
+        if occurrence is not None:
+            master, row, instance, s, _ = _find(tx.conn, rec, occurrence)
+            shown = _when(s, row["all_day"])
+            if following and instance > min([master["start"], *master["rdates"]]):
+                removed = _truncate(tx, master, instance)
+                return DeletedEvent(id=master["id"], title=master["title"], removed=removed, scope="following",
+                                    occurrence=shown)
+            if not following:
+                _exclude(tx, master, row, instance)
+                return DeletedEvent(id=master["id"], title=row["title"], removed=int(row["recurrence_id"] is not None),
+                                    scope="occurrence", occurrence=shown)
+            rec, eid = master, master["id"]  # from the first occurrence on: the whole series
         if rec["recurrence_id"] is None:
             ids = [r[0] for r in tx.execute("SELECT id FROM events WHERE uid = ? AND (id = ? OR recurrence_id IS NOT NULL)",
                                             [rec["uid"], eid]).fetchall()]
         else:  # one edited instance: the series must not bring it back
-            ids = [eid]
-            tx.execute("UPDATE events SET exdates = list_distinct(list_append(exdates, ?)), updated = ?, revision = ? "
-                       "WHERE uid = ? AND recurrence_id IS NULL AND rrule IS NOT NULL",
-                       [rec["recurrence_id"], utcnow(), tx.revision, rec["uid"]])
+            master = _master(tx.conn, rec)
+            _exclude(tx, master, rec, rec["recurrence_id"])
+            return DeletedEvent(id=eid, title=rec["title"], scope="occurrence", occurrence=_shown(rec["start"], rec["all_day"]))
         tx.execute("DELETE FROM events WHERE list_contains(?, id)", [ids])
         for rid in ids:
             tx.tombstone("event", rid)
     return DeletedEvent(id=eid, title=rec["title"], removed=len(ids))
+
+
+def _exclude(tx, master: dict, row: dict, instance: datetime) -> None:
+    """One occurrence goes: an EXDATE on the series (exports carry it), and its edited
+    instance, if it had one."""
+    if master["id"] != row["id"] or master["recurrence_id"] is None:
+        tx.execute("UPDATE events SET exdates = list_sort(list_distinct(list_append(exdates, ?))), updated = ?, "
+                   "revision = ?, sequence = sequence + 1 WHERE id = ?", [instance, utcnow(), tx.revision, master["id"]])
+    if row["recurrence_id"] is not None:
+        tx.execute("DELETE FROM events WHERE id = ?", [row["id"]])
+        tx.tombstone("event", row["id"])
 
 
 @verb(examples=['hero calendar search "quarterly report"', "hero calendar search alex"])
@@ -749,26 +1019,24 @@ def search(
     return [rows[i] for i in ids if i in rows]
 
 
-class CalendarImportReport(BaseModel):
-    """The outcome of an import: events added, events updated (same UID), problems."""
-
-    path: str
-    imported: int
-    updated: int = 0
-    skipped: list[ImportProblem] = []
+_EVENT_FIELDS = ["uid", "recurrence_id", "title", "start", "end", "all_day", "tz", "vtimezone", "location",
+                 "description", "attendees", "tags", "rrule", "rdates", "exdates", "status", "sequence", "ical"]
 
 
-_EVENT_FIELDS = ["uid", "recurrence_id", "title", "start", "end", "all_day", "tz", "location", "description",
-                 "attendees", "tags", "rrule", "exdates", "status", "ical"]
-
-
-def store_events(tx, events: list[dict]) -> tuple[int, int]:
+def store_events(tx, events: list[dict], others: list[tuple[str, str, str]] = ()) -> tuple[int, int]:
     """Insert or update parsed events (``_ical.parse`` fields) in one write, keyed on UID and
-    RECURRENCE-ID; attendees are linked to contacts by email. Returns (added, updated).
-    The demo loader calls this too."""
+    RECURRENCE-ID (the highest SEQUENCE wins, in the file and against what is stored);
+    attendees are linked to contacts by email; ``others`` (VTODO, VJOURNAL) are kept aside.
+    Returns (added, updated). The demo loader calls this too."""
     latest: dict = {}
-    for ev in events:  # the same UID twice in a file: the last one wins
-        latest[(ev["uid"], ev["recurrence_id"])] = ev
+    for ev in events:  # the same UID twice: the highest SEQUENCE, then the last one, wins
+        key = (ev["uid"], ev["recurrence_id"])
+        if key not in latest or ev.get("sequence", 0) >= latest[key].get("sequence", 0):
+            latest[key] = ev
+    now = utcnow()
+    for kind, uid, text in others:
+        tx.execute("INSERT OR REPLACE INTO calendar_items (uid, kind, ical, created, revision) VALUES (?, ?, ?, ?, ?)",
+                   [uid, kind, text, now, tx.revision])
     if not latest:
         return 0, 0
     by_email = {}
@@ -776,22 +1044,25 @@ def store_events(tx, events: list[dict]) -> tuple[int, int]:
         for em in emails:
             by_email.setdefault(em, (cid, name))
     uids = sorted({uid for uid, _ in latest})
-    existing = {(uid, rid): eid for eid, uid, rid in
-                tx.execute("SELECT id, uid, recurrence_id FROM events WHERE list_contains(?, uid)", [uids]).fetchall()}
-    now = utcnow()
+    existing = {(uid, rid): (eid, seq) for eid, uid, rid, seq in
+                tx.execute("SELECT id, uid, recurrence_id, sequence FROM events WHERE list_contains(?, uid)",
+                           [uids]).fetchall()}
     new_rows, changed_rows = [], []
     for key, ev in latest.items():
+        if key in existing and existing[key][1] > ev.get("sequence", 0):
+            continue  # what is stored is newer than the file
         attendees = []
         for a in ev["attendees"]:
             hit = by_email.get(a["email"]) if a.get("email") else None
             attendees.append({"name": a.get("name") or (hit[1] if hit else None), "email": a.get("email"),
                               "contact_id": hit[0] if hit else None})
-        values = dict(ev, attendees=json.dumps(attendees), tags=clean_tags(ev["tags"]))
+        values = {"vtimezone": None, "rdates": [], "sequence": 0, **ev, "attendees": json.dumps(attendees),
+                  "tags": clean_tags(ev["tags"])}
         row = [values[f] for f in _EVENT_FIELDS]
         if key in existing:
-            changed_rows.append([existing[key], *row, now, tx.revision])
+            changed_rows.append([existing[key][0], *row, ev.get("updated") or now, tx.revision])
         else:
-            new_rows.append([new_id(), *row, now, now, tx.revision])
+            new_rows.append([new_id(), *row, ev.get("created") or now, ev.get("updated") or now, tx.revision])
     quoted = ", ".join(f'"{f}"' for f in _EVENT_FIELDS)
     if new_rows:
         cols = [list(c) for c in zip(*new_rows)]
@@ -806,26 +1077,40 @@ def store_events(tx, events: list[dict]) -> tuple[int, int]:
     return len(new_rows), len(changed_rows)
 
 
+class CalendarImportReport(BaseModel):
+    """The outcome of an import: events added, events updated (same UID), problems, and the
+    to-dos and journal entries kept aside (written back on export)."""
+
+    path: str
+    imported: int
+    updated: int = 0
+    kept_aside: int = 0
+    skipped: list[ImportProblem] = []
+    note: str | None = None
+
+
 @verb(mutates=True, name="calendar.import", examples=["hero calendar import ~/calendar.ics"])
 def import_(ctx, path: Annotated[str, P("An iCalendar file (.ics), any number of events", positional=True)]) -> CalendarImportReport:
     """Import events from an iCalendar file; bad events are reported by position, the others added.
 
-    Importing the same file again updates the events instead of duplicating them (UID).
-    Time zones (VTIMEZONE, TZID, UTC, floating, all-day dates), RRULE and EXDATE are
-    honoured; attendees are linked to contacts by email; CATEGORIES become tags. Properties
-    Hero does not model (ORGANIZER, alarms, X-...) are kept and written back on export.
-    The whole import is one transaction: it lands entirely or not at all.
+    Importing the same file again adds nothing twice (UID; the highest SEQUENCE wins).
+    Time zones (VTIMEZONE, TZID, Windows names, X-WR-TIMEZONE, UTC, floating, all-day
+    dates), RRULE, RDATE, EXDATE and edited instances are honoured; attendees are linked to
+    contacts by email; CATEGORIES become tags. Properties Hero does not model (ORGANIZER,
+    alarms, X-...) and to-dos or journal entries are kept and written back on export. The
+    whole import is one transaction: it lands entirely or not at all.
     """
     from herotui.services import _ical
 
-    file, text = read_import_file(path)
+    file, text, note = read_import_text(path)
     events, problems = _ical.parse(text)
-    if not events and not problems:
+    others = _ical.other_components(text)
+    if not events and not problems and not others:
         raise InvalidInput(f"{path} contains no event", hint="an iCalendar event starts with BEGIN:VEVENT")
     with ctx.write() as tx:
-        added, changed = store_events(tx, events)
-    return CalendarImportReport(path=str(file), imported=added, updated=changed,
-                                skipped=[ImportProblem(**p) for p in problems])
+        added, changed = store_events(tx, events, others)
+    return CalendarImportReport(path=str(file), imported=added, updated=changed, kept_aside=len(others),
+                                skipped=[ImportProblem(**p) for p in problems], note=note)
 
 
 @verb(examples=["hero calendar export > calendar.ics", "hero calendar export --tag finance --output finance.ics"])
@@ -844,5 +1129,6 @@ def export(
         params.append(tag.strip().lower())
     with ctx.read() as conn:
         rows = conn.execute(sql + " ORDER BY start, id", params).fetchall()
+        others = [] if tag else [r[0] for r in conn.execute("SELECT ical FROM calendar_items ORDER BY kind, uid").fetchall()]
     events = [dict(_rec(r[:-1]), ical=r[-1]) for r in rows]
-    return export_text(_ical.serialize(events), len(events), output)
+    return export_text(_ical.serialize(events, others), len(events), output)

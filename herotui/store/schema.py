@@ -144,6 +144,29 @@ def m005_knowledge(conn) -> None:
     )
 
 
+@migration
+def m006_calendar_series(conn) -> None:
+    # What real calendar files carry beyond one rule: extra instances (RDATE, same form as
+    # start), the zone's own definition when its TZID is not an IANA or Windows name
+    # (the VTIMEZONE text: its rules, never a guess by offsets), SEQUENCE (the highest wins
+    # on re-import), and components Hero does not model (VTODO, VJOURNAL) kept for export.
+    conn.execute("ALTER TABLE events ADD COLUMN rdates TIMESTAMP[] NOT NULL DEFAULT []")
+    conn.execute("ALTER TABLE events ADD COLUMN vtimezone VARCHAR")
+    conn.execute("ALTER TABLE events ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        """
+        CREATE TABLE calendar_items (
+            uid VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,      -- VTODO or VJOURNAL
+            ical VARCHAR NOT NULL,      -- the component as imported
+            created TIMESTAMP NOT NULL,
+            revision BIGINT NOT NULL,
+            PRIMARY KEY (uid, kind)
+        )
+        """
+    )
+
+
 # What each kind puts in the search index: id, title, body, tags, time (UTC), revision.
 INDEX_SOURCES: dict[str, str] = {
     "contact": """
