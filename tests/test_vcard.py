@@ -62,14 +62,16 @@ def test_import_the_demo_files(hero, hero_home):
     r = hero("contact", "import", str(DEMO / "personal.vcf"), "--json")
     assert r.code == 0, r
     report = r.json()
-    assert set(report) == {"path", "imported", "skipped"}
-    assert report == {"path": str(DEMO / "personal.vcf"), "imported": 15, "skipped": []}
+    assert set(report) == {"path", "imported", "updated", "unchanged", "skipped", "problems", "notes"}
+    assert report == {"path": str(DEMO / "personal.vcf"), "imported": 15, "updated": 0, "unchanged": 0, "skipped": [],
+                      "problems": [], "notes": []}
     r = hero("--context", "business", "contact", "import", str(DEMO / "business.vcf"), "--json")
     assert r.json()["imported"] == 25 and r.json()["skipped"] == [], r
     assert len(hero("contact", "list", "--json").json()) == 15
     assert len(hero("--context", "business", "contact", "list", "--json").json()) == 25
     r = hero("--context", "business", "contact", "import", str(DEMO / "business.vcf"))
     assert r.code == 0 and "25" in r.out, r  # human output
+    assert len(hero("--context", "business", "contact", "list", "--json").json()) == 25  # the same file again adds nothing
     assert "Traceback" not in r.err
 
 
@@ -210,13 +212,13 @@ def test_export_to_stdout_and_by_tag(capsys, ctx, tmp_path):
 # --- bad files -----------------------------------------------------------------------------
 
 
-def test_a_malformed_card_in_the_middle_is_reported_by_position(capsys, ctx, tmp_path):
+def test_a_bad_field_is_reported_and_the_rest_of_its_card_kept(capsys, ctx, tmp_path):
     good = [card(f"FN:Good {i}", f"EMAIL:good{i}@example.com") for i in range(1, 7)]
     bad = {
-        2: card("FN:Bad Email", "EMAIL:not an email"),
-        4: card("FN:Bad Birthday", "BDAY:31/12/1999"),
-        5: "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nthis line is not a property\r\nEND:VCARD\r\n",
-        7: card("EMAIL:nameless@example.com"),
+        2: card("FN:Bad Email", "EMAIL:not an email", "TEL:+1 555 0100"),
+        4: card("FN:Bad Birthday", "BDAY:31/12/1999", "ORG:Initech"),
+        5: "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nthis line is not a property\r\nTITLE:Boss\r\nEND:VCARD\r\n",
+        7: card("NOTE:nothing to call this card by", "X-FOO:bar"),
     }
     parts, position = [], 0
     for g in good:
@@ -227,20 +229,29 @@ def test_a_malformed_card_in_the_middle_is_reported_by_position(capsys, ctx, tmp
         parts.append(g)
     path = tmp_path / "mixed.vcf"
     path.write_text("".join(parts))
-    before = path.read_text().count("BEGIN:VCARD")
-    assert before == 10
+    assert path.read_text().count("BEGIN:VCARD") == 10
     report = import_json(capsys, path)
-    assert report["imported"] == 6
-    assert [p["position"] for p in report["skipped"]] == [2, 4, 5, 7]
-    assert all(set(p) == {"position", "line", "message"} for p in report["skipped"])
-    messages = {p["position"]: p["message"] for p in report["skipped"]}
-    assert "not an email" in messages[2] and "BDAY" in messages[4] and "no name" in messages[7]
+    assert report["imported"] == 9
+    # only the card with nothing to call it by is left out
+    assert [(p["position"], p["message"]) for p in report["skipped"]] == [
+        (7, "card has no name (FN, N, NICKNAME, ORG, EMAIL or TEL)")]
     lines = path.read_text().splitlines()
-    for p in report["skipped"]:
-        assert lines[p["line"] - 1] == "BEGIN:VCARD"
-    assert sorted(c.name for c in registry.call("contact.list", {}, ctx)) == [f"Good {i}" for i in range(1, 7)]
-    code, out, err = cli(capsys, "contact", "import", str(path))
-    assert code == 0 and "position=2" in out, out  # the human report lists them too
+    assert lines[report["skipped"][0]["line"] - 1] == "BEGIN:VCARD"
+    # the bad fields: card position, the exact line, the property
+    problems = report["problems"]
+    assert [(p["position"], p["field"]) for p in problems] == [(2, "EMAIL"), (4, "BDAY"), (5, "this line is not a property")]
+    assert [lines[p["line"] - 1] for p in problems] == ["EMAIL:not an email", "BDAY:31/12/1999", "this line is not a property"]
+    assert "not a valid email" in problems[0]["message"] and "not a date" in problems[1]["message"]
+    by_name = {c.name: c for c in registry.call("contact.list", {}, ctx)}
+    assert sorted(by_name) == sorted([f"Good {i}" for i in range(1, 7)] + ["Bad Email", "Bad Birthday", "Broken"])
+    assert by_name["Bad Email"].emails == [] and by_name["Bad Email"].phones == ["+1 555 0100"]
+    assert by_name["Bad Birthday"].birthday is None and by_name["Bad Birthday"].company == "Initech"
+    assert by_name["Broken"].role == "Boss"
+    # a field Hero could not read is still in the card, so an export gives it back
+    text = registry.call("contact.export", {}, ctx).text
+    assert "EMAIL:not an email\r\n" in text and "BDAY:31/12/1999\r\n" in text
+    code, out, err = cli(capsys, "contact", "import", str(tmp_path / "mixed.vcf"))
+    assert code == 0 and "position=7" in out, out  # the human report lists them too
 
 
 def test_unterminated_cards_and_stray_text(capsys, ctx, tmp_path):
@@ -261,7 +272,11 @@ def test_a_file_without_vcards_is_an_error(capsys, ctx, tmp_path, content):
     path.write_bytes(content)
     code, out, err = cli(capsys, "contact", "import", str(path))
     assert code == 1, (out, err)
-    assert "contains no vCard" in err and "hint:" in err
+    assert len(err.strip().splitlines()) <= 2 and "hint:" in err
+    if b"VCALENDAR" in content:
+        assert "is an iCalendar file" in err and "hero calendar import" in err
+    else:
+        assert "contains no vCard" in err
     assert registry.call("contact.list", {}, ctx) == []
 
 
@@ -278,12 +293,14 @@ def test_a_large_file_keeps_order_and_positions(ctx, tmp_path):
 
     n = _vcard.PARALLEL_FROM + 500  # big enough for the parallel parser
     parts = [card(f"FN:Person {i:05d}", f"EMAIL:p{i}@example.com", "X-KEEP:yes") for i in range(1, n + 1)]
-    parts[2099] = card("FN:Person bad", "EMAIL:@@@")
+    parts[2099] = card("X-NO-NAME:at all", "X-KEEP:yes", "X-KEEP:no")
+    parts[1999] = card("FN:Person 02000", "EMAIL:@@@", "X-KEEP:yes")
     path = tmp_path / "big.vcf"
     path.write_text("".join(parts))
     report = registry.call("contact.import", {"path": str(path)}, ctx)
     assert report.imported == n - 1
     assert [(p.position, p.line) for p in report.skipped] == [(2100, 2099 * 6 + 1)]  # 6 lines a card
+    assert [(p.position, p.line, p.field) for p in report.problems] == [(2000, 1999 * 6 + 4, "EMAIL")]
     with ctx.read() as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM contacts ORDER BY id").fetchall()]
     assert names == [f"Person {i:05d}" for i in range(1, n + 1) if i != 2100]  # ids follow file order

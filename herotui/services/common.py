@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,12 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     """Now, as the naive UTC value the database stores."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def aware(value: datetime | None) -> datetime | None:
     """A stored (naive UTC) timestamp as an aware UTC datetime."""
-    return value.replace(tzinfo=timezone.utc) if value is not None else None
+    return value.replace(tzinfo=UTC) if value is not None else None
 
 
 def resolve_id(conn: Any, table: str, kind: str, prefix: str, label: str = "name") -> str:
@@ -45,19 +45,38 @@ def resolve_id(conn: Any, table: str, kind: str, prefix: str, label: str = "name
     return rows[0][0]
 
 
-def clean_tags(tags: list[str] | None) -> list[str]:
-    """Tags are lowercase, trimmed, without duplicates, in the order given."""
+def clean_tags(tags: list[str] | None, *, lenient: bool = False) -> list[str]:
+    """Tags are lowercase, trimmed, without duplicates, in the order given.
+
+    A tag typed by a person is refused when it has a space (``InvalidInput``). ``lenient``
+    is for tags read from a file (vCard/iCalendar CATEGORIES, already split by the parser):
+    nothing is refused, a run of spaces or commas becomes one ``-`` ("My Contacts" ->
+    "my-contacts"), so that one odd category never rejects a record. See ``tag_of``.
+    """
     out: list[str] = []
     for raw in tags or []:
-        for t in raw.split(","):
-            t = t.strip().lower()
+        for t in ([raw] if lenient else raw.split(",")):
+            t = tag_of(t) if lenient else t.strip().lower()
             if not t:
                 continue
-            if any(c.isspace() for c in t):
+            if not lenient and len(t.split()) > 1:
                 raise InvalidInput(f"invalid tag '{t}': tags have no spaces", hint="use 'quarterly-report' rather than 'quarterly report'")
             if t not in out:
                 out.append(t)
     return out
+
+
+_TAG_GAPS = None
+
+
+def tag_of(category: str) -> str:
+    """The tag a category from a file stands for: lowercase, spaces and commas as one '-'."""
+    global _TAG_GAPS
+    if _TAG_GAPS is None:
+        import re
+
+        _TAG_GAPS = re.compile(r"[\s,]+")
+    return _TAG_GAPS.sub("-", category.strip().strip(",").strip()).lower()
 
 
 class ImportProblem(BaseModel):
@@ -79,12 +98,74 @@ class ExportResult(BaseModel):
 
 
 def read_import_file(path: str) -> tuple[Path, str]:
-    """The file to import and its text (UTF-8, BOM tolerated; undecodable bytes replaced)."""
+    """The file to import and its text, decoded as ``decode_import`` does."""
+    file, text, _note = read_import_text(path)
+    return file, text
+
+
+def read_import_text(path: str) -> tuple[Path, str, str | None]:
+    """The file to import, its text, and a note when it was not plain UTF-8 (else None)."""
     file = Path(path).expanduser()
     try:
-        return file, file.read_bytes().decode("utf-8-sig", errors="replace")
+        data = file.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+    text, note = decode_import(data)
+    return file, text, note
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
+
+
+def decode_import(data: bytes) -> tuple[str, str | None]:
+    """Text of a vCard/iCalendar file in whatever encoding it came, and a note if converted.
+
+    In order: a byte-order mark (UTF-8/16/32); UTF-16/32 without one (NUL bytes); UTF-8,
+    also when a line was folded inside a multi-byte character (the fold is moved after the
+    character, which unfolding undoes the same way); otherwise the encoding that
+    ``charset_normalizer`` finds, Windows-1252 when it is one of the equally good guesses
+    (the usual Western address-book export), and last Windows-1252 with undecodable bytes
+    replaced. The note says what was done, for the import report.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            text = data[len(bom):].decode(enc, errors="replace")
+            return text, None if enc == "utf-8" else f"the file is {enc.upper()} (with a byte-order mark): converted from it"
+    if data[:200].count(b"\x00") > 20:  # UTF-16/32 without a BOM: ASCII letters next to NUL bytes
+        zeros = data[:4]
+        enc = ("utf-32-be" if zeros[:3] == b"\0\0\0" else "utf-32-le" if zeros[1:4] == b"\0\0\0"
+               else "utf-16-be" if zeros[:1] == b"\0" else "utf-16-le")
+        return data.decode(enc, errors="replace"), f"the file is {enc.upper()} (no byte-order mark): converted from it"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    import re
+
+    moved = re.sub(rb"([\xc2-\xf4][\x80-\xbf]{0,2})(\r?\n[ \t])(?=[\x80-\xbf])", rb"\2\1", data)
+    try:
+        return moved.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    import charset_normalizer
+
+    results = list(charset_normalizer.from_bytes(data))
+    enc = "cp1252"
+    if results:
+        best = min(results, key=lambda r: r.chaos)
+        enc = best.encoding
+        if any(r.encoding in _WESTERN and r.chaos <= best.chaos + 0.01 for r in results):
+            enc = "cp1252"
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        enc = "cp1252"
+        text = data.decode(enc, errors="replace")
+    label = {"cp1252": "Windows-1252 (Western)", "cp1250": "Windows-1250 (Central European)",
+             "cp1251": "Windows-1251 (Cyrillic)", "latin_1": "ISO-8859-1 (Latin-1)"}.get(enc, enc)
+    return text, f"the file is not UTF-8: read as {label} and converted"
 
 
 def export_text(text: str, count: int, output: str | None) -> ExportResult:
@@ -120,8 +201,8 @@ def split_blocks(lines, name: str, stray: str | None = None) -> tuple[list[tuple
     """
     import re
 
-    begin = re.compile(rf"^BEGIN:{name}\s*$", re.I)
-    end = re.compile(rf"^END:{name}\s*$", re.I)
+    begin = re.compile(rf"^BEGIN:{name}\s*$", re.IGNORECASE)
+    end = re.compile(rf"^END:{name}\s*$", re.IGNORECASE)
     unterminated = f"{name.lower().removeprefix('v')} has no END:{name}"
     blocks, problems = [], []
     current: list[str] | None = None

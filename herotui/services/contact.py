@@ -10,30 +10,70 @@ from pydantic import AfterValidator, BaseModel
 
 from herotui.errors import InvalidInput, NotFound
 from herotui.registry import P, verb
-from herotui.services.common import (ExportResult, ImportProblem, aware, clean_tags, export_text, new_id, retag,
-                                     read_import_file, resolve_id, utcnow)
+from herotui.services.common import (
+    ExportResult,
+    ImportProblem,
+    aware,
+    clean_tags,
+    export_text,
+    new_id,
+    resolve_id,
+    retag,
+    utcnow,
+)
 
 SERVICE = "contact"
 COLUMNS = "id, name, emails, phones, company, role, tags, notes, birthday, created, updated"
 
 
+_EMAIL_FAST = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                         r"@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$")
+_SPECIAL_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")  # email_validator's list
+
+
 def _email(value: str) -> str:
+    """The normalised address (domain in lower case), or ValueError with email_validator's reason.
+
+    Plain ASCII addresses take a fast path (an import checks thousands) that accepts only
+    what email_validator accepts and normalises them the same way; anything else goes to it.
+    """
+    v = value.strip()
+    m = _EMAIL_FAST.match(v)
+    if m and len(v) <= 254 and v.index("@") <= 64 and "xn--" not in v.lower():
+        domain = m.group(1).lower()
+        if domain.rsplit(".", 1)[-1] not in _SPECIAL_DOMAINS:
+            return v[: v.index("@") + 1] + domain
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
+        return validate_email(v, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValueError(f"'{value}' is not a valid email address ({exc})") from None
 
 
-_PHONE_OK = re.compile(r"^\+?[0-9 ()./\-]{3,}(?:\s*(?:x|ext\.?)\s*[0-9]+)?$", re.I)
+_PHONE_OK = re.compile(r"^\+?[0-9A-Za-z ()./\-]{3,}$")
+_PHONE_PLAIN = re.compile(r"^\+?(?:[ ()./\-]*[0-9]){3}[0-9 ()./\-]*$")  # the usual number: no letters, no extension
+_PHONE_EXT = re.compile(r"\s*(?:x|ext\.?|extension)\s*[0-9]+$", re.IGNORECASE)
+_PHONE_LEAD = re.compile(r"^\+?[0-9 ()./\-]*")
 
 
 def _phone(value: str) -> str:
+    """A phone number as written, checked: digits and separators, an extension ('x 12',
+    'ext. 12'), or a vanity number (1-800-FLOWERS: digits first, then one word of letters)."""
     v = value.strip()
-    if v.lower().startswith("tel:"):
+    if v[:4].lower() == "tel:":
         v = v[4:]
-    if not _PHONE_OK.match(v) or sum(c.isdigit() for c in v) < 3:
+    if _PHONE_PLAIN.match(v):
+        return v
+    body = _PHONE_EXT.sub("", v)
+    digits = sum(c.isdigit() for c in body)
+    ok = bool(_PHONE_OK.match(body)) and digits >= 3
+    if ok and any(c.isalpha() for c in body):  # a vanity number
+        lead = _PHONE_LEAD.match(body).group()
+        words = [w for w in re.split(r"[^A-Za-z]+", body[len(lead):]) if len(w) > 1]
+        letters = sum(c.isalpha() for c in body)
+        ok = sum(c.isdigit() for c in lead) >= 3 and len(words) <= 1 and 7 <= digits + letters <= 16
+    if not ok:
         raise ValueError(f"'{value}' is not a phone number")
     return v
 
@@ -112,8 +152,8 @@ def create(
     birthday: Annotated[date | None, P("Birthday, YYYY-MM-DD")] = None,
 ) -> Contact:
     """Create a contact in the active context."""
-    fields = dict(name=name, emails=emails, phones=phones, company=company, role=role,
-                  tags=clean_tags(tags), notes=notes, birthday=birthday)
+    fields = {"name": name, "emails": emails, "phones": phones, "company": company, "role": role,
+              "tags": clean_tags(tags), "notes": notes, "birthday": birthday}
     with ctx.write() as tx:
         cid = _insert(tx, fields)
         return _get(tx.conn, cid)
@@ -247,39 +287,110 @@ def untag(ctx, id: Id, tags: Tags) -> Contact:
     return _retag(ctx, id, tags, add=False)
 
 
+class FieldProblem(BaseModel):
+    """A field of an imported card that was left out: card position, line, property, why.
+
+    The card itself was imported, and the line is kept in it: an export writes it back."""
+
+    position: int
+    line: int
+    field: str
+    message: str
+
+
 class ImportReport(BaseModel):
-    """The outcome of an import: what was added, and what was skipped and why."""
+    """The outcome of an import: what was added, updated or already there, what was left out and why."""
 
     path: str
     imported: int
+    updated: int = 0
+    unchanged: int = 0
     skipped: list[ImportProblem] = []
+    problems: list[FieldProblem] = []
+    notes: list[str] = []
+
+
+_UID_LINE = re.compile(r"^UID(?:;[^:\r\n]*)?:([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+_STORE = ["name", "emails", "phones", "company", "role", "tags", "notes", "birthday", "vcard"]
+
+
+def _matcher(conn):
+    """Existing contacts by UID (the imported card's, or urn:hero:<id>) and, for cards
+    without one, by the card's text: re-importing a file finds its cards again."""
+    by_uid: dict[str, list] = {}
+    by_text: dict[str, list] = {}
+    for row in conn.execute(f"SELECT {COLUMNS}, vcard FROM contacts ORDER BY id").fetchall():
+        vcard = row[-1]
+        m = _UID_LINE.search(vcard) if vcard else None
+        uid = m.group(1).strip() if m else None
+        if uid:
+            by_uid.setdefault(uid, []).append(row)
+        elif vcard:
+            by_text.setdefault(vcard, []).append(row)
+        by_uid.setdefault(f"urn:hero:{row[0]}", []).append(row)
+    return by_uid, by_text
 
 
 @verb(mutates=True, name="contact.import", examples=["hero contact import ~/contacts.vcf"])
-def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 3.0 or 4.0, any number of cards)", positional=True)]) -> ImportReport:
+def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 2.1, 3.0 or 4.0, any number of cards)", positional=True)]) -> ImportReport:
     """Import contacts from a vCard file; valid cards are added, bad ones reported by position.
 
-    Properties Hero does not model (addresses, URLs, X- extensions...) are kept and written
-    back on export. The whole import is one transaction: it lands entirely or not at all.
+    A field that does not fit (an email that is not one, a BDAY that is not a date) is
+    reported in ``problems`` and kept in the card; the rest of the card is imported. Files
+    in UTF-16, Latin-1 or Windows-1252 are converted (``notes`` says so). Importing the
+    same file again adds nothing: a card whose UID (or, without one, whose text) is already
+    here is left alone when identical and updated when it changed. Categories become tags
+    ("My Contacts" -> my-contacts) and keep their spelling on export. Properties Hero does
+    not model (addresses, URLs, photos, REV, X- extensions...) are kept and written back on
+    export. The whole import is one transaction: it lands entirely or not at all.
     """
     from herotui.services import _vcard
+    from herotui.services.common import read_import_text
 
-    file, text = read_import_file(path)
-    cards, problems = _vcard.parse(text)
+    file, text, note = read_import_text(path)
+    cards, skipped = _vcard.parse(text)
     if not cards and not any(_vcard._BEGIN.match(line) for line in text.splitlines()):
+        if re.search(r"^BEGIN:VCALENDAR", text, re.IGNORECASE | re.MULTILINE):
+            raise InvalidInput(f"{path} is an iCalendar file, not vCards", hint=f"import it with 'hero calendar import {path}'")
         raise InvalidInput(f"{path} contains no vCard", hint="a vCard starts with BEGIN:VCARD")
+    problems = [FieldProblem(position=c["position"], **p) for c in cards for p in c["problems"]]
+    added = changed = same = 0
     with ctx.write() as tx:
         now = utcnow()
-        rows = [(new_id(), c["name"], c["emails"], c["phones"], c["company"], c["role"], clean_tags(c["tags"]),
-                 c["notes"], c["birthday"], c["vcard"], now, now, tx.revision) for c in cards]
-        if rows:
-            cols = [list(col) for col in zip(*rows)]
-            tx.execute(
-                "INSERT INTO contacts (id, name, emails, phones, company, role, tags, notes, birthday, vcard, created, updated, revision) "
-                "SELECT unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?)",
-                cols,
-            )
-    return ImportReport(path=str(file), imported=len(rows), skipped=[ImportProblem(**p) for p in problems])
+        by_uid, by_text = _matcher(tx.conn) if tx.execute("SELECT count(*) FROM contacts").fetchone()[0] else ({}, {})
+        new_rows, changed_rows = [], []
+        for c in cards:
+            c["tags"] = clean_tags(c["tags"], lenient=True)
+            candidates = by_uid.get(c["uid"]) if c["uid"] else by_text.get(c["vcard"])
+            if candidates:
+                row = next((r for r in candidates if r[-1] == c["vcard"] or (r[-1] is None and _same(r, c))), None)
+                if row is not None:
+                    candidates.remove(row)
+                    same += 1
+                    continue
+                row = candidates.pop(0)
+                changed_rows.append([row[0], *(c[k] for k in _STORE), now, tx.revision])
+                continue
+            new_rows.append([new_id(), *(c[k] for k in _STORE), now, now, tx.revision])
+        if new_rows:
+            cols = [list(col) for col in zip(*new_rows)]
+            tx.execute(f"INSERT INTO contacts (id, {', '.join(_STORE)}, created, updated, revision) SELECT "
+                       + ", ".join(["unnest(?)"] * len(cols)), cols)
+        if changed_rows:
+            cols = [list(col) for col in zip(*changed_rows)]
+            names = ["id", *_STORE, "updated", "revision"]
+            sets = ", ".join(f"{f} = n.{f}" for f in names[1:])
+            source = ", ".join(f"unnest(?) AS {f}" for f in names)
+            tx.execute(f"UPDATE contacts SET {sets} FROM (SELECT {source}) AS n WHERE contacts.id = n.id", cols)
+        added, changed = len(new_rows), len(changed_rows)
+    return ImportReport(path=str(file), imported=added, updated=changed, unchanged=same,
+                        skipped=[ImportProblem(**p) for p in skipped], problems=problems, notes=[note] if note else [])
+
+
+def _same(row, card: dict) -> bool:
+    """A contact made in Hero (no stored card) already holds what its own exported card says."""
+    c = _row(row[:-1])
+    return all(getattr(c, k) == card[k] for k in _STORE if k != "vcard")
 
 
 @verb(examples=["hero contact export > contacts.vcf", "hero contact export --tag finance --output finance.vcf"])
@@ -301,5 +412,9 @@ def export(
         params.append(tag.lower())
     with ctx.read() as conn:
         rows = conn.execute(sql + " ORDER BY lower(name), id", params).fetchall()
-    text = "".join(_vcard.serialize(_row(r[:-1]).model_dump(), r[-1], version) for r in rows)
+    parts = []
+    for r in rows:
+        c = _row(r[:-1])
+        parts.append(_vcard.serialize(c.model_dump(), r[-1], version, edited=c.updated != c.created))
+    text = "".join(parts)
     return export_text(text, len(rows), output)
