@@ -363,7 +363,8 @@ def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 2.1, 3.0 or 4.0, any
             c["tags"] = clean_tags(c["tags"], lenient=True)
             candidates = by_uid.get(c["uid"]) if c["uid"] else by_text.get(c["vcard"])
             if candidates:
-                row = next((r for r in candidates if r[-1] == c["vcard"] or (r[-1] is None and _same(r, c))), None)
+                row = next((r for r in candidates if r[-1] == c["vcard"]), None) or next(
+                    (r for r in candidates if _same(r, c)), None)
                 if row is not None:
                     candidates.remove(row)
                     same += 1
@@ -388,9 +389,16 @@ def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 2.1, 3.0 or 4.0, any
 
 
 def _same(row, card: dict) -> bool:
-    """A contact made in Hero (no stored card) already holds what its own exported card says."""
+    """The stored contact already says what the card says: the same fields, and the same card
+    once exported (a file exported from Hero and imported back, or the same card written by
+    another program with its lines in another order)."""
+    from herotui.services import _vcard
+
     c = _row(row[:-1])
-    return all(getattr(c, k) == card[k] for k in _STORE if k != "vcard")
+    if any(getattr(c, k) != card[k] for k in _STORE if k != "vcard"):
+        return False
+    d = c.model_dump()
+    return _vcard.serialize(d, row[-1], edited=False) == _vcard.serialize(d, card["vcard"], edited=False)
 
 
 @verb(examples=["hero contact export > contacts.vcf", "hero contact export --tag finance --output finance.vcf"])
