@@ -497,11 +497,13 @@ def test_malformed_event_is_reported_by_position_and_the_others_imported(ctx, tm
         END:VEVENT
     """)
     report = cal("import", ctx, path=write(tmp_path, "mixed.ics", text))
-    assert report.imported == 2
-    assert [(p.position, p.line) for p in report.skipped] == [(2, 9), (3, 14), (4, 20)]
-    assert "DTSTART" in report.skipped[0].message and "before" in report.skipped[1].message
-    assert report.skipped[2].message.startswith("RRULE") and "SOMETIMES" in report.skipped[2].message
-    assert sorted(o.title for o in cal("list", ctx, start="2026-03-01", end="2026-03-05")) == ["Good one", "Good two"]
+    assert report.imported == 3  # a DTEND before DTSTART costs the DTEND, not the event
+    assert [(p.position, p.line) for p in report.skipped] == [(2, 9), (4, 20)]
+    assert "DTSTART" in report.skipped[0].message and "before" in report.warnings[0].message
+    assert (report.warnings[0].position, report.warnings[0].line) == (3, 14)
+    assert report.skipped[1].message.startswith("RRULE") and "SOMETIMES" in report.skipped[1].message
+    assert sorted(o.title for o in cal("list", ctx, start="2026-03-01", end="2026-03-05")) == [
+        "Backwards", "Good one", "Good two"]
 
 
 def test_a_structurally_broken_file_is_read_event_by_event(ctx, tmp_path):

@@ -107,6 +107,35 @@ def test_the_confirmation_shows_the_change(home):
     assert r.pending and "only that occurrence" in r.reply and "Fri 11 Dec" in r.reply
 
 
+def test_a_yes_cancels_one_occurrence_and_the_series_stays(home):
+    from herotui import contexts, registry
+
+    ctx = contexts.load("business")
+    week = {"start": "2026-12-07", "end": "2026-12-11"}
+    before = registry.call("calendar.list", week, ctx)
+    r = ask("skip the standup on friday")
+    assert [s.verb for s in r.plan.steps] == ["calendar.delete"] and r.plan.steps[0].args["occurrence"]
+    assert r.pending and "only the occurrence on Fri 11 Dec 2026" in r.reply
+    r = ask("yes")
+    assert r.ran and [s.status for s in r.steps] == ["ok"]
+    after = registry.call("calendar.list", week, ctx)
+    gone = [(o.title, o.start) for o in before if (o.title, o.start) not in [(a.title, a.start) for a in after]]
+    assert len(gone) == 1 and gone[0][0] == "Daily standup" and gone[0][1].day == 11
+    assert sum(o.title == "Daily standup" for o in after) == 4
+
+
+def test_moving_one_occurrence_of_a_series_moves_only_it(home):
+    from herotui import contexts, registry
+
+    ctx = contexts.load("business")
+    r = ask("move the standup on thursday to 11am")
+    assert r.pending and "only that occurrence" in r.reply, r.reply
+    assert ask("yes").ran
+    week = registry.call("calendar.list", {"start": "2026-12-07", "end": "2026-12-11"}, ctx)
+    standups = [f"{o.start:%a %H:%M}" for o in week if o.title == "Daily standup"]
+    assert "Thu 11:00" in standups and sum(s.endswith("09:15") for s in standups) == 4, standups
+
+
 def test_a_move_that_changes_nothing_says_so(home):
     r = ask("move the vendor call to 4pm")  # it is at 16:00 already
     assert not r.plan.steps and "already" in r.reply and not r.pending

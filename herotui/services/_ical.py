@@ -185,9 +185,10 @@ def per_day(rule: str) -> float:
     rate = _PER_DAY.get(parts.get("FREQ", ""), 1.0) / max(1, int(parts.get("INTERVAL", "1") or 1))
     if rate < 1 and any(k in parts for k in ("BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS")):
         rate = 1.0  # at most one a day before the time-of-day parts
-    for key, unit in (("BYHOUR", 24), ("BYMINUTE", 1440), ("BYSECOND", 86400)):
-        if key in parts and rate < unit:
-            rate *= len(parts[key].split(","))
+    for key, unit, of in (("BYHOUR", 24, 24), ("BYMINUTE", 1440, 60), ("BYSECOND", 86400, 60)):
+        if key in parts:  # a coarser rule repeats within the unit; a finer one keeps n of them
+            n = len(parts[key].split(","))
+            rate = rate * n if rate < unit else rate * n / of
     return rate
 
 
@@ -445,7 +446,7 @@ def other_components(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
-_XWR = re.compile(r"^X-WR-TIMEZONE:(.+)$", re.M | re.I)
+_XWR = re.compile(r"^X-WR-TIMEZONE(?:;[^:\r\n]*)?:(.+)$", re.M | re.I)
 
 
 def calendar_zone(text: str) -> str | None:
@@ -558,13 +559,54 @@ def parse(text: str, shift: timedelta = timedelta(0)) -> tuple[list[dict], list[
     return good, problems
 
 
-def _prop_error(comp) -> str | None:
+def _prop_error(comp, warnings: list[str]) -> str | None:
+    """Why the event cannot be used (a broken DTSTART, RRULE...), else None; a broken line
+    of any other property is only reported (``warnings``) and the event kept."""
     for name, message in getattr(comp, "errors", []) or []:
         if name is None:
-            return f"malformed line ({str(message).split(':', 1)[0][:80]})"
-        if str(name).upper() in ESSENTIAL:
+            warnings.append(f"a malformed line was left out ({str(message).split(':', 1)[0][:80]})")
+        elif str(name).upper() in ESSENTIAL - {"DTEND", "DURATION"}:
             return f"{str(name).upper()}: {str(message)[:120]}"
+        else:
+            warnings.append(f"{str(name).upper()} could not be read and was left out")
     return None
+
+
+def _span(comp, warnings: list[str]) -> tuple[datetime | date, datetime | date]:
+    """DTSTART and the end as calendar programs read them: DTEND, else DTSTART + DURATION
+    (a date plus hours becomes a floating time), else a day or an instant; a DTEND of the
+    other type is converted, a broken or contradicting one reported and left out."""
+    try:
+        start = comp.decoded("DTSTART")
+    except Exception as exc:
+        raise ValueError(f"DTSTART: {str(exc).splitlines()[0][:120]}") from None
+    if not isinstance(start, date):
+        raise ValueError(f"DTSTART '{start}' is not a date or a time")
+    end = None
+    if comp.get("DTEND") is not None:
+        try:
+            end = comp.decoded("DTEND")
+        except Exception:
+            warnings.append("DTEND could not be read and was left out")
+        if comp.get("DURATION") is not None:
+            warnings.append("DTEND and DURATION were both given: DTEND was kept")
+    if end is None and comp.get("DURATION") is not None:
+        try:
+            length = comp.decoded("DURATION")
+        except Exception:
+            warnings.append("DURATION could not be read and was left out")
+        else:
+            if isinstance(length, timedelta):
+                if not isinstance(start, datetime) and length % timedelta(days=1):
+                    start = datetime.combine(start, time(0))
+                end = start + length
+    if end is None:
+        end = start if isinstance(start, datetime) else start + timedelta(days=1)
+    if isinstance(start, datetime) and not isinstance(end, datetime):
+        end = datetime.combine(end, time(0), tzinfo=start.tzinfo)
+    elif not isinstance(start, datetime) and isinstance(end, datetime):
+        end = end.date()
+    return start, end
 
 
 def _text(value) -> str | None:
@@ -583,6 +625,10 @@ def _zone_of(prop, value: datetime, defined: dict[str, str]) -> tuple[str, str |
     if name is not None:
         return name, None
     tzid = str(getattr(prop, "params", {}).get("TZID", "")).strip().strip('"')
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON  # CLDR's windowsZones
+
+    if tzid in WINDOWS_TO_OLSON:
+        return WINDOWS_TO_OLSON[tzid], None
     if tzid and tzid in defined:
         return tzid, defined[tzid]
     return "UTC", None  # a zone without rules: the instants are kept, shown in UTC
@@ -592,25 +638,20 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
                  defined: dict[str, str] | None = None) -> dict:
     """One VEVENT component (and its text in the file) -> event fields. Raises ValueError
     with a readable reason."""
-    bad = _prop_error(comp)
+    warnings: list[str] = []
+    bad = _prop_error(comp, warnings)
     if bad:
         raise ValueError(bad)
     raw_start = comp.get("DTSTART")
     if raw_start is None:
         raise ValueError("event has no DTSTART")
-    try:
-        start_value = comp.start
-        end_value = comp.end
-    except Exception as exc:
-        raise ValueError(str(exc).splitlines()[0][:120]) from None
+    start_value, end_value = _span(comp, warnings)
     all_day = not isinstance(start_value, datetime)
     vtimezone = None
     if all_day:
-        if isinstance(end_value, datetime):
-            end_value = end_value.date()
         if end_value <= start_value:
             if end_value < start_value:
-                raise ValueError(f"DTEND {end_value} is before DTSTART {start_value}")
+                warnings.append(f"DTEND {end_value} is before DTSTART {start_value}: the event lasts one day")
             end_value = start_value + timedelta(days=1)
         days = timedelta(days=shift.days)
         start, end = _midnight(start_value + days), _midnight(end_value + days)
@@ -627,7 +668,9 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
         start = to_naive_utc(localize(start_value, tz) if start_value.tzinfo is None else start_value)
         end = to_naive_utc(localize(end_value, tz) if end_value.tzinfo is None else end_value)
         if end < start:
-            raise ValueError(f"DTEND {end_value.isoformat()} is before DTSTART {start_value.isoformat()}")
+            warnings.append(f"DTEND {end_value.isoformat()} is before DTSTART {start_value.isoformat()}: "
+                            "the event ends when it starts")
+            end = start
         if shift:
             start = _shift(start, tz, shift)
             end = _shift(end, tz, shift)
@@ -635,8 +678,15 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
     rrules = []
     found = comp.get("RRULE")
     for prop in found if isinstance(found, list) else [found] if found is not None else []:
+        said = prop.to_ical().decode().strip()
+        if not said or said.upper() == "RRULE:":
+            warnings.append("an empty RRULE was left out")
+            continue
+        if "UNTIL=" in said.upper() and re.search(r"COUNT=(?!\d)", said, re.I):
+            said = re.sub(r";?COUNT=[^;]*", "", said, flags=re.I)  # a broken COUNT beside an UNTIL: the UNTIL holds
+            warnings.append("an invalid COUNT beside UNTIL was left out of the RRULE")
         try:
-            rule = check_rrule(prop.to_ical().decode(), all_day, tz, start, shift)
+            rule = check_rrule(said, all_day, tz, start, shift)
         except RuleError as exc:
             raise ValueError(str(exc)) from None
         if rule not in rrules:
@@ -680,7 +730,7 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
         attendees=attendees, tags=tags, rrule="\n".join(rrules) or None, exdates=sorted(set(exdates)),
         rdates=sorted(set(rdates) - {start}), sequence=sequence, created=_stamp(comp, "CREATED"),
         updated=_stamp(comp, "LAST-MODIFIED") or _stamp(comp, "DTSTAMP"),
-        status=status.upper() if status else None, ical=ical,
+        status=status.upper() if status else None, ical=ical, warnings=warnings,
     )
 
 
@@ -724,9 +774,8 @@ def _dates(comp, name: str) -> list:
 
 def _instance(value, all_day: bool, start: datetime, tz: ZoneInfo, local: ZoneInfo, shift: timedelta) -> datetime:
     """An EXDATE or RECURRENCE-ID value in the stored form of the event's instances."""
-    if all_day:
-        d = value.astimezone(tz).date() if isinstance(value, datetime) and value.tzinfo else (
-            value.date() if isinstance(value, datetime) else value)
+    if all_day:  # a time given for a day (Exchange: midnight in its zone): the day it names
+        d = value.date() if isinstance(value, datetime) else value
         return _midnight(d + timedelta(days=shift.days))
     if isinstance(value, datetime):
         if value.tzinfo is None:

@@ -1086,6 +1086,7 @@ class CalendarImportReport(BaseModel):
     updated: int = 0
     kept_aside: int = 0
     skipped: list[ImportProblem] = []
+    warnings: list[ImportProblem] = []  # events kept without a field that could not be read
     note: str | None = None
 
 
@@ -1109,8 +1110,10 @@ def import_(ctx, path: Annotated[str, P("An iCalendar file (.ics), any number of
         raise InvalidInput(f"{path} contains no event", hint="an iCalendar event starts with BEGIN:VEVENT")
     with ctx.write() as tx:
         added, changed = store_events(tx, events, others)
+    warnings = [ImportProblem(position=ev["position"], line=ev["line"], message=m)
+                for ev in events for m in ev.get("warnings", [])]
     return CalendarImportReport(path=str(file), imported=added, updated=changed, kept_aside=len(others),
-                                skipped=[ImportProblem(**p) for p in problems], note=note)
+                                skipped=[ImportProblem(**p) for p in problems], warnings=warnings, note=note)
 
 
 @verb(examples=["hero calendar export > calendar.ics", "hero calendar export --tag finance --output finance.ics"])
