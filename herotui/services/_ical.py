@@ -587,6 +587,9 @@ def _span(comp, warnings: list[str]) -> tuple[datetime | date, datetime | date]:
         try:
             end = comp.decoded("DTEND")
         except Exception:
+            end = None
+        if not isinstance(end, date):
+            end = None
             warnings.append("DTEND could not be read and was left out")
         if comp.get("DURATION") is not None:
             warnings.append("DTEND and DURATION were both given: DTEND was kept")
@@ -618,7 +621,7 @@ def _text(value) -> str | None:
     return text or None
 
 
-def _zone_of(prop, value: datetime, defined: dict[str, str]) -> tuple[str, str | None]:
+def _zone_of(prop, value: datetime, defined: dict[str, str], warnings: list[str]) -> tuple[str, str | None]:
     """(zone key, VTIMEZONE text or None) of an aware parsed time: an IANA key (Windows
     names mapped), else the TZID with the definition its file gave."""
     name = zone_name(value.tzinfo)
@@ -631,7 +634,10 @@ def _zone_of(prop, value: datetime, defined: dict[str, str]) -> tuple[str, str |
         return WINDOWS_TO_OLSON[tzid], None
     if tzid and tzid in defined:
         return tzid, defined[tzid]
-    return "UTC", None  # a zone without rules: the instants are kept, shown in UTC
+    # a zone without rules (no IANA or Windows name, no VTIMEZONE): the instants icalendar
+    # read are kept, in UTC, and the import says so
+    warnings.append(f"time zone '{tzid}' is unknown and the file does not define it: its times were read as UTC")
+    return "UTC", None
 
 
 def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: str | None = None,
@@ -649,9 +655,10 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
     all_day = not isinstance(start_value, datetime)
     vtimezone = None
     if all_day:
-        if end_value <= start_value:
-            if end_value < start_value:
-                warnings.append(f"DTEND {end_value} is before DTSTART {start_value}: the event lasts one day")
+        if end_value < start_value:  # swapped, as calendar programs read them
+            warnings.append(f"DTEND {end_value} is before DTSTART {start_value}: the two were swapped")
+            start_value, end_value = end_value, start_value
+        if end_value == start_value:
             end_value = start_value + timedelta(days=1)
         days = timedelta(days=shift.days)
         start, end = _midnight(start_value + days), _midnight(end_value + days)
@@ -660,17 +667,21 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
     else:
         if start_value.tzinfo is None:  # floating: read on the user's (or the file's) clock
             tz_key = local.key
+            tzid = str(getattr(raw_start, "params", {}).get("TZID", "")).strip()
+            if tzid:
+                warnings.append(f"time zone '{tzid}' is unknown and the file does not define it: "
+                                f"its times were read in {tz_key}")
         else:
-            tz_key, vtimezone = _zone_of(raw_start, start_value, defined or {})
+            tz_key, vtimezone = _zone_of(raw_start, start_value, defined or {}, warnings)
         tz = event_tz(tz_key, vtimezone)
         if not isinstance(end_value, datetime):
             end_value = datetime.combine(end_value, time(0), tzinfo=start_value.tzinfo)
         start = to_naive_utc(localize(start_value, tz) if start_value.tzinfo is None else start_value)
         end = to_naive_utc(localize(end_value, tz) if end_value.tzinfo is None else end_value)
-        if end < start:
+        if end < start:  # swapped, as calendar programs read them
             warnings.append(f"DTEND {end_value.isoformat()} is before DTSTART {start_value.isoformat()}: "
-                            "the event ends when it starts")
-            end = start
+                            "the two were swapped")
+            start, end = end, start
         if shift:
             start = _shift(start, tz, shift)
             end = _shift(end, tz, shift)
