@@ -394,3 +394,34 @@ def test_tui_cli_group_has_island_and_context(hero):
     assert "--island" in out.out and "--context" in out.out
     bad = hero("tui", "--island", "nowhere")
     assert bad.code != 0 and "unknown island" in bad.err
+
+
+async def test_calendar_asks_which_part_of_a_series_and_says_what_goes(ctx):
+    ev = registry.call("calendar.add", {"title": "Standup", "start": "tomorrow 09:00", "rrule": "FREQ=DAILY;COUNT=5"}, ctx)
+    app = hero_app(island="calendar")
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#calendar-table").focus()
+        await pilot.press("a")
+        assert await until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Standup"] * 5)
+        await pilot.press("down")  # the second occurrence
+        await pilot.press("x")
+        assert await until(pilot, lambda: app.screen.id == "calendar-scope")
+        await pilot.press("o")  # only this occurrence
+        assert await until(pilot, lambda: app.screen.id == "calendar-confirm")
+        question = str(app.screen.query_one("Label").render())
+        assert "only the occurrence on" in question, question
+        await pilot.press("y")
+        assert await until(pilot, lambda: len(_rows(app, "calendar-table")) == 4)
+        # edit this and the following: the form is for them, the earlier ones stay
+        app.query_one("#calendar-table").move_cursor(row=2)  # Thu: Thu and Fri change
+        await pilot.pause()
+        await pilot.press("e")
+        assert await until(pilot, lambda: app.screen.id == "calendar-scope")
+        await pilot.press("f")
+        assert await until(pilot, lambda: app.screen.id == "event-edit")
+        app.screen.query_one("#p-location").value = "Room Atlas"
+        await pilot.press("ctrl+s")
+        assert await until(pilot, lambda: sum(r[2] == "Room Atlas" for r in _rows(app, "calendar-table")) == 2), \
+            ([n.message for n in app._notifications], _rows(app, "calendar-table"))
+    series = registry.call("calendar.show", {"id": ev.id}, ctx)
+    assert len(series.exdates) == 1 and "UNTIL=" in series.rrule and series.location is None
