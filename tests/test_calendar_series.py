@@ -528,3 +528,22 @@ def test_cli_import_of_a_bad_file_is_one_line(hero, tmp_path):
     bad.write_bytes(b"\xff\xfe\x00garbage")
     r = hero("calendar", "import", str(bad))
     assert r.code != 0 and "Traceback" not in r.err and len(r.err.strip().splitlines()) <= 2
+
+
+def test_utf8_with_damaged_bytes_stays_utf8(ctx, tmp_path):
+    title = "2005年日本国際博覧会".encode()
+    damaged = title[:12] + b"?" + title[13:]  # one byte of a character lost, as in ical4j's sample
+    body = ics("""
+        BEGIN:VEVENT
+        UID:expo@test
+        DTSTAMP:20050101T000000Z
+        SUMMARY:TITLE
+        DTSTART;VALUE=DATE:20050325
+        END:VEVENT
+    """).encode().replace(b"TITLE", damaged)
+    path = tmp_path / "expo.ics"
+    path.write_bytes(body)
+    report = cal("import", ctx, path=str(path))
+    assert "UTF-8" in report.note and "damaged" in report.note
+    [o] = cal("list", ctx, start="2005-03-25", end="2005-03-25")
+    assert o.title.startswith("2005年日本") and o.title.endswith("博覧会")

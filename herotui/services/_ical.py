@@ -271,7 +271,21 @@ def _stored(value: datetime, all_day: bool, tz):
     return value.date() if all_day else value.replace(tzinfo=UTC).astimezone(tz)
 
 
-def _component(row: dict):
+def _recurrence_id(row: dict, master: dict | None):
+    """An edited instance's RECURRENCE-ID in its series' form (a file may give a date for a
+    timed series, or a time for an all-day one): the instance it replaces must match."""
+    tz = event_tz(row["tz"], row.get("vtimezone"))
+    rid = _stored(row["recurrence_id"], row["all_day"], tz)
+    if master is None or master["all_day"] == row["all_day"]:
+        return rid
+    if master["all_day"]:
+        return rid.date() if isinstance(rid, datetime) else rid
+    mtz = event_tz(master["tz"], master.get("vtimezone"))
+    clock = master["start"].replace(tzinfo=UTC).astimezone(mtz).time()
+    return localize(datetime.combine(rid, clock), mtz)
+
+
+def _component(row: dict, master: dict | None = None):
     """A stored event as the VEVENT the expander reads (X-HERO-ID names the row)."""
     from icalendar import Event, vRecur
 
@@ -289,7 +303,7 @@ def _component(row: dict):
     if row.get("exdates"):
         out.add("exdate", [_stored(x, all_day, tz) for x in row["exdates"]])
     if row.get("recurrence_id"):
-        out.add("recurrence-id", _stored(row["recurrence_id"], all_day, tz))
+        out.add("recurrence-id", _recurrence_id(row, master))
     return out
 
 
@@ -327,9 +341,10 @@ def occurrences(series: list[list[dict]], lo: datetime, hi: datetime,
     for rows in series:
         if not _expandable(rows, hi):
             continue
+        master = rows[0] if rows[0]["recurrence_id"] is None else None
         for row in rows:
             by_id[row["id"]] = row
-            cal.add_component(_component(row))
+            cal.add_component(_component(row, master))
     query = recurring_ical_events.of(cal, skip_bad_series=True)
     out = []
     for comp in query.between(lo.astimezone(local), hi.astimezone(local)):
@@ -362,9 +377,10 @@ def starts_after(series: list[dict], after: datetime, count: int = 1) -> list[tu
         return []
     cal = Calendar()
     by_id = {}
+    master = series[0] if series and series[0]["recurrence_id"] is None else None
     for row in series:
         by_id[row["id"]] = row
-        cal.add_component(_component(row))
+        cal.add_component(_component(row, master))
     out = []
     after_local = after.astimezone(local)
     for comp in recurring_ical_events.of(cal, skip_bad_series=True).after(after_local):
@@ -608,7 +624,10 @@ def _span(comp, warnings: list[str]) -> tuple[datetime | date, datetime | date]:
     if isinstance(start, datetime) and not isinstance(end, datetime):
         end = datetime.combine(end, time(0), tzinfo=start.tzinfo)
     elif not isinstance(start, datetime) and isinstance(end, datetime):
-        end = end.date()
+        start = datetime.combine(start, time(0), tzinfo=end.tzinfo)  # as the reference reads it
+        warnings.append("DTSTART is a date and DTEND a time: the event starts at midnight")
+    elif isinstance(start, datetime) and start.tzinfo is None and end.tzinfo is not None:
+        start = start.replace(tzinfo=end.tzinfo)  # a floating start beside a zoned end: that zone
     return start, end
 
 

@@ -149,6 +149,11 @@ def decode_import(data: bytes) -> tuple[str, str | None]:
         return moved.decode("utf-8"), None
     except UnicodeDecodeError:
         pass
+    lenient = moved.decode("utf-8", errors="replace")
+    valid = len(re.findall(rb"[\xc2-\xf4][\x80-\xbf]+", moved))
+    bad = lenient.count("\ufffd")
+    if valid > bad:  # UTF-8 with damaged bytes (cut characters): not another encoding
+        return lenient, f"the file is UTF-8 with {bad} damaged byte{'s' if bad != 1 else ''}: replaced by \ufffd"
     import charset_normalizer
 
     results = list(charset_normalizer.from_bytes(data))
