@@ -261,6 +261,33 @@ def event_tz(key: str, vtimezone: str | None = None):
         return ZoneInfo("UTC")
 
 
+def series_end(row: dict) -> datetime | None:
+    """When the last occurrence of a stored master ends (stored form), None when its rules
+    have no end. Only the rules' bounds are read (UNTIL), or the rule counted (COUNT, at most
+    MAX_SERIES at import)."""
+    length = row["end"] - row["start"]
+    last = max([row["start"], *(row.get("rdates") or [])])
+    for rule in rules(row.get("rrule")):
+        parts = _rule_parts(rule)
+        if "UNTIL" in parts:
+            until = datetime.strptime(parts["UNTIL"][:8], "%Y%m%d")
+            if "T" in parts["UNTIL"]:
+                until = datetime.strptime(parts["UNTIL"][:15], "%Y%m%dT%H%M%S")
+            last = max(last, until if not row["all_day"] else until + timedelta(days=1))
+        elif "COUNT" in parts:
+            tz = event_tz(row["tz"], row.get("vtimezone"))
+            try:
+                found = list(ruleset(rule, series_start(row["start"], row["all_day"], tz), []))
+            except (RuleError, ValueError, OverflowError):
+                return None
+            if found:
+                final = found[-1]
+                last = max(last, final if row["all_day"] else to_naive_utc(final))
+        else:
+            return None
+    return last + length
+
+
 def is_series(row: dict) -> bool:
     """A master expanded with its instances: a rule, extra dates, or exclusions (an EXDATE
     on a single event removes it, as calendar programs do)."""

@@ -4,9 +4,8 @@ Decisions (the front-ends and the planner rely on them):
 
 * Times are stored in UTC; every time a verb returns is aware, in the user's zone
   (``timeparse.local_zone()``: ``HERO_TZ``, ``TZ``, the system zone). Each event keeps the
-  zone it was written in (``tz``); natural times given to ``add``/``update`` are read in
-  that zone, and recurrences are expanded on its wall clock, so a weekly 09:00
-  Europe/Brussels meeting stays at 09:00 across DST changes.
+  zone it was written in (``tz``), and recurrences are expanded on its wall clock, so a
+  weekly 09:00 Europe/Brussels meeting stays at 09:00 across DST changes.
 * All-day events are stored as floating dates (00:00, end exclusive, as in iCalendar) and
   shown as 00:00 of that day in the user's zone, with ``all_day`` true. ``add`` makes an
   event all-day with ``--all-day`` or when the start names a day without a time
@@ -26,8 +25,20 @@ Decisions (the front-ends and the planner rely on them):
   fits several contacts is refused with the candidates; an unknown name or email is kept
   as a free attendee (``contact_id`` null).
 * iCalendar import is idempotent on UID (plus RECURRENCE-ID for an edited instance of a
-  series): importing a file again updates the events it created. Cancelled events
-  (STATUS:CANCELLED) are kept but not listed. RDATE is kept for export but not expanded.
+  series; the highest SEQUENCE wins): importing a file again adds nothing. Cancelled events
+  (STATUS:CANCELLED) are kept but not listed. One unreadable field costs that field, not the
+  event (reported as a warning); to-dos and journal entries are kept aside for export.
+* Occurrences are ``recurring_ical_events``'s (the reference other programs are measured
+  against): RRULE (several), RDATE, EXDATE (also on a single event), edited instances.
+  ``--occurrence`` picks one (its day or start, in the user's zone) for ``update`` and
+  ``delete``; ``--this-and-following`` splits the series as RFC 5545 does (the old one gets
+  an UNTIL, a new UID carries the rest, a COUNT keeps what is left); one occurrence changed
+  is an edited instance (RECURRENCE-ID), one cancelled an EXDATE, so exports carry them.
+* A time typed to ``add``/``update`` means the user's zone unless ``--tz`` names one; the
+  event keeps its own zone (IANA, a Windows name mapped by CLDR, or the rules of its file's
+  VTIMEZONE: never a guess by offsets) for its rule and its wall-clock time.
+* Bounds: a rule that repeats more than 48 times a day without COUNT/UNTIL (or INTERVAL=0)
+  is refused; a listing covers at most 20 years and 50,000 occurrences.
 """
 
 from __future__ import annotations
@@ -224,6 +235,19 @@ def _series_rows(conn, where: str = "", params: list | None = None) -> list[list
     return list(groups.values())
 
 
+def _bound(tx, uids: list[str]) -> None:
+    """Record when each series of these UIDs ends (``series_end``), for listings to skip
+    the series that cannot reach their window."""
+    from herotui.services import _ical
+
+    rows = [_rec(r) for r in tx.execute(
+        f"SELECT {COLUMNS} FROM events WHERE list_contains(?, uid) AND recurrence_id IS NULL "
+        "AND (rrule IS NOT NULL OR len(rdates) > 0)", [uids]).fetchall()]
+    if rows:
+        tx.execute("UPDATE events SET series_end = n.e FROM (SELECT unnest(?) AS id, unnest(?::TIMESTAMP[]) AS e) AS n "
+                   "WHERE events.id = n.id", [[r["id"] for r in rows], [_ical.series_end(r) for r in rows]])
+
+
 def _listed(rec: dict, tag: str | None) -> bool:
     return rec["status"] != "CANCELLED" and (not tag or tag.strip().lower() in rec["tags"])
 
@@ -277,8 +301,11 @@ def _occurrences(conn, lo: datetime, hi: datetime, tag: str | None = None) -> li
                 else _ical._overlaps(s, e, lo, hi)):
             continue
         out.append(_occurrence(rec, s, e))
-    # a series with no row starting before the window's end has no occurrence in it
-    series = _series_rows(conn, "AND uid IN (SELECT uid FROM events GROUP BY uid HAVING min(start) < ?)", [hi_n])
+    # a series has no occurrence in the window when none of its rows starts before the window
+    # ends, or when it ended before the window (series_end; NULL with a rule: no end)
+    series = _series_rows(conn, "AND uid IN (SELECT uid FROM events GROUP BY uid HAVING min(start) < ? AND "
+                                "max(CASE WHEN series_end IS NULL AND rrule IS NOT NULL THEN TIMESTAMP '9999-12-31' "
+                                'ELSE coalesce(series_end, "end") END) >= ?)', [hi_n, lo_n])
     masters = {rows[0]["uid"]: rows[0] for rows in series if rows[0]["recurrence_id"] is None}
     try:
         spans = _ical.occurrences(series, lo, hi, cap=MAX_LISTED)
@@ -479,6 +506,7 @@ def add(
             [eid, f"{eid.lower()}@hero", fields["title"], s, e, all_day, fields["tz"], fields["location"],
              fields["description"], json.dumps(fields["attendees"]), fields["tags"], rule, [], now, now, tx.revision],
         )
+        _bound(tx, [f"{eid.lower()}@hero"])
         return _get(tx.conn, eid)
 
 
@@ -841,6 +869,8 @@ def update(
             else:
                 rec = master  # from the first occurrence on: the whole series
         _change(tx, rec, **fields)
+        _bound(tx, sorted({rec["uid"], _get_rec(tx.conn, rec["id"])["uid"], *(
+            [master["uid"]] if occurrence is not None else [])}))
         return _get(tx.conn, rec["id"])
 
 
@@ -970,6 +1000,7 @@ def delete(ctx, id: Id, occurrence: Occurrence_ = None, following: Following = F
             shown = _when(s, row["all_day"])
             if following and instance > min([master["start"], *master["rdates"]]):
                 removed = _truncate(tx, master, instance)
+                _bound(tx, [master["uid"]])
                 return DeletedEvent(id=master["id"], title=master["title"], removed=removed, scope="following",
                                     occurrence=shown)
             if not following:
@@ -1074,6 +1105,7 @@ def store_events(tx, events: list[dict], others: list[tuple[str, str, str]] = ()
         sets = ", ".join(f'"{f}" = n."{f}"' for f in names[1:])
         source = ", ".join(f'unnest(?) AS "{f}"' for f in names)
         tx.execute(f"UPDATE events SET {sets} FROM (SELECT {source}) AS n WHERE events.id = n.id", cols)
+    _bound(tx, uids)
     return len(new_rows), len(changed_rows)
 
 

@@ -167,6 +167,13 @@ def m006_calendar_series(conn) -> None:
     )
 
 
+@migration
+def m007_series_end(conn) -> None:
+    # When a series' last occurrence ends (stored form; NULL: it has no end), so listings
+    # expand only the series that can reach their window.
+    conn.execute("ALTER TABLE events ADD COLUMN series_end TIMESTAMP")
+
+
 # What each kind puts in the search index: id, title, body, tags, time (UTC), revision.
 INDEX_SOURCES: dict[str, str] = {
     "contact": """
