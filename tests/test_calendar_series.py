@@ -547,3 +547,19 @@ def test_utf8_with_damaged_bytes_stays_utf8(ctx, tmp_path):
     assert "UTF-8" in report.note and "damaged" in report.note
     [o] = cal("list", ctx, start="2005-03-25", end="2005-03-25")
     assert o.title.startswith("2005年日") and o.title.endswith("国際博覧会")  # only the cut character is lost
+
+
+def test_a_rule_that_ends_before_the_event_starts_leaves_the_event(ctx, tmp_path):
+    report = load(ctx, tmp_path, ics("""
+        BEGIN:VEVENT
+        UID:early-until@test
+        DTSTAMP:20260101T000000Z
+        SUMMARY:Once
+        DTSTART:20260310T090000Z
+        DTEND:20260310T100000Z
+        RRULE:FREQ=DAILY;UNTIL=20260301T000000Z
+        END:VEVENT
+    """))
+    assert report.imported == 1 and "before the event starts" in report.warnings[0].message
+    assert listed(ctx, "2026-03-01", "2026-03-31") == [("2026-03-10 10:00", "Once")]
+    assert "RRULE" not in export(ctx, tmp_path)  # other programs drop such an event whole

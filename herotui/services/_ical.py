@@ -746,6 +746,10 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
             rule = check_rrule(said, all_day, tz, start, shift)
         except RuleError as exc:
             raise ValueError(str(exc)) from None
+        until = _rule_parts(rule).get("UNTIL")
+        if until and until < (start.strftime("%Y%m%d") if all_day else start.strftime("%Y%m%dT%H%M%SZ")):
+            warnings.append(f"the RRULE ends (UNTIL={until}) before the event starts: only DTSTART occurs")
+            continue
         if rule not in rrules:
             rrules.append(rule)
 
@@ -868,7 +872,7 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
         original = _original(ev.get("ical"))
         out = Event()
         out.add("uid", ev["uid"])
-        if original is None or "DTSTAMP" not in original:
+        if not _readable_stamp(original):
             out.add("dtstamp", (ev.get("updated") or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC))
         out.add("summary", ev["title"])
         tz = event_tz(ev["tz"], ev.get("vtimezone"))
@@ -915,7 +919,7 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
                 out.add("created" if key == "created" else "last-modified", ev[key].replace(tzinfo=UTC))
         if original is not None:
             for name in original.keys():
-                if name.upper() not in KNOWN:
+                if name.upper() not in KNOWN and (name.upper() != "DTSTAMP" or _readable_stamp(original)):
                     out[name] = original[name]
             for sub in original.subcomponents:
                 out.add_component(sub)
@@ -931,6 +935,16 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
     if others:
         text = text[: text.rindex("END:VCALENDAR")] + "".join(others) + "END:VCALENDAR\r\n"
     return text
+
+
+def _readable_stamp(original) -> bool:
+    """Whether the imported DTSTAMP can be written back (else Hero writes its own)."""
+    if original is None or "DTSTAMP" not in original:
+        return False
+    try:
+        return isinstance(original.decoded("DTSTAMP"), datetime)
+    except Exception:
+        return False
 
 
 def _last_year(ev: dict) -> int:
