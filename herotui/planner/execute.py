@@ -116,9 +116,9 @@ def needs_confirmation(steps: list[Step]) -> bool:
 
 
 def scopes(steps: list[Step]) -> list[str]:
-    """What the steps that wait for a yes would change, in the verbs' own words ("'Standup':
-    all 23 occurrences, from Mon 30 Nov"); steps that use an earlier step's result are
-    described when they run."""
+    """What the steps that wait for a yes would change in a series, in the verbs' own words
+    ("'Standup': all 23 occurrences, from Mon 30 Nov"); steps that use an earlier step's
+    result are described when they run."""
     from herotui import contexts, registry
 
     out = []
@@ -129,7 +129,7 @@ def scopes(steps: list[Step]) -> list[str]:
             text = registry.scope(s.verb, s.args, contexts.load(s.context))
         except HeroError:
             continue  # the step reports it when it runs
-        if text and text not in out:
+        if text and "occurrence" in text and text not in out:  # a single event: the change says it all
             out.append(text)
     return out
 
