@@ -444,6 +444,7 @@ def test_round_trip_keeps_events_and_unknown_properties(ctx, tmp_path):
     assert out.count == 3 and "BEGIN:VTIMEZONE" in text and "TZID:Europe/Brussels" in text
     assert "X-HERO-TEST;FOO=bar:keep me" in text and "BEGIN:VALARM" in text and "ORGANIZER" in text
     assert "PARTSTAT=TENTATIVE" in text
+    assert "CATEGORIES:Planning,Big Team" in text  # the file's spelling while the tags are unchanged
 
     from herotui import contexts
 
@@ -452,6 +453,9 @@ def test_round_trip_keeps_events_and_unknown_properties(ctx, tmp_path):
     assert (again.imported, again.skipped) == (3, [])
     assert _snapshot(other) == before
     assert "X-HERO-TEST;FOO=bar:keep me" in cal("export", other).text
+    planning_id = next(o.id for o in cal("list", ctx, start="2026-03-16", end="2026-03-16"))
+    cal("update", ctx, id=planning_id, tags=["planning", "board"])
+    assert "CATEGORIES:planning,board" in cal("export", ctx).text  # changed in Hero: Hero's tags
 
 
 def test_export_to_stdout_and_by_tag(ctx):

@@ -904,7 +904,7 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
         if ev.get("status"):
             out.add("status", ev["status"])
         if ev.get("tags"):
-            out.add("categories", list(ev["tags"]))
+            out.add("categories", _categories_out(ev))
         known = _original_attendees(original)
         for a in ev.get("attendees") or []:
             email = a.get("email")
@@ -935,6 +935,18 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
     if others:
         text = text[: text.rindex("END:VCALENDAR")] + "".join(others) + "END:VCALENDAR\r\n"
     return text
+
+
+def _categories_out(ev: dict) -> list[str]:
+    """The file's own CATEGORIES (their case and spaces) while the tags are still the ones
+    they gave; Hero's tags once they were changed."""
+    found = []
+    for m in re.finditer(r"^CATEGORIES(?:;[^:\r\n]*)?:(.*)$", _UNFOLD.sub("", ev.get("ical") or ""), re.M | re.I):
+        found += [c.replace("\\,", ",").strip() for c in re.split(r"(?<!\\),", m.group(1).strip()) if c.strip()]
+    from herotui.services.common import tag_of
+
+    tags = list(dict.fromkeys(tag_of(c) for c in found))
+    return found if found and tags == list(ev["tags"]) else list(ev["tags"])
 
 
 def _readable_stamp(original) -> bool:
