@@ -174,14 +174,14 @@ def rules(text: str | None) -> list[str]:
     return [r for r in (text or "").split("\n") if r.strip()]
 
 
-def _rule_parts(rule: str) -> dict[str, str]:
+def rule_parts(rule: str) -> dict[str, str]:
     return dict(p.split("=", 1) for p in rule.split(";") if "=" in p)
 
 
 def per_day(rule: str) -> float:
     """An upper bound of the occurrences a rule makes in a day (BYxxx lists can multiply
     them within a period), to refuse rules no calendar view could list."""
-    parts = _rule_parts(rule)
+    parts = rule_parts(rule)
     rate = _PER_DAY.get(parts.get("FREQ", ""), 1.0) / max(1, int(parts.get("INTERVAL", "1") or 1))
     if rate < 1 and any(k in parts for k in ("BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS")):
         rate = 1.0  # at most one a day before the time-of-day parts
@@ -195,7 +195,7 @@ def per_day(rule: str) -> float:
 def _bounded(rule: str, all_day: bool, start: datetime, tz) -> None:
     """Refuse a rule that is not RFC 5545 (INTERVAL=0 repeats forever at one instant) or
     that repeats so often, without COUNT or UNTIL, that no view could list it."""
-    parts = _rule_parts(rule)
+    parts = rule_parts(rule)
     interval = parts.get("INTERVAL", "1")
     if not interval.isdigit() or int(interval) < 1:
         raise RuleError(f"INTERVAL={interval} in '{rule}': the interval must be a whole number of at least 1")
@@ -268,7 +268,7 @@ def series_end(row: dict) -> datetime | None:
     length = row["end"] - row["start"]
     last = max([row["start"], *(row.get("rdates") or [])])
     for rule in rules(row.get("rrule")):
-        parts = _rule_parts(rule)
+        parts = rule_parts(rule)
         if "UNTIL" in parts:
             until = datetime.strptime(parts["UNTIL"][:8], "%Y%m%d")
             if "T" in parts["UNTIL"]:
@@ -339,7 +339,7 @@ def _expandable(rows: list[dict], hi: datetime) -> bool:
     were bounded): it is left out of listings rather than stalling them."""
     for row in rows:
         for rule in rules(row.get("rrule")):
-            parts = _rule_parts(rule)
+            parts = rule_parts(rule)
             if parts.get("COUNT", "").isdigit() and int(parts["COUNT"]) <= MAX_SERIES:
                 continue
             days = max(1, (hi.replace(tzinfo=None) - row["start"]).days + 1)
@@ -382,11 +382,11 @@ def occurrences(series: list[list[dict]], lo: datetime, hi: datetime,
         if row["all_day"]:
             s = _midnight(s if not isinstance(s, datetime) else s.date())
             e = _midnight(e if not isinstance(e, datetime) else e.date())
-            if not _overlaps(s, e, lo.astimezone(local).replace(tzinfo=None), hi.astimezone(local).replace(tzinfo=None)):
+            if not overlaps(s, e, lo.astimezone(local).replace(tzinfo=None), hi.astimezone(local).replace(tzinfo=None)):
                 continue
         else:
             s, e = s.astimezone(UTC), e.astimezone(UTC)
-            if not _overlaps(s, e, lo, hi):
+            if not overlaps(s, e, lo, hi):
                 continue
         out.append((row, s, e))
         if cap is not None and len(out) > cap:
@@ -437,7 +437,7 @@ class TooMany(Exception):
         self.cap = cap
 
 
-def _overlaps(s: datetime, e: datetime, lo: datetime, hi: datetime) -> bool:
+def overlaps(s: datetime, e: datetime, lo: datetime, hi: datetime) -> bool:
     if s == e:  # an instant: inside when lo <= s < hi
         return lo <= s < hi
     return s < hi and e > lo
@@ -746,7 +746,7 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
             rule = check_rrule(said, all_day, tz, start, shift)
         except RuleError as exc:
             raise ValueError(str(exc)) from None
-        until = _rule_parts(rule).get("UNTIL")
+        until = rule_parts(rule).get("UNTIL")
         if until and until < (start.strftime("%Y%m%d") if all_day else start.strftime("%Y%m%dT%H%M%SZ")):
             warnings.append(f"the RRULE ends (UNTIL={until}) before the event starts: only DTSTART occurs")
             continue
@@ -964,10 +964,10 @@ def _last_year(ev: dict) -> int:
     exported VTIMEZONE covers every instance."""
     last = ev["end"].year
     for rule in rules(ev.get("rrule")):
-        until = _rule_parts(rule).get("UNTIL")
+        until = rule_parts(rule).get("UNTIL")
         if until:
             last = max(last, int(until[:4]))
-        elif "COUNT" not in _rule_parts(rule):
+        elif "COUNT" not in rule_parts(rule):
             last = max(last, datetime.now().year + 10)
     return last
 

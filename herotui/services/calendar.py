@@ -297,8 +297,8 @@ def _occurrences(conn, lo: datetime, hi: datetime, tag: str | None = None) -> li
     out = []
     for rec in (_rec(r) for r in conn.execute(sql, params).fetchall()):
         s, e = (rec["start"], rec["end"]) if rec["all_day"] else (rec["start"].replace(tzinfo=UTC), rec["end"].replace(tzinfo=UTC))
-        if not (_ical._overlaps(s, e, _naive_local(lo), _naive_local(hi)) if rec["all_day"]
-                else _ical._overlaps(s, e, lo, hi)):
+        if not (_ical.overlaps(s, e, _naive_local(lo), _naive_local(hi)) if rec["all_day"]
+                else _ical.overlaps(s, e, lo, hi)):
             continue
         out.append(_occurrence(rec, s, e))
     # a series has no occurrence in the window when none of its rows starts before the window
@@ -721,7 +721,7 @@ def _truncate(tx, master: dict, instance: datetime) -> int:
     kept = []
     for rule in _ical.rules(master["rrule"]):
         parts = [p for p in rule.split(";") if not p.startswith(("UNTIL=", "COUNT="))]
-        old = _ical._rule_parts(rule).get("UNTIL")
+        old = _ical.rule_parts(rule).get("UNTIL")
         kept.append(";".join([*parts, f"UNTIL={min(old, until) if old else until}"]))
     later = [r[0] for r in tx.execute("SELECT id FROM events WHERE uid = ? AND recurrence_id >= ?",
                                       [master["uid"], instance]).fetchall()]
@@ -756,7 +756,7 @@ def _split(tx, master: dict, instance: datetime, start: datetime, end: datetime)
     left, _ = _series_count(tx.conn, master, instance)
     rules = []
     for rule in _ical.rules(master["rrule"]):
-        parts = _ical._rule_parts(rule)
+        parts = _ical.rule_parts(rule)
         if "COUNT" in parts and left is not None:
             rule = ";".join(p if not p.startswith("COUNT=") else f"COUNT={max(1, left)}" for p in rule.split(";"))
         rules.append(rule)
