@@ -748,8 +748,8 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
             raise ValueError(str(exc)) from None
         until = rule_parts(rule).get("UNTIL")
         if until and until < (start.strftime("%Y%m%d") if all_day else start.strftime("%Y%m%dT%H%M%SZ")):
-            warnings.append(f"the RRULE ends (UNTIL={until}) before the event starts: only DTSTART occurs")
-            continue
+            warnings.append(f"the RRULE ends (UNTIL={until}) before the event starts: "
+                            "it has no occurrence (as calendar programs read it)")
         if rule not in rrules:
             rrules.append(rule)
 
