@@ -583,12 +583,11 @@ def parse(text: str, shift: timedelta = timedelta(0)) -> tuple[list[dict], list[
     workers = min(os.cpu_count() or 1, 4)
     # fork only from a single-threaded process (the TUI runs threads: forking it is unsafe)
     if len(blocks) >= PARALLEL_FROM and workers > 1 and threading.active_count() == 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from herotui.services.common import parse_pool
 
         size = -(-len(blocks) // (workers * 2))
         jobs = [(blocks[i : i + size], zones, shift, wr_zone) for i in range(0, len(blocks), size)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with parse_pool(workers) as pool:
             results = [r for batch in pool.map(_parse_batch, jobs) for r in batch]
     else:
         results = _parse_batch((blocks, zones, shift, wr_zone))

@@ -590,12 +590,11 @@ def parse(text: str) -> tuple[list[dict], list[dict]]:
     cards, problems = split(text)
     workers = min(os.cpu_count() or 1, 4)
     if len(cards) >= PARALLEL_FROM and workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from herotui.services.common import parse_pool
 
         size = -(-len(cards) // (workers * 4))
         batches = [cards[i : i + size] for i in range(0, len(cards), size)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with parse_pool(workers) as pool:
             results = [r for batch in pool.map(_parse_batch_pooled, batches) for r in batch]
         for (_, _, card), r in zip(cards, results, strict=True):
             if r[2] is not None:

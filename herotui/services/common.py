@@ -197,6 +197,22 @@ def retag(tx: Any, table: str, record_id: str, tags: list[str], add: bool) -> No
                [new, utcnow(), tx.revision, record_id])
 
 
+def parse_pool(workers: int):
+    """A process pool for parsing big import files: forked (the parent is single-threaded
+    when it is used), workers ignore Ctrl+C so only the parent stops, quietly, and the pool
+    goes with it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupt)
+
+
+def _ignore_interrupt() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def split_blocks(lines, name: str, stray: str | None = None) -> tuple[list[tuple[int, int, str]], list[dict]]:
     """The ``BEGIN:<name>`` … ``END:<name>`` blocks of vCard/iCalendar text, before parsing.
 
