@@ -408,7 +408,7 @@ async def test_calendar_asks_which_part_of_a_series_and_says_what_goes(ctx):
         assert await until(pilot, lambda: app.screen.id == "calendar-scope")
         await pilot.press("o")  # only this occurrence
         assert await until(pilot, lambda: app.screen.id == "calendar-confirm")
-        question = str(app.screen.query_one("Label").render())
+        question = str(app.screen.query_one("#choice-question").render())
         assert "only the occurrence on" in question, question
         await pilot.press("y")
         assert await until(pilot, lambda: len(_rows(app, "calendar-table")) == 4)

@@ -690,9 +690,11 @@ def _scope_text(conn, rec: dict, occurrence: str | None, following: bool) -> str
         day = _when(s, row["all_day"]).strftime("%a %-d %b %Y")
         if not following:
             return f"'{title}': only the occurrence on {day}"
-        n, _ = _series_count(conn, master, instance)
-        later = "every one after it (the series has no end)" if n is None else f"the {n - 1} after it"
-        return f"'{title}': the occurrence on {day} and {later}"
+        if instance > min([master["start"], *master["rdates"]]):
+            n, _ = _series_count(conn, master, instance)
+            later = "every one after it (the series has no end)" if n is None else f"the {n - 1} after it"
+            return f"'{title}': the occurrence on {day} and {later}"
+        rec = master  # from the first occurrence on: the whole series
     if rec["recurrence_id"] is not None:
         return f"'{title}': only the occurrence on {_day(rec['start'], rec['all_day'])}"
     if not (master["rrule"] or master["rdates"]):

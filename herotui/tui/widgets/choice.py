@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -32,7 +32,7 @@ class Choice(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         options = [Option(Text.assemble((f"{key}  ", "bold cyan"), label), id=aid) for aid, label, key in self.answers]
         with Vertical():
-            yield Label(Text(self.question, style="bold"))
+            yield Static(Text(self.question, style="bold"), id="choice-question")  # wraps
             yield OptionList(*options, id="choice-answers")
             yield Label(Text("Enter or the letter picks · Escape cancels", style="dim"))
 
