@@ -298,6 +298,15 @@ def _stored(value: datetime, all_day: bool, tz):
     return value.date() if all_day else value.replace(tzinfo=UTC).astimezone(tz)
 
 
+def _day_of(value) -> date:
+    """The day a RECURRENCE-ID or EXDATE given as a time names for an all-day series:
+    Google writes UTC midnight, Exchange midnight in its own zone."""
+    if not isinstance(value, datetime):
+        return value
+    utc = value.astimezone(UTC) if value.tzinfo else value
+    return utc.date() if utc.time() == time(0) else value.date()
+
+
 def _recurrence_id(row: dict, master: dict | None):
     """An edited instance's RECURRENCE-ID in its series' form (a file may give a date for a
     timed series, or a time for an all-day one): the instance it replaces must match."""
@@ -306,7 +315,7 @@ def _recurrence_id(row: dict, master: dict | None):
     if master is None or master["all_day"] == row["all_day"]:
         return rid
     if master["all_day"]:
-        return rid.date() if isinstance(rid, datetime) else rid
+        return _day_of(rid)
     mtz = event_tz(master["tz"], master.get("vtimezone"))
     clock = master["start"].replace(tzinfo=UTC).astimezone(mtz).time()
     return localize(datetime.combine(rid, clock), mtz)
@@ -834,9 +843,8 @@ def _dates(comp, name: str) -> list:
 
 def _instance(value, all_day: bool, start: datetime, tz: ZoneInfo, local: ZoneInfo, shift: timedelta) -> datetime:
     """An EXDATE or RECURRENCE-ID value in the stored form of the event's instances."""
-    if all_day:  # a time given for a day (Exchange: midnight in its zone): the day it names
-        d = value.date() if isinstance(value, datetime) else value
-        return _midnight(d + timedelta(days=shift.days))
+    if all_day:
+        return _midnight(_day_of(value) + timedelta(days=shift.days))
     if isinstance(value, datetime):
         if value.tzinfo is None:
             stored = to_naive_utc(localize(value, tz))
