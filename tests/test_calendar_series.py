@@ -155,6 +155,7 @@ def test_the_question_says_what_a_change_covers(ctx, standup):
 
     assert scope("delete") == "'Standup': all 10 occurrences, from Mon 30 Nov 2026"
     assert scope("delete", occurrence="2026-12-08") == "'Standup': only the occurrence on Tue 8 Dec 2026"
+    assert scope("update", skip=["2026-12-08"]) == "'Standup': only the occurrence on Tue 8 Dec 2026"
     assert scope("delete", occurrence="2026-12-08", following=True) == \
         "'Standup': the occurrence on Tue 8 Dec 2026 and the 3 after it"
     assert scope("delete", occurrence="2026-11-30", following=True) == \

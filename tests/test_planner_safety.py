@@ -114,7 +114,7 @@ def test_a_yes_cancels_one_occurrence_and_the_series_stays(home):
     week = {"start": "2026-12-07", "end": "2026-12-11"}
     before = registry.call("calendar.list", week, ctx)
     r = ask("skip the standup on friday")
-    assert [s.verb for s in r.plan.steps] == ["calendar.delete"] and r.plan.steps[0].args["occurrence"]
+    assert [s.verb for s in r.plan.steps] == ["calendar.update"] and r.plan.steps[0].args["skip"]
     assert r.pending and "only the occurrence on Fri 11 Dec 2026" in r.reply
     r = ask("yes")
     assert r.ran and [s.status for s in r.steps] == ["ok"]

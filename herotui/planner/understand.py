@@ -734,7 +734,7 @@ def f_calendar_cancel(u: U) -> Plan:
         occ = _occurrence(u, ev.id, day)
         if occ is None:
             raise Ask(f"\u201c{ev.label}\u201d does not happen on {day:%a} {day.day} {day:%b}.")
-        return _plan(u, [_step("calendar.delete", {"id": ev.id, "occurrence": f"{occ:%Y-%m-%d %H:%M}"}, u.context)],
+        return _plan(u, [_step("calendar.update", {"id": ev.id, "skip": [f"{occ:%Y-%m-%d %H:%M}"]}, u.context)],
                      change=f"Cancel {ev.label} on {_fmt(occ)} (only that occurrence)", confirm=True)
     change = f"Delete {ev.label}" + (" (the whole series)" if series else "")
     return _plan(u, [_step("calendar.delete", {"id": ev.id}, u.context)], change=change, confirm=True)

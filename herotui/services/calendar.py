@@ -708,6 +708,9 @@ def _scope_text(conn, rec: dict, occurrence: str | None, following: bool) -> str
 def _scope(ctx, args: dict) -> str | None:
     with ctx.read() as conn:
         rec = _get_rec(conn, resolve_id(conn, "events", "event", args["id"], label="title"))
+        skips = [t for t in args.get("skip") or [] if t.strip()]
+        if skips and args.get("occurrence") is None:  # update --skip: those occurrences only
+            return "; ".join(_scope_text(conn, rec, t, False) for t in skips)
         return _scope_text(conn, rec, args.get("occurrence"), bool(args.get("following")))
 
 
