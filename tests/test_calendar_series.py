@@ -567,3 +567,24 @@ def test_a_rule_that_ends_before_the_event_starts_is_reported(ctx, tmp_path):
     # no occurrence, as recurring-ical-events and khal read it; the file's rule is kept for export
     assert listed(ctx, "2026-03-01", "2026-03-31") == []
     assert "RRULE:FREQ=DAILY;UNTIL=20260301T000000Z" in export(ctx, tmp_path)
+
+
+def test_a_kept_aside_component_is_exported_readable(ctx, tmp_path):
+    load(ctx, tmp_path, ics("""
+        BEGIN:VJOURNAL
+        UID:journal-2@test
+        DTSTAMP:19970901T1300Z
+        SUMMARY:Minutes
+        END:VJOURNAL
+        BEGIN:VEVENT
+        UID:ev-2@test
+        DTSTAMP:20260101T000000Z
+        SUMMARY:Event
+        DTSTART:20260301T090000Z
+        END:VEVENT
+    """))
+    text = export(ctx, tmp_path)
+    from icalendar import Calendar
+
+    journal = Calendar.from_ical(text).walk("VJOURNAL")  # strict readers refuse a broken DTSTAMP
+    assert [str(j["SUMMARY"]) for j in journal] == ["Minutes"] and "19970901T1300Z" not in text

@@ -925,8 +925,9 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
             if ev.get(key):
                 out.add("created" if key == "created" else "last-modified", ev[key].replace(tzinfo=UTC))
         if original is not None:
-            for name in original.keys():
-                if name.upper() not in KNOWN and (name.upper() != "DTSTAMP" or _readable_stamp(original)):
+            broken = {str(n).upper() for n, _ in getattr(original, "errors", []) or [] if n}
+            for name in original.keys():  # a property that cannot be read back is not written out
+                if name.upper() not in KNOWN | broken and (name.upper() != "DTSTAMP" or _readable_stamp(original)):
                     out[name] = original[name]
             for sub in original.subcomponents:
                 out.add_component(sub)
@@ -940,8 +941,39 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
                                   last_date=date(min(9998, max(max(years) + 2, 2038)), 1, 1))
     text = cal.to_ical().decode()
     if others:
-        text = text[: text.rindex("END:VCALENDAR")] + "".join(others) + "END:VCALENDAR\r\n"
+        text = text[: text.rindex("END:VCALENDAR")] + "".join(_readable(o) for o in others) + "END:VCALENDAR\r\n"
     return text
+
+
+def _readable(block: str) -> str:
+    """A kept-aside component as it came, less the properties that cannot be read back (a
+    broken DTSTAMP in a to-do makes stricter readers refuse the whole file)."""
+    from icalendar import Calendar
+
+    def parses(text: str):
+        try:
+            return Calendar.from_ical(_HEADER + text + "END:VCALENDAR\r\n").subcomponents
+        except Exception:
+            return None
+
+    found = parses(block)
+    if found is None:  # strict components (VTODO, VJOURNAL): leave out each line that does not parse
+        lines = _UNFOLD.sub("", block).splitlines()
+        head, body, tail = lines[0], lines[1:-1], lines[-1]
+        if any(ln.upper().startswith("BEGIN:") for ln in body):
+            return block  # nested components: kept as they came
+        kept = [ln for ln in body if parses(f"{head}\r\n{ln}\r\n{tail}\r\n") is not None]
+        block = "\r\n".join([head, *kept, tail]) + "\r\n"
+        found = parses(block)
+        if found is None:
+            return ""
+    [comp] = found
+    broken = {str(n).upper() for n, _ in getattr(comp, "errors", []) or [] if n}
+    if not broken:
+        return block
+    for name in broken:
+        comp.pop(name, None)
+    return comp.to_ical().decode()
 
 
 def _categories_out(ev: dict) -> list[str]:
