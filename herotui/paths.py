@@ -46,9 +46,26 @@ def contexts_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only, or explain why not."""
+    """Create ``path`` (and parents) readable by the owner only, or explain why not.
+
+    Every folder this creates, the missing parents too (``HERO_HOME`` itself, or
+    ``~/.local/share`` as the XDG base directory spec asks), is 0700 whatever the umask;
+    ``path`` itself is made 0700 if it exists with more. Existing parents are left alone.
+    """
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        missing = []
+        folder = path
+        while not folder.exists():
+            missing.append(folder)
+            if folder.parent == folder:
+                break
+            folder = folder.parent
+        for folder in reversed(missing):
+            try:
+                folder.mkdir(mode=0o700)
+            except FileExistsError:
+                continue  # another process made it meanwhile
+            folder.chmod(0o700)  # the umask only removes bits, but may remove the owner's too
         if path.stat().st_mode & 0o077:
             path.chmod(0o700)
     except OSError as exc:
@@ -62,6 +79,42 @@ def ensure_private_dir(path: Path) -> Path:
             hint="check permissions, or point HERO_HOME at a writable folder",
         )
     return path
+
+
+PRIVATE_FILE = 0o600
+
+
+def make_private(path: Path | str) -> None:
+    """Make a file Hero keeps (database, profile, log) owner-only (0600) if it is not.
+
+    For files created by code that cannot be given a mode (DuckDB, a library's writer); where
+    Hero opens the file itself it passes 0o600 to ``os.open`` (see :func:`write_private`).
+    Quietly does nothing if the file is missing or not ours to change.
+    """
+    try:
+        st = os.stat(path, follow_symlinks=False)
+        if st.st_mode & 0o077 and not os.path.islink(path):
+            os.chmod(path, st.st_mode & 0o700 | 0o600)
+    except OSError:
+        pass
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Replace ``path`` atomically with ``data`` in an owner-only (0600) file, whatever the umask."""
+    import tempfile
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mkstemp: 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def resource(name: str) -> Path:

@@ -36,7 +36,13 @@ class P:
 
     ``positional``: a CLI argument rather than an option. ``flag``: the CLI option name when
     it differs from the parameter (``emails`` -> ``--email``). ``short``: a one-letter alias.
-    ``minimum``: the smallest number allowed (checked by :func:`call`, and in the schema).
+    ``minimum`` / ``maximum``: the smallest / largest number allowed (checked by :func:`call`,
+    and in the schema). Without a ``maximum`` an integer is still bounded by :data:`INT_MAX`
+    (a 64-bit integer, what the database stores), so ``--days 99999999999999999999`` is a
+    clear error rather than an overflow deep in a service. ``path``: the parameter names files
+    (parameters called ``path``, ``paths`` or ``output`` are paths without saying so): such a
+    string may hold bytes that are not UTF-8 (a Latin-1 file name, decoded with
+    ``surrogateescape``), which any other text parameter refuses.
     """
 
     help: str = ""
@@ -44,6 +50,15 @@ class P:
     flag: str | None = None
     short: str | None = None
     minimum: int | None = None
+    maximum: int | None = None
+    path: bool = False
+
+
+INT_MAX = 2**63 - 1
+"""The largest integer (and ``-INT_MAX - 1`` the smallest) any verb parameter accepts."""
+
+PATH_PARAMS = frozenset({"path", "paths", "output"})
+"""Parameter names that are file paths by convention (see ``P.path``)."""
 
 
 @dataclass
@@ -65,6 +80,15 @@ class Param:
     @property
     def flag(self) -> str:
         return self.meta.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def label(self) -> str:
+        """How a person names it in messages: ``--limit``, or ``PATHS`` for a positional."""
+        return self.name.upper() if self.meta.positional else self.flag
+
+    @property
+    def is_path(self) -> bool:
+        return self.meta.path or self.name in PATH_PARAMS
 
 
 def _base_type(annotation: Any) -> Any:
@@ -108,7 +132,10 @@ class Verb:
         fields = {}
         for p in self.params:
             default = ... if p.required else p.default
-            fields[p.name] = (p.annotation, Field(default, description=p.meta.help or None, ge=p.meta.minimum))
+            number = _base_type(p.annotation) in (int, float)
+            extra = {"allow_inf_nan": False} if _base_type(p.annotation) is float else {}
+            fields[p.name] = (p.annotation, Field(default, description=p.meta.help or None, ge=p.meta.minimum,
+                                                  le=p.meta.maximum if number else None, **extra))
         name = "".join(part.title() for part in self.name.replace("_", ".").split(".")) + "Params"
         return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
@@ -123,11 +150,54 @@ class Verb:
             parsed = self.model.model_validate(args)
         except ValidationError as exc:
             raise InvalidInput(_validation_message(self, exc), hint=f"see 'hero {self.cli_path} --help'") from None
-        return {p.name: getattr(parsed, p.name) for p in self.params}
+        values = {p.name: getattr(parsed, p.name) for p in self.params}
+        for p in self.params:
+            problem = _bad_value(p, values[p.name])
+            if problem:
+                raise InvalidInput(f"invalid input: {p.label} {problem}", hint=f"see 'hero {self.cli_path} --help'")
+        return values
 
     @property
     def cli_path(self) -> str:
         return self.cli_name or f"{self.service} {self.action.replace('_', '-')}"
+
+
+def _bad_value(p: Param, value: Any) -> str | None:
+    """What is wrong with a parsed value that its type lets through (None: nothing).
+
+    Integers beyond 64 bits (an ``OverflowError`` in a date, a C call or the database);
+    NUL characters in text (no file name, database string or terminal takes them); lone
+    surrogates outside paths (bytes that are not UTF-8, which the database cannot store).
+    """
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if item > INT_MAX:
+                return f"is too large (at most {INT_MAX})"
+            if item < -INT_MAX - 1:
+                return f"is too small (at least {-INT_MAX - 1})"
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "contains a NUL character"
+            if not p.is_path:
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    bad = item[exc.start]
+                    byte = f"byte \\x{ord(bad) - 0xDC00:02x}" if 0xDC80 <= ord(bad) <= 0xDCFF else f"U+{ord(bad):04X}"
+                    return f"is not valid UTF-8 text ({byte} at position {exc.start})"
+    return None
+
+
+def _overflow_message(verb: Verb, args: dict[str, Any], exc: OverflowError) -> str:
+    """Name the numbers a verb could not handle (``OverflowError``: a date out of range...)."""
+    params = {p.name: p for p in verb.params}
+    numbers = [f"{params[k].label if k in params else k} {v}" for k, v in args.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    what = ", ".join(numbers) if numbers else "a number"
+    return f"invalid input: {what} is out of range ({exc})"
 
 
 def _validation_message(verb: Verb, exc) -> str:
@@ -144,6 +214,10 @@ def _validation_message(verb: Verb, exc) -> str:
             msg = "is required"
         elif err.get("type") == "greater_than_equal":
             msg = f"must be at least {err['ctx']['ge']}"
+        elif err.get("type") == "less_than_equal":
+            msg = f"must be at most {err['ctx']['le']}"
+        elif err.get("type") == "finite_number":
+            msg = "must be a finite number"
         elif err.get("type") == "extra_forbidden":
             label, msg = name, "is not a parameter of this command"
         parts.append(f"{label} {msg}" if label else msg)
@@ -301,7 +375,10 @@ def call(
                 f"{name} deletes or overwrites data and needs confirmation",
                 hint="pass --yes on the command line (or confirm: true)",
             )
-        result = v.func(ctx, **values)
+        try:
+            result = v.func(ctx, **values)
+        except OverflowError as exc:  # a number the verb's dates or C calls cannot hold
+            raise InvalidInput(_overflow_message(v, args, exc), hint=f"see 'hero {v.cli_path} --help'") from None
     except HeroError as exc:
         _audit(started, actor, ctx_name, name, args, False, f"{exc.code}: {exc.message}")
         raise
@@ -321,7 +398,9 @@ def _audit(started: float, actor: str, context: str | None, verb_name: str, args
     """Append one JSON line to ``state/audit.jsonl`` (rotated once past 5 MB).
 
     A single ``write`` on an ``O_APPEND`` file is atomic for lines this short, so several
-    processes can audit at once without a lock. Auditing never breaks the verb.
+    processes can audit at once without a lock. Auditing never breaks the verb: text that is
+    not UTF-8 (a lone surrogate from a Latin-1 file name) is written as a JSON ``\\udcxx``
+    escape, and a value JSON cannot hold (NaN) as a string.
     """
     from herotui import paths
 
@@ -344,11 +423,22 @@ def _audit(started: float, actor: str, context: str | None, verb_name: str, args
                 os.replace(path, folder / "audit.jsonl.1")
         except FileNotFoundError:
             pass
-        line = json.dumps(record, default=str, ensure_ascii=False) + "\n"
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        data = _audit_line(record)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
         try:
-            os.write(fd, line.encode())
+            os.write(fd, data)
         finally:
             os.close(fd)
     except (OSError, HeroError):
         pass
+
+
+def _audit_line(record: dict) -> bytes:
+    """One JSON line, always valid UTF-8 and valid JSON, whatever the arguments hold."""
+    try:
+        line = json.dumps(record, default=str, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):  # NaN, keys JSON cannot hold, deep nesting
+        record = {**record, "args": repr(record.get("args"))[:10_000]}
+        line = json.dumps(record, default=str, ensure_ascii=False)
+    # a lone surrogate becomes the JSON escape \udcxx (json.loads gives it back)
+    return (line + "\n").encode("utf-8", errors="backslashreplace")

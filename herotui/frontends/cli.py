@@ -275,6 +275,13 @@ def fast_help() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # arguments that are not UTF-8 (a Latin-1 file name arrives as lone surrogates) are
+        # echoed back escaped (\\udce9) instead of failing the print of a result or an error
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     if argv in (["--help"], ["-h"]) and "_HERO_COMPLETE" not in os.environ:
         sys.stdout.write(fast_help())
         sys.exit(0)

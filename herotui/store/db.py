@@ -86,8 +86,11 @@ def _flock(ctx: Context, exclusive: bool) -> int:
     """
     import fcntl
 
-    ctx.path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(ctx.path / "hero.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    from herotui import paths
+
+    if not ctx.path.is_dir():
+        paths.ensure_private_dir(ctx.path)  # 0700, parents too, whatever the umask
+    fd = os.open(ctx.path / "hero.lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
     mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
 
     def holder(exc: Exception) -> str | None:
@@ -120,7 +123,12 @@ def connect(ctx: Context, read_only: bool):
 
     fd = _flock(ctx, exclusive=not read_only)
     try:
-        return _Locked(retry_locked("database", ctx.name, attempt, is_lock, holder), fd)
+        conn = _Locked(retry_locked("database", ctx.name, attempt, is_lock, holder), fd)
+        if not read_only:
+            from herotui import paths
+
+            paths.make_private(ctx.db_path)  # DuckDB creates it with the umask's mode
+        return conn
     except BaseException as exc:
         os.close(fd)
         if not isinstance(exc, duckdb.Error):
@@ -159,7 +167,14 @@ def _migrate(conn) -> None:
 
 
 def initialise(ctx: Context) -> None:
-    """Create (or migrate) the database and an empty index."""
+    """Create (or migrate) the database and an empty index.
+
+    Also makes the context's own files owner-only (the profile, written before, and the
+    database), whatever the umask they were created under.
+    """
+    from herotui import paths
+
+    paths.make_private(ctx.path / "context.toml")
     conn = connect(ctx, read_only=False)
     try:
         _migrate(conn)
