@@ -42,6 +42,12 @@ Error codes (``data`` carries ``{"kind", "hint"}`` for application errors):
 Not available over RPC: ``document.open`` (runs a pager or a viewer on the server's
 terminal) and ``document.add`` with ``-`` (reads the server's standard input).
 
+Limits (hostile clients): a line longer than :data:`MAX_LINE_BYTES` (1 MiB) is skipped without
+being kept in memory and answered with -32600 (id null); JSON nested deeper than
+:data:`MAX_DEPTH` (64) levels is answered with -32600; an id that is not a finite number, a
+string or null is -32600. The server keeps serving after each. Error messages are cut to
+:data:`MAX_ERROR_CHARS`, so an error never echoes megabytes of input.
+
 Concurrency: requests are served one after another; every call opens the context's stores
 and closes them before the response is written, so between calls the server holds no
 database or index lock and other Hero processes (the TUI, the CLI) write freely.
@@ -50,6 +56,7 @@ database or index lock and other Hero processes (the TUI, the CLI) write freely.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from typing import Any
@@ -61,6 +68,13 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+
+#: The longest input line served (bytes, newline excluded); longer lines get -32600.
+MAX_LINE_BYTES = 1 << 20
+#: The deepest nesting of arrays and objects accepted in one line (a request needs ~5).
+MAX_DEPTH = 64
+#: Error messages and hints are cut to this many characters (no echo of huge input).
+MAX_ERROR_CHARS = 1000
 
 #: HeroError kind (``HeroError.code``) -> JSON-RPC error code. ``invalid`` is -32602.
 APP_CODES: dict[str, int] = {
@@ -97,10 +111,65 @@ class RpcError(Exception):
         self.data = data
 
     def to_dict(self) -> dict:
-        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        out: dict[str, Any] = {"code": self.code, "message": clip(self.message)}
         if self.data is not None:
-            out["data"] = self.data
+            data = self.data
+            if isinstance(data, dict):
+                data = {k: clip(val) if isinstance(val, str) else val for k, val in data.items()}
+            out["data"] = data
         return out
+
+
+def clip(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
+class LineTooLong:
+    """What :func:`_lines` yields in place of a line over :data:`MAX_LINE_BYTES`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def too_deep(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON ``text`` nests arrays/objects deeper than ``limit`` (strings skipped).
+
+    A cheap scan before parsing: ``json.loads`` of 100,000 nested arrays raises
+    RecursionError, and a value a little under the interpreter's limit can still overflow
+    later (validation, audit, the response).
+    """
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False  # the common case: no scan needed
+    depth, i, n = 0, 0, len(data)
+    find = data.find
+    while i < n:
+        c = data[i]
+        if c == 0x22:  # a string: skip to its closing quote (escapes included)
+            j = i + 1
+            while True:
+                j = find(b'"', j)
+                if j < 0:
+                    return False  # unterminated: the parser reports it
+                k = j - 1
+                while data[k] == 0x5C:  # count the backslashes before the quote
+                    k -= 1
+                if (j - 1 - k) % 2 == 0:
+                    break
+                j += 1
+            i = j + 1
+            continue
+        if c == 0x5B or c == 0x7B:
+            depth += 1
+            if depth > limit:
+                return True
+        elif c == 0x5D or c == 0x7D:
+            depth -= 1
+        i += 1
+    return False
 
 
 def error_from_hero(exc: HeroError) -> RpcError:
@@ -176,8 +245,14 @@ class Server:
     def __init__(self, context: str | None = None) -> None:
         self.context = context
 
-    def handle_line(self, line: str | bytes) -> str | None:
+    def handle_line(self, line: str | bytes | LineTooLong) -> str | None:
         """The response line (without newline) for one input line, or None (notifications)."""
+        if isinstance(line, LineTooLong):
+            return json.dumps(_error_response(None, RpcError(
+                INVALID_REQUEST, f"invalid request: the line is {line.size:,} bytes, over the limit of "
+                f"{MAX_LINE_BYTES:,}", {"kind": "invalid", "hint": "send smaller requests (one request per line)"})))
+        if len(line) > MAX_LINE_BYTES:
+            return self.handle_line(LineTooLong(len(line)))
         if isinstance(line, bytes):
             try:
                 line = line.decode("utf-8")
@@ -185,12 +260,23 @@ class Server:
                 return json.dumps(_error_response(None, RpcError(PARSE_ERROR, "parse error: the line is not UTF-8")))
         if not line.strip():
             return None
+        deep = RpcError(INVALID_REQUEST, f"invalid request: nested more than {MAX_DEPTH} levels deep")
+        if too_deep(line):
+            return json.dumps(_error_response(None, deep))
         try:
             message = json.loads(line)
         except ValueError as exc:
             return json.dumps(_error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}")))
+        except RecursionError:  # pragma: no cover - too_deep catches it first
+            return json.dumps(_error_response(None, deep))
         response = self.handle(message)
-        return None if response is None else json.dumps(response, ensure_ascii=False)
+        if response is None:
+            return None
+        try:
+            return json.dumps(response, ensure_ascii=False, allow_nan=False).encode("utf-8").decode("utf-8")
+        except (UnicodeEncodeError, ValueError):
+            # a lone surrogate (in an id or a result) cannot be UTF-8: escape it; NaN is no JSON
+            return json.dumps(response, default=str)
 
     def handle(self, message: Any) -> Any:
         if isinstance(message, list):
@@ -205,6 +291,10 @@ class Server:
             return _error_response(None, RpcError(INVALID_REQUEST, "invalid request: expected an object"))
         rid = req.get("id")
         valid_id = "id" not in req or rid is None or (isinstance(rid, (str, int, float)) and not isinstance(rid, bool))
+        if isinstance(rid, float) and not math.isfinite(rid):
+            valid_id = False  # NaN / Infinity: Python reads them, JSON has no such numbers
+        if isinstance(rid, str) and not _utf8(rid):
+            valid_id = False  # a lone surrogate (\ud800): cannot be sent back as UTF-8
         if not valid_id:
             return _error_response(None, RpcError(INVALID_REQUEST, "invalid request: id must be a string, a number or null"))
         if req.get("jsonrpc") != "2.0":
@@ -234,6 +324,14 @@ class Server:
         return None if notification else response
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _error_response(rid: Any, exc: RpcError) -> dict:
     return {"jsonrpc": "2.0", "id": rid, "error": exc.to_dict()}
 
@@ -260,19 +358,43 @@ def serve_stdio(context: str | None = None) -> None:
                 out.flush()
 
 
-def _lines(raw):
-    """Lines from an unbuffered binary stream, yielded as soon as each is complete."""
-    buf = b""
+def _lines(raw, limit: int | None = None):
+    """Lines from an unbuffered binary stream, yielded as soon as each is complete.
+
+    A line longer than ``limit`` bytes (default :data:`MAX_LINE_BYTES`) is not kept: its
+    bytes are dropped as they arrive and one :class:`LineTooLong` stands for it.
+    """
+    limit = MAX_LINE_BYTES if limit is None else limit
+    buf = bytearray()
+    skipping = 0  # > 0: inside an over-long line, this many bytes seen so far
     while True:
         chunk = raw.read(65536)
         if not chunk:
-            if buf:
-                yield buf
+            if skipping:
+                yield LineTooLong(skipping)
+            elif buf:
+                yield bytes(buf)
             return
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            yield line
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if skipping:
+                skipping += len(piece)
+            elif len(buf) + len(piece) > limit:
+                skipping = len(buf) + len(piece)
+                buf.clear()
+            else:
+                buf += piece
+            if end < 0:
+                break
+            if skipping:
+                yield LineTooLong(skipping)
+                skipping = 0
+            else:
+                yield bytes(buf)
+                buf.clear()
+            start = end + 1
 
 
 # -- OpenRPC --------------------------------------------------------------------------------

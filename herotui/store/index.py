@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from herotui.errors import InvalidInput
 from herotui.store.db import retry_locked
 from herotui.store.schema import INDEX_SOURCES
 
@@ -175,6 +176,42 @@ class Hit:
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NEGATED = re.compile(r"(?:^|(?<=\s))-(\w+)", re.UNICODE)
 
+# Bounds on what one search may cost (issue 13: a fuzzy query's automaton costs ~33 KB of
+# memory per character of the word and per field, so one 10,000-character word took 400 MB
+# and a 1 MiB one the OOM killer; 400 distinct ten-letter words took 335 MB).
+#
+# - MAX_QUERY_CHARS: longer search text is refused with InvalidInput (never truncated: a
+#   silently shortened query would return answers to a question nobody asked). 2,000 leaves
+#   room for the queries Hero builds itself (knowledge.retrieve turns a 300-character
+#   question into ~950 characters of word forms) and for a pasted paragraph.
+# - MAX_FUZZY_WORD: longer words are searched exactly (typo tolerance for a 25-letter token
+#   is noise, and its automaton is what costs).
+# - MAX_FUZZY_TERMS: only the first N distinct words get fuzzy variants; the rest are exact.
+MAX_QUERY_CHARS = 2_000
+MIN_FUZZY_WORD = 4
+MAX_FUZZY_WORD = 24
+MAX_FUZZY_TERMS = 8
+
+
+def check_query(text: str | None) -> None:
+    """Refuse search text over :data:`MAX_QUERY_CHARS` (the message never echoes the text)."""
+    if text and len(text) > MAX_QUERY_CHARS:
+        raise InvalidInput(
+            f"search text too long: {len(text):,} characters (at most {MAX_QUERY_CHARS:,})",
+            hint="search for a few words the record contains",
+        )
+
+
+def fuzzy_words(words: list[str]) -> list[str]:
+    """The words that get fuzzy variants: distinct, 4 to 24 characters, the first 8."""
+    out: list[str] = []
+    for w in words:
+        if MIN_FUZZY_WORD <= len(w) <= MAX_FUZZY_WORD and w not in out:
+            out.append(w)
+            if len(out) == MAX_FUZZY_TERMS:
+                break
+    return out
+
 
 def search(
     ctx: Context,
@@ -190,13 +227,15 @@ def search(
     """Ranked search: BM25 with title and tag boosts, fuzzy matching for typos, snippets.
 
     ``-word`` excludes records containing it; ``hide`` excludes (kind, tag) pairs, e.g. the
-    built-in manual from everyday searches.
+    built-in manual from everyday searches. Text over :data:`MAX_QUERY_CHARS` characters is
+    refused (InvalidInput); fuzzy matching is bounded (see :func:`fuzzy_words`).
     """
     import tantivy
 
     idx = open_index(ctx)
     schema = idx.schema
     Occur, Q = tantivy.Occur, tantivy.Query
+    check_query(text)
     must = []
     excluded = {w.lower() for w in _NEGATED.findall(text or "")}
     words = [w.lower() for w in _WORD.findall(_NEGATED.sub(" ", text or ""))]
@@ -206,9 +245,7 @@ def search(
         parsed, _errors = idx.parse_query_lenient(text, list(FIELDS), field_boosts=BOOSTS)
         should = [(Occur.Should, parsed)]
         if fuzzy:
-            for w in words:
-                if len(w) < 4:
-                    continue  # short words: typos are rarely the problem, noise is
+            for w in fuzzy_words(words):  # short words: typos are rarely the problem, noise is
                 dist = 1 if len(w) < 8 else 2
                 for f in FIELDS:
                     fq = Q.fuzzy_term_query(schema, f, w, distance=dist, transposition_cost_one=True)
@@ -231,7 +268,12 @@ def search(
     query = Q.boolean_query(must)
     idx.reload()
     searcher = idx.searcher()
-    result = searcher.search(query, limit=limit * 2 if words else limit)
+    # Tantivy reserves room for ``limit`` hits up front (a limit of 4e9 asked for 128 GB and
+    # aborted the process): never ask for more hits than the index holds.
+    wanted = min(limit * 2 if words else limit, searcher.num_docs)
+    if wanted < 1:
+        return []
+    result = searcher.search(query, limit=wanted)
     found = [(score, searcher.doc(address)) for score, address in result.hits]
     found.sort(key=lambda sd: (-sd[0], -(sd[1].get_first("time") or 0)))  # recency breaks ties
     found = found[:limit]
