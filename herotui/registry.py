@@ -426,6 +426,8 @@ def _audit(started: float, actor: str, context: str | None, verb_name: str, args
         data = _audit_line(record)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
         try:
+            if os.fstat(fd).st_mode & 0o077:  # written before under a lax umask
+                os.fchmod(fd, 0o600)
             os.write(fd, data)
         finally:
             os.close(fd)

@@ -238,3 +238,12 @@ def test_an_existing_lax_log_is_made_owner_only_and_bad_text_is_logged_escaped(t
     assert len(created) >= 2 and all(mode(p) == 0o600 for p in created), {p.name: oct(mode(p)) for p in created}
     text = b"".join(p.read_bytes() for p in created)
     assert b"caf\\udce9.txt" in text
+
+
+def test_a_lax_audit_log_and_database_are_made_owner_only_on_the_next_call(hero_home):
+    assert run(hero_home, "contact", "create", "--name", "Lena Fischer").returncode == 0
+    lax = [hero_home / "state" / "audit.jsonl", hero_home / "contexts" / "personal" / "hero.duckdb"]
+    for path in lax:
+        path.chmod(0o644)  # as an older Hero, or a copy, left them
+    assert run(hero_home, "contact", "create", "--name", "Alex Smith").returncode == 0
+    assert {p.name: oct(mode(p)) for p in lax} == {p.name: "0o600" for p in lax}
