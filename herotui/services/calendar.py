@@ -1158,6 +1158,7 @@ def export(
     ctx,
     output: Annotated[str | None, P("Write to this file (default: print)", short="-o")] = None,
     tag: Annotated[str | None, P("Only events with this tag")] = None,
+    force: Annotated[bool, P("Overwrite an existing file")] = False,
 ) -> ExportResult:
     """Export events as iCalendar, with the time zones they use (unknown properties kept)."""
     from herotui.services import _ical
@@ -1171,4 +1172,4 @@ def export(
         rows = conn.execute(sql + " ORDER BY start, id", params).fetchall()
         others = [] if tag else [r[0] for r in conn.execute("SELECT ical FROM calendar_items ORDER BY kind, uid").fetchall()]
     events = [dict(_rec(r[:-1]), ical=r[-1]) for r in rows]
-    return export_text(_ical.serialize(events, others), len(events), output)
+    return export_text(_ical.serialize(events, others), len(events), output, force=force)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,13 +105,113 @@ def read_import_file(path: str) -> tuple[Path, str]:
     return file, text
 
 
-def read_import_text(path: str) -> tuple[Path, str, str | None]:
-    """The file to import, its text, and a note when it was not plain UTF-8 (else None)."""
-    file = Path(path).expanduser()
+# Size limits of files read from a path a person (or a client) gave. A vCard/iCalendar file
+# of 50 MB is ~100,000 contacts or events with photos; anything bigger is almost surely the
+# wrong file (and parsing costs many times its size in memory).
+DEFAULT_IMPORT_MB = 50.0
+IMPORT_MB_ENV = "HERO_MAX_IMPORT_MB"
+
+
+def import_limit() -> int:
+    """The size limit of a vCard/iCalendar import in bytes: ``HERO_MAX_IMPORT_MB``, else 50 MB."""
+    raw = os.environ.get(IMPORT_MB_ENV, "").strip()
+    mb = DEFAULT_IMPORT_MB
+    if raw:
+        try:
+            mb = float(raw)
+        except ValueError:
+            raise InvalidInput(f"{IMPORT_MB_ENV}='{shown(raw)}' is not a number", hint=f"e.g. {IMPORT_MB_ENV}=100") from None
+        if not 0 < mb < 1e7:
+            raise InvalidInput(f"{IMPORT_MB_ENV} must be above 0 (got {shown(raw)})", hint=f"e.g. {IMPORT_MB_ENV}=100")
+    return int(mb * 1_000_000)
+
+
+def shown(text: str, limit: int = 120) -> str:
+    """``text`` for an error message: at most ``limit`` characters, control characters escaped."""
+    text = str(text)
+    cut = text[:limit]
+    out = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in cut)
+    return out + ("..." if len(text) > limit else "")
+
+
+def _user_path(path: str, what: str = "path") -> Path:
+    """``path`` as a Path, ``~`` expanded; an empty name or a NUL byte is refused."""
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidInput(f"the {what} is empty", hint="give the path of a file")
+    if "\x00" in path:
+        raise InvalidInput(f"the {what} '{shown(path)}' contains a NUL byte", hint="give the path of a file")
     try:
-        data = file.read_bytes()
+        return Path(path).expanduser()
+    except RuntimeError:  # '~nosuchuser/x'
+        return Path(path)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:,.1f} MB"
+
+
+def _not_regular(st: os.stat_result) -> str:
+    mode = st.st_mode
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a pipe (FIFO), not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a regular file"
+    return "is not a regular file"
+
+
+def read_regular_file(path: str, limit: int, *, hint: str = "check the path",
+                      limit_hint: str | None = None) -> tuple[Path, bytes]:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    Anything else is refused with a one-line ``InvalidInput``: a folder, a device
+    (``/dev/urandom`` would grow the process without bound), a pipe or socket (a FIFO would
+    block forever), a file over ``limit`` (also one that grows past it while read). The
+    file is opened with ``O_NONBLOCK`` and checked again with ``fstat`` on the open
+    descriptor, so a FIFO swapped in after the first check cannot block either.
+    """
+    file = _user_path(path)
+    name = shown(path)
+    too_big = limit_hint or "a smaller file"
+    try:
+        st = os.stat(file)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidInput(f"cannot read {name}: it {_not_regular(st)}", hint=hint if stat.S_ISDIR(st.st_mode) else "give a regular file")
+        if st.st_size > limit:
+            raise InvalidInput(f"cannot read {name}: it is too large ({_mb(st.st_size)}, the limit is {_mb(limit)})", hint=too_big)
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(file, flags)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise InvalidInput(f"cannot read {name}: it {_not_regular(st)}", hint="give a regular file")
+            os.set_blocking(fd, True)
+            chunks, size = [], 0
+            while chunk := os.read(fd, min(1 << 20, limit + 1 - size) or 1):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise InvalidInput(f"cannot read {name}: it grew over the {_mb(limit)} limit while read", hint=too_big)
+        finally:
+            os.close(fd)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+        raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}", hint=hint) from None
+    except ValueError:  # a path the OS cannot take (lone surrogates...)
+        raise InvalidInput(f"cannot read {name}: not a valid file name", hint=hint) from None
+    return file, b"".join(chunks)
+
+
+def read_import_text(path: str) -> tuple[Path, str, str | None]:
+    """The file to import, its text, and a note when it was not plain UTF-8 (else None).
+
+    Regular files only, at most ``HERO_MAX_IMPORT_MB`` (default 50 MB): see ``read_regular_file``.
+    """
+    limit = import_limit()
+    file, data = read_regular_file(path, limit, limit_hint=f"files up to {_mb(limit)} are imported; "
+                                                          f"split the file, or raise {IMPORT_MB_ENV}")
     text, note = decode_import(data)
     return file, text, note
 
@@ -173,20 +275,125 @@ def decode_import(data: bytes) -> tuple[str, str | None]:
     return text, f"the file is not UTF-8: read as {label} and converted"
 
 
-def export_text(text: str, count: int, output: str | None) -> ExportResult:
-    """Return ``text`` (no ``output``) or write it atomically to ``output``."""
+def export_text(text: str, count: int, output: str | None, force: bool = False) -> ExportResult:
+    """Return ``text`` (no ``output``) or write it to the new file ``output`` (see ``write_file``)."""
     if output is None:
         return ExportResult(count=count, text=text)
-    target = Path(output).expanduser()
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(text)
-        tmp.replace(target)
-    except OSError as exc:
-        if tmp.parent.is_dir():
-            tmp.unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {output}: {exc.strerror}", hint="check the folder exists and is writable") from None
+    target = write_file(output, text.encode("utf-8"), force=force)
     return ExportResult(count=count, path=str(target))
+
+
+_EXCL = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_file(output: str, data: bytes, *, force: bool = False) -> Path:
+    """Write ``data`` to the file ``output``, atomically, never through a link or onto a device.
+
+    The data goes to a temporary file created exclusively (``O_CREAT|O_EXCL|O_NOFOLLOW``,
+    a random name in the same folder, so a planted ``<output>.tmp`` link is never followed),
+    then takes the name ``output``: with a hard link when nothing has that name (it fails if
+    something appeared meanwhile: never overwrites), or, with ``force`` and only when
+    ``output`` is a regular file, with ``os.replace`` (which replaces the name, not what a
+    link points to). A folder, a symbolic link, a device or a pipe at ``output`` is refused,
+    ``force`` or not. Every refusal is a one-line ``InvalidInput``.
+    """
+    target = _user_path(output, "output file name")
+    name = shown(output)
+    if output.endswith(("/", os.sep)) or target.name in ("", ".", ".."):
+        raise InvalidInput(f"the output '{name}' names a folder, not a file", hint="give a file name, e.g. --output export.vcf")
+    folder = target.parent
+    tmp: Path | None = None
+    try:
+        existing = _lstat(target)
+        if existing is not None:
+            _check_overwrite(existing, name, force)
+        tmp, fd = _exclusive_temp(folder)
+        try:
+            if existing is not None:
+                os.fchmod(fd, stat.S_IMODE(existing.st_mode))  # replacing a file keeps its permissions
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if existing is None:
+            _link_new(tmp, target, name)
+        else:
+            again = _lstat(target)  # still a regular file (or gone)?
+            if again is not None:
+                _check_overwrite(again, name, force)
+            os.replace(tmp, target)
+            tmp = None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {name}: {exc.strerror or exc}", hint="check the folder exists and is writable") from None
+    except ValueError:
+        raise InvalidInput(f"cannot write {name}: not a valid file name", hint="give another file name") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return target
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _check_overwrite(st: os.stat_result, name: str, force: bool) -> None:
+    if stat.S_ISLNK(st.st_mode):
+        raise InvalidInput(f"{name} is a symbolic link: not written through",
+                           hint="give the path of the file itself, or a new file name")
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInput(f"{name} {_not_regular(st)}: not overwritten", hint="give a new file name")
+    if not force:
+        raise InvalidInput(f"{name} already exists: not overwritten",
+                           hint="give a new file name, or pass --force (force=true) to replace it")
+
+
+def _exclusive_temp(folder: Path) -> tuple[Path, int]:
+    import secrets
+
+    for _ in range(100):
+        tmp = folder / f".hero-export-{secrets.token_hex(6)}.tmp"
+        try:
+            return tmp, os.open(tmp, _EXCL, 0o666)
+        except FileExistsError:
+            continue
+    raise InvalidInput(f"cannot create a temporary file in {shown(str(folder))}", hint="check the folder")
+
+
+def _link_new(tmp: Path, target: Path, name: str) -> None:
+    """Give ``tmp``'s file the name ``target``, only if nothing has that name."""
+    import errno
+
+    try:
+        os.link(tmp, target, follow_symlinks=False)
+        return
+    except FileExistsError:
+        st = _lstat(target)
+        if st is not None:
+            _check_overwrite(st, name, False)
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV):
+            raise
+    # no hard links on this file system (FAT, some network ones): create the name
+    # exclusively, then move the finished file onto what we just created
+    try:
+        fd = os.open(target, _EXCL, 0o666)
+    except FileExistsError:
+        st = _lstat(target)
+        if st is not None:
+            _check_overwrite(st, name, False)
+        raise
+    os.close(fd)
+    os.replace(tmp, target)
 
 
 def retag(tx: Any, table: str, record_id: str, tags: list[str], add: bool) -> None:

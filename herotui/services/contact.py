@@ -407,6 +407,7 @@ def export(
     output: Annotated[str | None, P("Write to this file (default: print)", short="-o")] = None,
     tag: Annotated[str | None, P("Only contacts with this tag")] = None,
     version: Annotated[str, P("vCard version: 3.0 or 4.0")] = "4.0",
+    force: Annotated[bool, P("Overwrite an existing file")] = False,
 ) -> ExportResult:
     """Export contacts as vCard (unknown properties from imported cards are kept)."""
     from herotui.services import _vcard
@@ -425,4 +426,4 @@ def export(
         c = _row(r[:-1])
         parts.append(_vcard.serialize(c.model_dump(), r[-1], version, edited=c.updated != c.created))
     text = "".join(parts)
-    return export_text(text, len(rows), output)
+    return export_text(text, len(rows), output, force=force)

@@ -369,6 +369,9 @@ def _mb(n: int) -> str:
 def _os_reason(exc: OSError) -> str:
     import errno
 
+    if isinstance(exc, _NotRegular):
+        return exc.strerror
+
     if exc.errno == errno.ELOOP:
         return "symlink loop (a link that points back to itself)"
     if exc.errno == errno.ENOENT:
@@ -482,7 +485,7 @@ class _Adder:
             if self._duplicate(path, sha, known):
                 continue
             try:
-                with open(path, "rb") as fh:
+                with _open_regular(path) as fh:
                     data = fh.read(self.limit + 1)
             except OSError as exc:
                 self.skip(path, _os_reason(exc))
@@ -599,7 +602,11 @@ class _Adder:
         from herotui.store import blobs
 
         try:
-            data = r["data"] if r["data"] is not None else Path(r["path"]).read_bytes()
+            if r["data"] is not None:
+                data = r["data"]
+            else:
+                with _open_regular(r["path"]) as fh:
+                    data = fh.read(self.limit + 1)
         except OSError as exc:
             self.report.skipped.append(Skipped(path=r["path"], reason=_os_reason(exc)))
             return False
@@ -614,12 +621,35 @@ class _TooLarge(Exception):
     pass
 
 
+class _NotRegular(OSError):
+    """A path that stopped being a regular file between its stat and its open."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(0, "not a regular file (a device, socket or pipe)", path)
+
+
+def _open_regular(path: str):
+    """``path`` opened for reading only if it is a regular file: opened with O_NONBLOCK (a
+    FIFO swapped in after the walk's stat cannot block), checked with fstat, then read
+    normally. Anything else raises ``_NotRegular`` (an OSError whose strerror is the reason)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if not statmod.S_ISREG(os.fstat(fd).st_mode):
+            raise _NotRegular(path)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _hash_file(path: str, limit: int) -> str:
     import hashlib
 
     h = hashlib.sha256()
     size = 0
-    with open(path, "rb") as fh:
+    with _open_regular(path) as fh:
         while chunk := fh.read(1 << 20):
             size += len(chunk)
             if size > limit:
@@ -983,22 +1013,25 @@ def _write_new(folder: Path, name: str, data: bytes) -> Path:
         stem, ext = name, ""
     else:
         ext = "." + ext
-    real = os.path.realpath(folder)
     fd, tmp = tempfile.mkstemp(prefix=".hero-export-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         for n in range(0, 10_000):
             candidate = folder / (f"{stem}-{n}{ext}" if n else name)
-            if os.path.dirname(os.path.realpath(candidate)) != real:  # belt and braces
+            # belt and braces: one plain name inside the folder (a link already there is
+            # never followed: os.link and O_EXCL fail on it, and the next name is tried)
+            if candidate.name in ("", ".", "..") or os.sep in candidate.name or candidate.parent != folder:
                 raise HeroError(f"refusing to write {candidate}: it is outside {folder}")
             try:
                 os.link(tmp, candidate)  # fails if it exists: never overwrites
                 return candidate
             except FileExistsError:
                 continue
-            except OSError:  # no hard links here (some file systems)
-                if candidate.exists() or candidate.is_symlink():
+            except OSError:  # no hard links here (some file systems): claim the name exclusively
+                try:  # (never through a planted link), then move the finished file onto it
+                    os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+                except FileExistsError:
                     continue
                 os.replace(tmp, candidate)
                 return candidate
@@ -1044,6 +1077,8 @@ def export(
         raise InvalidInput(f"{folder} is a file, not a folder", hint="--output names a folder to write into") from None
     except OSError as exc:
         raise InvalidInput(f"cannot write into {folder}: {exc.strerror or exc}", hint="check the folder is writable") from None
+    except ValueError:  # a NUL byte, a name the OS cannot take
+        raise InvalidInput("cannot write into that folder: not a valid folder name", hint="--output names a folder to write into") from None
     return Exported(id=did, title=title, path=str(path), size=len(data))
 
 

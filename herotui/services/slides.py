@@ -43,7 +43,7 @@ from pydantic import BaseModel
 
 from herotui.errors import InvalidInput, NotFound
 from herotui.registry import P, verb
-from herotui.services.common import aware, clean_tags, new_id, resolve_id, utcnow
+from herotui.services.common import aware, clean_tags, new_id, resolve_id, shown, utcnow
 
 SERVICE = "slides"
 KIND = "deck"
@@ -331,23 +331,18 @@ def _check_slide(n: int | None, total: int) -> None:
 
 
 def _read_deck_file(path: str) -> tuple[Path, bytes, str]:
-    file = Path(path).expanduser()
-    try:
-        if file.is_dir():
-            raise InvalidInput(f"{path} is a folder, not a Markdown file", hint="give the path of a .md file")
-        size = file.stat().st_size
-        if size > MAX_BYTES:
-            raise InvalidInput(f"{path} is too large for a deck ({size:,} bytes, at most {MAX_BYTES:,})",
-                               hint="a deck is a Markdown file; add other files with 'hero document add'")
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", hint="check the path") from None
+    from herotui.services.common import read_regular_file
+
+    # regular files only (a FIFO would block, /dev/urandom never ends), at most MAX_BYTES
+    file, data = read_regular_file(path, MAX_BYTES, hint="give the path of a .md file",
+                                   limit_hint="a deck is a Markdown file of at most 10 MB; "
+                                              "add other files with 'hero document add'")
     if b"\x00" in data[:65536]:
-        raise InvalidInput(f"{path} is a binary file, not Markdown", hint="a deck is a Markdown text file with '---' between slides")
+        raise InvalidInput(f"{shown(path)} is a binary file, not Markdown", hint="a deck is a Markdown text file with '---' between slides")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path} is not UTF-8 text (byte {exc.start})",
+        raise InvalidInput(f"{shown(path)} is not UTF-8 text (byte {exc.start})",
                            hint="a deck is a Markdown text file; convert it to UTF-8 first") from None
     return file, data, text
 
