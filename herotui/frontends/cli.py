@@ -138,7 +138,10 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
     from herotui.frontends import render
 
     logs.setup()
-    ctx = contexts.current(context)
+    if v.service == "context" and not contexts.exists(contexts.active_name(context)):
+        ctx = None  # 'context create x' with HERO_CONTEXT=x: x cannot exist yet
+    else:
+        ctx = contexts.current(context)
     confirmed = yes
     if v.destructive and not yes:
         # validate first, so a typo is reported before the question
@@ -149,6 +152,10 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
         confirmed = True
     result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed)
     render.output(result, as_json)
+    from herotui.store import db
+
+    for notice in db.take_notices():  # done, with something to know (e.g. the index lags)
+        render.err(f"warning: {notice}")
 
 
 def build_app(argv: list[str]) -> typer.Typer:

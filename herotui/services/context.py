@@ -63,7 +63,7 @@ def use(ctx, name: Name) -> ContextInfo:
 @verb(examples=["hero context show", "hero context show business"])
 def show(ctx, name: Annotated[str | None, P("Context name (default: the active one)", positional=True)] = None) -> ContextInfo:
     """Show a context's profile and where its data lives."""
-    return _info(contexts.load(name) if name else ctx)
+    return _info(contexts.load(name) if name else ctx or contexts.current())
 
 
 @verb(mutates=True, examples=["hero context rename work business"])

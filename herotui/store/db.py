@@ -180,7 +180,10 @@ def initialise(ctx: Context) -> None:
         _migrate(conn)
         from herotui.store import index
 
-        index.sync(ctx, conn)
+        try:
+            index.sync(ctx, conn)
+        except Exception as exc:  # noqa: BLE001 - the database is ready; the index catches up on a later open
+            log.warning("index of %s not created yet: %s", ctx.name, getattr(exc, "strerror", None) or exc)
     finally:
         conn.close()
 
@@ -214,13 +217,18 @@ def read(ctx: Context) -> Iterator:
             version, revision = _state(conn)
         from herotui.store import index
 
-        if index.revision(ctx) < revision:
-            # a crash left it behind: catch up before anyone reads it, alone (other readers
-            # could be searching it), and only if nobody did so meanwhile
-            conn.close()
-            catch_up(ctx)
-            conn = connect(ctx, read_only=True)
-        index.clear_pending(ctx)  # we hold the lock: no writer is mid-way, the index is current
+        try:
+            if index.revision(ctx) < revision:
+                # a crash left it behind: catch up before anyone reads it, alone (other
+                # readers could be searching it), and only if nobody did so meanwhile
+                conn.close()
+                try:
+                    catch_up(ctx)
+                finally:
+                    conn = connect(ctx, read_only=True)
+            index.clear_pending(ctx)  # we hold the lock: no writer is mid-way, the index is current
+        except Exception as exc:  # noqa: BLE001 - a full disk or a broken index never stops a read
+            log.warning("index of %s not brought up to date: %s", ctx.name, getattr(exc, "strerror", None) or exc)
         yield conn
     finally:
         conn.close()
@@ -278,10 +286,27 @@ def write(ctx: Context) -> Iterator[Tx]:
         try:
             index.sync(ctx, conn)
             index.clear_pending(ctx)
-        except HeroError as exc:  # busy index: the next open catches up
-            log.warning("index update deferred for %s: %s", ctx.name, exc.message)
+        except Exception as exc:  # noqa: BLE001 - the write stands whatever the index does
+            # busy, full disk, read-only or unwritable index: the commit is done and stays;
+            # the next open catches the index up. Saying "failed" here made callers retry
+            # and duplicate the write.
+            why = exc.message if isinstance(exc, HeroError) else (getattr(exc, "strerror", None) or str(exc))
+            log.warning("index update deferred for %s: %s", ctx.name, why)
+            NOTICES.append(f"saved, but the search index could not be updated ({why}); "
+                           "it catches up on a later command")
     finally:
         conn.close()
+
+
+NOTICES: list[str] = []
+"""What a front-end should tell the person after a call that succeeded (``take_notices``)."""
+
+
+def take_notices() -> list[str]:
+    """The notices of the calls since the last take (and forget them)."""
+    out = list(dict.fromkeys(NOTICES))
+    NOTICES.clear()
+    return out
 
 
 @contextmanager
