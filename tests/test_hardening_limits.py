@@ -263,3 +263,140 @@ def test_rpc_lines_are_split_and_capped_in_process():
     assert rpc.too_deep("[" * (rpc.MAX_DEPTH + 1)) and not rpc.too_deep("[" * rpc.MAX_DEPTH)
     assert not rpc.too_deep(json.dumps(["[" * 1000]))
     assert rpc.too_deep(json.dumps(["\\", [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]), limit=10)
+
+
+# --------------------------------------------------------------------------- MCP (stdio, HTTP)
+
+_INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+
+
+class McpStdio(RpcProcess):
+    """``hero mcp serve`` over stdio, spoken line by line (initialised)."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ, HERO_LOCK_TIMEOUT="60")
+        self.proc = subprocess.Popen([hero_exe(), "mcp", "serve"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        resp = self.exchange(json.dumps(_INIT).encode())
+        assert resp["id"] == 1 and "result" in resp, resp
+        self.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}).encode())
+
+    def alive(self, rid: int = 99) -> None:
+        resp = self.exchange(json.dumps({"jsonrpc": "2.0", "id": rid, "method": "tools/call",
+                                         "params": {"name": "contact_list", "arguments": {}}}).encode())
+        assert resp["id"] == rid and resp["result"]["isError"] is False, resp
+
+
+@pytest.fixture
+def mcp_stdio():
+    s = McpStdio()
+    yield s
+    s.close()
+
+
+def test_mcp_stdio_long_lines_deep_nesting_and_bad_json(mcp_stdio):
+    from herotui.frontends import mcp
+
+    mcp_stdio.alive(2)
+    before = mcp_stdio.peak_kb()
+    big = json.dumps({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                      "params": {"name": "contact_create", "arguments": {"name": "x" * (24 * MIB)}}}).encode()
+    mcp_stdio.send(big)
+    raw = mcp_stdio.read_raw()
+    assert len(raw) < 2000, len(raw)
+    resp = json.loads(raw)
+    assert resp["id"] is None and resp["error"]["code"] == -32600 and f"{mcp.MAX_REQUEST_BYTES:,}" in resp["error"]["message"]
+    grew_mb = (mcp_stdio.peak_kb() - before) / 1024
+    assert grew_mb < 8, f"the server grew by {grew_mb:.0f} MB for one refused line"
+    mcp_stdio.alive(4)
+    resp = mcp_stdio.exchange(b"[" * 100_000)
+    assert resp["id"] is None and resp["error"]["code"] == -32600, resp
+    resp = mcp_stdio.exchange(b"{not json")
+    assert resp["id"] is None and resp["error"]["code"] == -32700, resp
+    mcp_stdio.alive(5)
+    assert mcp_stdio.proc.poll() is None
+
+
+def test_mcp_unknown_tool_and_bad_cursor_are_protocol_errors(mcp_stdio):
+    resp = mcp_stdio.exchange(json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                                          "params": {"name": "no_such_tool" + "q" * 100_000, "arguments": {}}}).encode())
+    assert resp["id"] == 7 and resp["error"]["code"] == -32602 and "unknown tool" in resp["error"]["message"], resp
+    assert len(json.dumps(resp)) < 1000
+    resp = mcp_stdio.exchange(json.dumps({"jsonrpc": "2.0", "id": 8, "method": "tools/list",
+                                          "params": {"cursor": "bogus"}}).encode())
+    assert resp["id"] == 8 and resp["error"]["code"] == -32602, resp
+    resp = mcp_stdio.exchange(json.dumps({"jsonrpc": "2.0", "id": 9, "method": "tools/list"}).encode())
+    assert resp["id"] == 9 and len(resp["result"]["tools"]) > 10
+    # a verb that exists but is not served: a tool error saying why
+    resp = mcp_stdio.exchange(json.dumps({"jsonrpc": "2.0", "id": 10, "method": "tools/call",
+                                          "params": {"name": "document_open", "arguments": {"id": "x"}}}).encode())
+    assert resp["result"]["isError"] is True and "not served over MCP" in resp["result"]["content"][0]["text"]
+    # tool errors never echo huge input
+    junk = "z" * 500_000
+    resp = mcp_stdio.exchange(json.dumps({"jsonrpc": "2.0", "id": 11, "method": "tools/call",
+                                          "params": {"name": "contact_show", "arguments": {"id": junk}}}).encode())
+    assert len(json.dumps(resp)) < 3000, len(json.dumps(resp))
+    mcp_stdio.alive()
+
+
+def test_mcp_http_body_is_capped(hero_home):
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from herotui.frontends import mcp
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/mcp"
+    proc = subprocess.Popen([hero_exe(), "mcp", "serve", "--http", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            try:
+                urllib.request.urlopen(url, timeout=1)
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "HTTP server did not start"
+                time.sleep(0.1)
+        secret = (hero_home / "config" / "mcp-token").read_text().strip()
+        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json",
+                   "Accept": "application/json, text/event-stream"}
+
+        def post(body: bytes) -> tuple[int, bytes]:
+            """A raw HTTP/1.1 POST: the server may answer before the body is sent (and close)."""
+            head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            head = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{head}Content-Length: {len(body)}\r\n"
+                    "Connection: close\r\n\r\n").encode()
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+                try:
+                    conn.sendall(head + body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                data = b""
+                try:
+                    while chunk := conn.recv(65536):
+                        data += chunk
+                except ConnectionResetError:
+                    pass
+            status_line, _, rest = data.partition(b"\r\n")
+            return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+        status, _ = post(json.dumps(_INIT).encode())
+        assert status == 200
+        # 2 MiB (the SDK's own bound is 4 MiB): refused, briefly
+        big = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "ping", "params": {"pad": "p" * (2 * MIB)}}).encode()
+        status, body = post(big)
+        assert status == 413 and len(body) < 2000, (status, body[:200])
+        status, _ = post(json.dumps({"jsonrpc": "2.0", "id": 3, "method": "ping",
+                                     "params": {"pad": "p" * (mcp.MAX_REQUEST_BYTES // 2)}}).encode())
+        assert status != 413
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -28,6 +28,14 @@ Decisions (written down here, as DESIGN.md asks):
 - Verbs left out (:data:`EXCLUDED`): those that need the server's own terminal. ``document.add``
   stays, but its ``'-'`` (standard input) path is refused: over stdio, standard input *is* the
   protocol.
+- Limits (hostile clients): an HTTP body over :data:`MAX_REQUEST_BYTES` (1 MiB) is answered
+  413 before it is read further (the SDK's default is 4 MiB); over stdio, a line over 1 MiB is
+  dropped as it arrives (never held in memory) and answered with JSON-RPC -32600, as is a
+  message nested more than 64 levels deep, and the server keeps serving. Error texts are cut
+  to 1,000 characters. An unknown tool name is a JSON-RPC error (-32602, as the MCP
+  specification shows), not a tool result; a known verb that is not served (``document_open``)
+  stays a tool error that says why. Tools are not paginated: any ``tools/list`` cursor is
+  invalid (-32602).
 - The MCP SDK (~1 s to import) is imported only inside ``serve``; ``cli()`` only declares the
   Typer commands, and ``hero --help`` never imports this module's heavy parts.
 """
@@ -47,6 +55,8 @@ EXCLUDED: dict[str, str] = {
 
 DEFAULT_PORT = 8765
 TOKEN_FILE = "mcp-token"
+#: The largest HTTP request body and stdio line accepted (bytes).
+MAX_REQUEST_BYTES = 1 << 20
 
 
 # --------------------------------------------------------------------------- tools
@@ -124,6 +134,7 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
     from herotui import contexts, logs, registry
     from herotui.errors import HeroError, NotFound, UsageError
     from herotui.frontends import render
+    from herotui.frontends.rpc import clip
 
     try:
         tools = _tool_index()
@@ -153,7 +164,7 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
             hint = "ask the user, then call again with confirm: true"
         elif hint and hint.startswith("see 'hero ") and hint.endswith(" --help'"):
             hint = "see the tool's input schema"
-        return False, exc.message + (f"\nhint: {hint}" if hint else "")
+        return False, clip(exc.message) + (f"\nhint: {clip(hint)}" if hint else "")
     except Exception as exc:  # never a traceback as the interface; keep it in the log
         try:
             logs.setup()
@@ -162,7 +173,7 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
             logging.getLogger("hero.mcp").exception("tool %s failed", name)
         except Exception:
             pass
-        return False, f"internal error: {type(exc).__name__}: {exc}"
+        return False, clip(f"internal error: {type(exc).__name__}: {exc}")
 
 
 _TOOLS: dict[str, Any] | None = None
@@ -181,15 +192,25 @@ def make_server(default_context: str | None = None):
     import mcp_types as types
     from mcp.server.lowlevel import Server
 
+    from mcp.shared.exceptions import MCPError
+
     from herotui import __version__
+    from herotui.frontends.rpc import clip
 
     tools = build_tools()
     schemas = {t.name: t.input_schema for t in tools}
 
     async def list_tools(ctx, params) -> types.ListToolsResult:
+        if params is not None and getattr(params, "cursor", None) is not None:
+            raise MCPError(types.INVALID_PARAMS, "invalid cursor: the tool list is not paginated",
+                           {"hint": "call tools/list without a cursor"})
         return types.ListToolsResult(tools=tools)
 
     async def call_tool(ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        name = params.name
+        if name not in schemas and name.replace("_", ".", 1) not in EXCLUDED:
+            raise MCPError(types.INVALID_PARAMS, f"unknown tool: {clip(name, 200)}",
+                           {"hint": "tools/list gives the names"})
         ok, payload = await anyio.to_thread.run_sync(run_tool, params.name, params.arguments, default_context)
         if not ok:
             return types.CallToolResult(content=[types.TextContent(type="text", text=payload)], is_error=True)
@@ -279,14 +300,109 @@ class BearerAuth:
 # --------------------------------------------------------------------------- serving
 
 
+class _StdoutLines:
+    """The protocol's output: whole lines written under a lock (the SDK's writer and the
+    refusals of :class:`_StdinLines` share it), UTF-8 with any lone surrogate escaped."""
+
+    def __init__(self, fd: int) -> None:
+        import anyio
+
+        self.fd = fd
+        self.lock = anyio.Lock()
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    async def write(self, text: str) -> None:
+        import anyio
+
+        data = text.encode("utf-8", "backslashreplace")
+        async with self.lock:
+            await anyio.to_thread.run_sync(self._write_all, data)
+
+    async def flush(self) -> None:
+        return None
+
+
+class _StdinLines:
+    """The protocol's input: newline-delimited lines, each at most :data:`MAX_REQUEST_BYTES`.
+
+    A longer line is dropped as it arrives, and so is a line nested too deeply; each is
+    answered with a JSON-RPC error (id null) and the next line is served.
+    """
+
+    def __init__(self, fd: int, out: _StdoutLines) -> None:
+        from herotui.frontends.rpc import LineSplitter
+
+        self.fd = fd
+        self.out = out
+        self.splitter = LineSplitter(MAX_REQUEST_BYTES)
+        self.pending: list = []
+        self.eof = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> str:
+        import anyio
+
+        from herotui.frontends import rpc
+
+        while True:
+            while self.pending:
+                line = self.pending.pop(0)
+                refusal = None
+                if isinstance(line, rpc.LineTooLong):
+                    refusal = (f"invalid request: the line is {line.size:,} bytes, over the limit of "
+                               f"{MAX_REQUEST_BYTES:,}")
+                elif rpc.too_deep(line):
+                    refusal = f"invalid request: nested more than {rpc.MAX_DEPTH} levels deep"
+                code = rpc.INVALID_REQUEST
+                if refusal is None:
+                    if not line.strip():
+                        continue
+                    text = line.decode("utf-8", "replace")
+                    try:
+                        json.loads(text)
+                    except ValueError as exc:  # the SDK drops such lines silently; JSON-RPC answers
+                        code, refusal = rpc.PARSE_ERROR, f"parse error: {exc}"
+                    else:
+                        return text
+                error = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": refusal}}
+                await self.out.write(json.dumps(error) + "\n")
+            if self.eof:
+                raise StopAsyncIteration
+            chunk = await anyio.to_thread.run_sync(os.read, self.fd, 65536, abandon_on_cancel=True)
+            if chunk:
+                self.pending.extend(self.splitter.feed(chunk))
+            else:
+                self.eof = True
+                self.pending.extend(self.splitter.end())
+
+
 def serve_stdio(default_context: str | None = None) -> None:
+    """MCP over this process's stdin/stdout, lines capped (see :class:`_StdinLines`).
+
+    As in ``hero rpc serve --stdio``, file descriptor 1 points at standard error and 0 at
+    /dev/null while serving, so nothing a verb (or a child) prints corrupts the stream.
+    """
     import anyio
     from mcp.server.stdio import stdio_server
 
     server = make_server(default_context)
+    sys.stdout.flush()
+    out_fd, in_fd = os.dup(1), os.dup(0)
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    out = _StdoutLines(out_fd)
 
     async def main() -> None:
-        async with stdio_server() as (read, write):
+        stdin = _StdinLines(in_fd, out)
+        async with stdio_server(stdin=stdin, stdout=out) as (read, write):
             await server.run(read, write, server.create_initialization_options())
 
     anyio.run(main)
@@ -297,7 +413,7 @@ def serve_http(host: str, port: int, default_context: str | None = None) -> None
 
     secret = token()
     server = make_server(default_context)
-    app = BearerAuth(server.streamable_http_app(host=host), secret)
+    app = BearerAuth(server.streamable_http_app(host=host, max_request_body_size=MAX_REQUEST_BYTES), secret)
     print(f"hero mcp: serving on http://{_url_host(host)}:{port}/mcp (bearer token: 'hero mcp token')",
           file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

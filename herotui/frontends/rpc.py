@@ -358,43 +358,63 @@ def serve_stdio(context: str | None = None) -> None:
                 out.flush()
 
 
-def _lines(raw, limit: int | None = None):
-    """Lines from an unbuffered binary stream, yielded as soon as each is complete.
+class LineSplitter:
+    """Newline-delimited framing with a cap: feed bytes, get whole lines.
 
     A line longer than ``limit`` bytes (default :data:`MAX_LINE_BYTES`) is not kept: its
-    bytes are dropped as they arrive and one :class:`LineTooLong` stands for it.
+    bytes are dropped as they arrive and one :class:`LineTooLong` stands for it. Shared by
+    the RPC and MCP stdio transports.
     """
-    limit = MAX_LINE_BYTES if limit is None else limit
-    buf = bytearray()
-    skipping = 0  # > 0: inside an over-long line, this many bytes seen so far
-    while True:
-        chunk = raw.read(65536)
-        if not chunk:
-            if skipping:
-                yield LineTooLong(skipping)
-            elif buf:
-                yield bytes(buf)
-            return
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_LINE_BYTES if limit is None else limit
+        self.buf = bytearray()
+        self.skipping = 0  # > 0: inside an over-long line, this many bytes seen so far
+
+    def feed(self, chunk: bytes) -> list[bytes | LineTooLong]:
+        out: list[bytes | LineTooLong] = []
         start = 0
         while True:
             end = chunk.find(b"\n", start)
             piece = chunk[start:] if end < 0 else chunk[start:end]
-            if skipping:
-                skipping += len(piece)
-            elif len(buf) + len(piece) > limit:
-                skipping = len(buf) + len(piece)
-                buf.clear()
+            if self.skipping:
+                self.skipping += len(piece)
+            elif len(self.buf) + len(piece) > self.limit:
+                self.skipping = len(self.buf) + len(piece)
+                self.buf.clear()
             else:
-                buf += piece
+                self.buf += piece
             if end < 0:
-                break
-            if skipping:
-                yield LineTooLong(skipping)
-                skipping = 0
+                return out
+            if self.skipping:
+                out.append(LineTooLong(self.skipping))
+                self.skipping = 0
             else:
-                yield bytes(buf)
-                buf.clear()
+                out.append(bytes(self.buf))
+                self.buf.clear()
             start = end + 1
+
+    def end(self) -> list[bytes | LineTooLong]:
+        """What is left at end of input (a last line without newline)."""
+        if self.skipping:
+            out: list[bytes | LineTooLong] = [LineTooLong(self.skipping)]
+        else:
+            out = [bytes(self.buf)] if self.buf else []
+        self.buf.clear()
+        self.skipping = 0
+        return out
+
+
+def _lines(raw, limit: int | None = None):
+    """Lines from an unbuffered binary stream, yielded as soon as each is complete (capped:
+    see :class:`LineSplitter`)."""
+    splitter = LineSplitter(limit)
+    while True:
+        chunk = raw.read(65536)
+        if not chunk:
+            yield from splitter.end()
+            return
+        yield from splitter.feed(chunk)
 
 
 # -- OpenRPC --------------------------------------------------------------------------------
