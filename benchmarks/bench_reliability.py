@@ -371,7 +371,21 @@ def mixed_writers(run: Run, seconds: float) -> dict:
 # ------------------------------------------------------------------------------ 2. kills
 
 
-def kills(run: Run, n_kills: int, cards: int, grace: float, seed: int) -> dict:
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(errors="replace").strip()
+    except OSError:
+        return "?"
+
+
+def _proc_field(pid: int, field: str) -> str:
+    for line in _read(f"/proc/{pid}/status").splitlines():
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1].strip()
+    return "?"
+
+
+def kills(run: Run, n_kills: int, cards: int, grace: float, seed: int, linger: float = 30.0) -> dict:
     import datagen
 
     rnd = random.Random(seed)
@@ -422,7 +436,20 @@ def kills(run: Run, n_kills: int, cards: int, grace: float, seed: int) -> dict:
             procs = run.hero_processes()
         if procs:
             ev["orphans"] = procs
-            orphan_procs += [{"kill": k, "op": op, "pid": pid, "cmd": cmd} for pid, cmd in procs]
+            info = {pid: {"kill": k, "op": op, "pid": pid, "cmd": cmd, "ppid": _proc_field(pid, "PPid"),
+                          "state": _proc_field(pid, "State"), "wchan": _read(f"/proc/{pid}/wchan")}
+                    for pid, cmd in procs}
+            t0 = time.monotonic()  # how long do they live on? (a slow exit on a busy machine, or stuck)
+            while procs and time.monotonic() - t0 < linger:
+                time.sleep(0.25)
+                alive = {pid for pid, _c in run.hero_processes()}
+                for pid in info:
+                    if pid not in alive and "outlived_s" not in info[pid]:
+                        info[pid]["outlived_s"] = round(grace + time.monotonic() - t0, 1)
+                procs = [(pid, c) for pid, c in procs if pid in alive]
+            for pid, _c in procs:
+                info[pid]["outlived_s"] = f">{grace + linger:g} (killed by the benchmark)"
+            orphan_procs += list(info.values())
             for pid, _cmd in procs:  # clean up, so they do not pile up
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -551,7 +578,8 @@ def report(res: dict) -> bool:
         for e in k["inconsistency_details"][:10]:
             print(f"   ! kill {e['n'] + 1} {e['op']} after {e['delay_s']} s: {'; '.join(e['problems'])[:300]}")
         for o in k["orphan_process_details"][:10]:
-            print(f"   ! orphan after kill {o['kill'] + 1} ({o['op']}): pid {o['pid']} {o['cmd'][:120]}")
+            print(f"   ! orphan after kill {o['kill'] + 1} ({o['op']}): pid {o['pid']} (ppid {o['ppid']}, "
+                  f"{o['state']}, wchan {o['wchan']}) lived {o.get('outlived_s')} s after the kill: {o['cmd'][:90]}")
         for f in k["temp_files"][:10]:
             print(f"   ! temp file left: {f}")
         if k["other_new_tmp_entries"]:
@@ -585,6 +613,8 @@ def main() -> int:
     ap.add_argument("--cards", type=int, default=3000, help="vCards per killed import (default 3000)")
     ap.add_argument("--seed-contacts", type=int, default=2000, help="contacts imported before the writers (default 2000)")
     ap.add_argument("--grace", type=float, default=3.0, help="seconds a process may outlive a kill (default 3)")
+    ap.add_argument("--linger", type=float, default=30.0,
+                    help="how much longer an orphan is watched before the benchmark kills it (default 30)")
     ap.add_argument("--word", type=int, default=10_000, help="length of the long search word (default 10000)")
     ap.add_argument("--rss-reps", type=int, default=3, help="runs per RSS measurement (default 3)")
     ap.add_argument("--skip", action="append", default=[], choices=("mixed", "kills", "rss"), help="skip a part")
@@ -613,7 +643,7 @@ def main() -> int:
         if "mixed" not in args.skip:
             res["mixed"] = mixed_writers(run, args.seconds)
         if "kills" not in args.skip:
-            res["kills"] = kills(run, args.kills, args.cards, args.grace, args.random_seed)
+            res["kills"] = kills(run, args.kills, args.cards, args.grace, args.random_seed, args.linger)
         if "rss" not in args.skip:
             res["rss"] = rss(run, args.word, args.rss_reps)
         left = run.hero_processes()
