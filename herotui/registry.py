@@ -366,7 +366,8 @@ def call(
     ctx_name = getattr(ctx, "name", None)
     token = ACTOR.set(actor)
     try:
-        if ctx is None and (v.service != "context" or contexts.exists(contexts.active_name())):
+        if ctx is None and (v.service != "context" or contexts.active_name() == contexts.DEFAULT
+                            or contexts.exists(contexts.active_name())):
             ctx = contexts.current()  # the context verbs run without one ('context create x' with HERO_CONTEXT=x)
         ctx_name = getattr(ctx, "name", None)
         values = v.validate(args)

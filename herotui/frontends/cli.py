@@ -138,7 +138,8 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
     from herotui.frontends import render
 
     logs.setup()
-    if v.service == "context" and not contexts.exists(contexts.active_name(context)):
+    active = contexts.active_name(context)
+    if v.service == "context" and active != contexts.DEFAULT and not contexts.exists(active):
         ctx = None  # 'context create x' with HERO_CONTEXT=x: x cannot exist yet
     else:
         ctx = contexts.current(context)
