@@ -66,3 +66,46 @@ def test_context_create_works_when_hero_context_names_it(hero):
     assert r.code == 0
     r = hero("context", "show", env={"HERO_CONTEXT": "nosuch"})
     assert r.code == 3 and "unknown context 'nosuch'" in r.err
+
+
+def test_import_workers_die_with_a_killed_parent():
+    """A SIGKILLed import leaves no parsing worker behind (they used to block forever)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, sys, time\n"
+        "from herotui.services.common import parse_pool\n"
+        "pool = parse_pool(2)\n"
+        "futs = [pool.submit(os.getpid) for _ in range(8)]\n"
+        "print(' '.join(str(p) for p in sorted({f.result() for f in futs})), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    workers = [int(p) for p in proc.stdout.readline().split()]
+    assert workers and proc.pid not in workers
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in workers if _alive(p)]
+    assert alive == [], f"workers left behind: {alive}"
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for init to reap it is gone for our purpose
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

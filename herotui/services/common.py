@@ -406,18 +406,27 @@ def retag(tx: Any, table: str, record_id: str, tags: list[str], add: bool) -> No
 
 def parse_pool(workers: int):
     """A process pool for parsing big import files: forked (the parent is single-threaded
-    when it is used), workers ignore Ctrl+C so only the parent stops, quietly, and the pool
-    goes with it."""
+    when it is used); workers ignore Ctrl+C, so only the parent stops, quietly, and die with
+    the parent, so a killed import leaves none behind."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupt)
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init,
+                               initargs=(os.getpid(),))
 
 
-def _ignore_interrupt() -> None:
+def _worker_init(parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # Linux: the kernel kills this worker when its parent dies (SIGKILL included)
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def split_blocks(lines, name: str, stray: str | None = None) -> tuple[list[tuple[int, int, str]], list[dict]]:
