@@ -490,7 +490,7 @@ class _Adder:
             except OSError as exc:
                 self.skip(path, _os_reason(exc))
                 continue
-            row = self.prepare(path, data, source=path, filename=os.path.basename(path))
+            row = self.prepare(path, data, source=_readable_name(path), filename=_readable_name(os.path.basename(path)))
             del data
             if row is None:
                 continue
@@ -987,6 +987,20 @@ def delete(ctx, id: Id) -> Deleted:
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
+
+
+def _readable_name(name: str) -> str:
+    """A file name as text the database can hold: a name that is not UTF-8 (a Latin-1
+    'résumé.txt' from an old disk) is read as Windows-1252 rather than refused."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace")
 
 
 def safe_filename(name: str, fallback: str) -> str:
