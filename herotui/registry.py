@@ -376,6 +376,11 @@ def call(
                 f"{name} deletes or overwrites data and needs confirmation",
                 hint="pass --yes on the command line (or confirm: true)",
             )
+        if values.get("force") and actor not in ("cli", "python", "test") and not confirmed:
+            # over MCP/RPC a program may auto-approve 'harmless' tools: overwriting a file
+            # takes the same explicit confirmation as a delete (on the CLI, --force is it)
+            raise ConfirmationRequired(f"{name} with force overwrites a file and needs confirmation",
+                                       hint="pass confirm: true with force")
         try:
             result = v.func(ctx, **values)
         except OverflowError as exc:  # a number the verb's dates or C calls cannot hold

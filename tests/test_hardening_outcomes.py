@@ -109,3 +109,25 @@ def _alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_mcp_hints_are_truthful_and_an_overwrite_needs_a_confirmation(ctx, tmp_path):
+    from herotui.frontends import mcp
+
+    tools = {t.name: t.annotations for t in mcp.build_tools()}
+    # read-only means writes nothing: an export writes a file
+    assert tools["contact_list"].read_only_hint is True
+    assert tools["contact_export"].read_only_hint is False and tools["contact_export"].destructive_hint is True
+    # every write that is not purely additive is destructive
+    for name in ("contact_update", "contact_untag", "contact_import", "context_rename", "index_rebuild",
+                 "calendar_update", "document_unlink"):
+        assert tools[name].destructive_hint is True, name
+    for name in ("contact_create", "contact_tag", "calendar_add", "document_link"):
+        assert tools[name].destructive_hint is False, name
+    out = tmp_path / "cards.vcf"
+    out.write_text("precious\n")
+    registry.call("contact.create", {"name": "Ada"}, ctx, actor="test")
+    ok, payload = mcp.run_tool("contact_export", {"output": str(out), "force": True})
+    assert not ok and out.read_text() == "precious\n"
+    ok, payload = mcp.run_tool("contact_export", {"output": str(out), "force": True, "confirm": True})
+    assert ok and "BEGIN:VCARD" in out.read_text()

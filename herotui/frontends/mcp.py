@@ -15,7 +15,8 @@ Decisions (written down here, as DESIGN.md asks):
   names allow ``[A-Za-z0-9_-]``). Input schema: the verb's schema, plus ``context`` (optional
   string; default: the active context, resolved at each call so ``hero context use`` is
   followed) and, for destructive verbs only, ``confirm`` (boolean). Annotations:
-  ``readOnlyHint`` for verbs that do not mutate, ``destructiveHint`` for destructive ones.
+  ``readOnlyHint`` only for verbs that write nothing (not even a file), ``destructiveHint``
+  for every write that is not purely additive (see ``annotations``).
 - A destructive tool refuses to run unless ``confirm: true`` (the registry enforces it).
 - Results: the verb's result made JSON (``render.jsonable``), returned both as structured
   content (objects as is; anything else wrapped as ``{"result": ...}``, since MCP structured
@@ -92,6 +93,9 @@ def input_schema(v) -> dict:
     if v.destructive and "confirm" not in props:
         props["confirm"] = {"type": "boolean", "title": "Confirm", "default": False,
                             "description": "Must be true: this tool deletes or overwrites data."}
+    elif "force" in props and "confirm" not in props:
+        props["confirm"] = {"type": "boolean", "title": "Confirm", "default": False,
+                            "description": "Must be true with force: overwriting a file needs a confirmation."}
     return schema
 
 
@@ -104,6 +108,32 @@ def description(v) -> str:
     return text
 
 
+# Mutating verbs that only add (a new record, a tag, a link): everything else that writes may
+# change or remove what is there (updates, untag, rename, imports that update, rebuild...).
+ADDITIVE = {"create", "add", "tag", "link"}
+
+
+def annotations(v):
+    """The MCP hints, truthful: read-only only for verbs that write nothing (an export with
+    an output file writes one), destructive for every write that is not purely additive."""
+    import mcp_types as types
+
+    names = {p.name for p in v.params}
+    writes_file = "output" in names
+    if v.mutates:
+        # ask.run / agent.run take their own 'confirm' and may then run destructive steps
+        destructive = v.destructive or "confirm" in names or v.action not in ADDITIVE
+    else:
+        destructive = "force" in names if writes_file else None  # --force overwrites a file
+    return types.ToolAnnotations(
+        title=v.name,
+        read_only_hint=not v.mutates and not writes_file,
+        destructive_hint=destructive,
+        idempotent_hint=True if not v.mutates and not writes_file else None,
+        open_world_hint=False,
+    )
+
+
 def build_tools() -> list:
     import mcp_types as types
 
@@ -114,14 +144,7 @@ def build_tools() -> list:
             title=v.name,
             description=description(v),
             input_schema=input_schema(v),
-            annotations=types.ToolAnnotations(
-                title=v.name,
-                read_only_hint=not v.mutates,
-                # ask.run / agent.run take their own 'confirm' and may then run destructive steps
-                destructive_hint=(v.destructive or any(p.name == "confirm" for p in v.params)) if v.mutates else None,
-                idempotent_hint=True if not v.mutates else None,
-                open_world_hint=False,
-            ),
+            annotations=annotations(v),
         ))
     return tools
 
@@ -146,7 +169,7 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
         args = dict(arguments or {})
         context = args.pop("context", None)
         confirmed = False
-        if v.destructive:
+        if v.destructive or any(p.name == "force" for p in v.params):
             confirmed = args.pop("confirm", False) is True
         if context is not None and not isinstance(context, str):
             raise UsageError("context must be a string (a context name)")

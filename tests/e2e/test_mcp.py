@@ -84,8 +84,11 @@ def test_stdio_tools_calls_errors_contexts(stores, hero_home):
                 assert t.description
                 assert "context" in t.input_schema["properties"], name
                 v = registry.get(t.title)
-                assert t.annotations.read_only_hint is (not v.mutates)
-                assert ("confirm" in t.input_schema["properties"]) is v.destructive or name in ("ask_run", "agent_run")
+                writes_file = any(p.name == "output" for p in v.params)  # exports write a file
+                assert t.annotations.read_only_hint is (not v.mutates and not writes_file)
+                overwrites = any(p.name == "force" for p in v.params)  # force takes a confirm too
+                assert ("confirm" in t.input_schema["properties"]) is (v.destructive or overwrites) \
+                    or name in ("ask_run", "agent_run")
                 if v.destructive:
                     assert t.annotations.destructive_hint is True
             assert tools["contact_create"].input_schema["required"] == ["name"]
