@@ -340,6 +340,27 @@ def scope(name: str, args: dict[str, Any], ctx: Any) -> str | None:
         return None
 
 
+def confine(v: Verb, args: dict[str, Any], pinned: str | None, context: str | None) -> None:
+    """A server started for one context (``hero mcp serve --context business``, RPC alike)
+    serves only that context: no call in another, no search of every context, no history
+    of another, no managing contexts. ``args`` may be narrowed in place (history)."""
+    if not pinned:
+        return
+    hint = f"this server was started with --context {pinned}; start another for another context"
+    if context not in (None, pinned):
+        raise InvalidInput(f"this server serves only the context '{pinned}', not '{context}'", hint=hint)
+    if v.service == "context" and v.name != "context.show":
+        raise InvalidInput(f"{v.name} is not available on a server confined to the context '{pinned}'", hint=hint)
+    if v.name == "context.show" and args.get("name") not in (None, pinned):
+        raise InvalidInput(f"this server serves only the context '{pinned}'", hint=hint)
+    if args.get("all_contexts"):
+        raise InvalidInput(f"this server serves only the context '{pinned}': all_contexts is not available", hint=hint)
+    if v.name == "history.list":
+        if args.get("in_context") not in (None, pinned):
+            raise InvalidInput(f"this server serves only the history of '{pinned}'", hint=hint)
+        args["in_context"] = pinned
+
+
 ACTOR: ContextVar[str] = ContextVar("hero_actor", default="python")
 """Who is calling the verb that runs now (cli, tui, voice, mcp, rpc, planner...): conversation
 state (the assistant's pending plan) is kept per actor, so a "yes" over RPC never answers a

@@ -131,3 +131,49 @@ def test_mcp_hints_are_truthful_and_an_overwrite_needs_a_confirmation(ctx, tmp_p
     assert not ok and out.read_text() == "precious\n"
     ok, payload = mcp.run_tool("contact_export", {"output": str(out), "force": True, "confirm": True})
     assert ok and "BEGIN:VCARD" in out.read_text()
+
+
+def test_a_server_started_for_one_context_serves_only_it(hero, hero_home):
+    """`hero rpc serve --stdio --context business` (a real process): calls in business work;
+    another context, every context, another's history, managing contexts: refused."""
+    import json
+    import subprocess
+
+    from support import hero_exe
+
+    assert hero("context", "create", "business").code == 0
+    assert hero("--context", "personal", "contact", "create", "--name", "Private Person",
+                "--notes", "secret").code == 0
+    calls = [
+        ("contact.create", {"name": "Work Person"}),
+        ("contact.list", {"context": "personal"}),
+        ("search.query", {"query": "person", "all_contexts": True}),
+        ("history.list", {"in_context": "personal"}),
+        ("history.list", {}),
+        ("context.use", {"name": "personal"}),
+        ("contact.list", {}),
+    ]
+    lines = "".join(json.dumps({"jsonrpc": "2.0", "id": i, "method": m, "params": p}) + "\n"
+                    for i, (m, p) in enumerate(calls))
+    proc = subprocess.run([hero_exe(), "rpc", "serve", "--stdio", "--context", "business"], input=lines,
+                          capture_output=True, text=True, timeout=60)
+    out = {r["id"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert out[0]["result"]["name"] == "Work Person"
+    for i in (1, 2, 3, 5):
+        assert out[i]["error"]["code"] == -32602 and "'business'" in out[i]["error"]["message"], out[i]
+        assert "--context business" in out[i]["error"]["data"]["hint"]
+    assert all(h["context"] == "business" for h in out[4]["result"]) and out[4]["result"]
+    assert [c["name"] for c in out[6]["result"]] == ["Work Person"]
+    assert "secret" not in proc.stdout
+
+
+def test_mcp_confined_to_one_context(hero, hero_home):
+    from herotui.frontends import mcp
+
+    assert hero("context", "create", "business").code == 0
+    ok, payload = mcp.run_tool("contact_list", {"context": "personal"}, default_context="business")
+    assert not ok and "serves only the context 'business'" in str(payload)
+    ok, payload = mcp.run_tool("search_query", {"query": "x", "all_contexts": True}, default_context="business")
+    assert not ok and "all_contexts" in str(payload)
+    ok, payload = mcp.run_tool("contact_list", {}, default_context="business")
+    assert ok

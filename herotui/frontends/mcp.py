@@ -176,6 +176,7 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
         if v.name == "document.add" and "-" in (args.get("paths") or []):
             raise UsageError("'-' (standard input) cannot be used over MCP: standard input is the protocol",
                              hint="pass the path of a file the server can read")
+        registry.confine(v, args, default_context, context)  # --context: that context only
         ctx = contexts.current(context or default_context)
         result = registry.call(v.name, args, ctx, actor="mcp", confirmed=confirmed)
         return True, render.jsonable(result)

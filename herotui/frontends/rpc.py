@@ -230,6 +230,7 @@ def call_method(method: str, params: Any, default_context: str | None = None, ac
             raise error_from_hero(Unavailable("document.add '-' reads standard input, which is not available over RPC",
                                               hint="send the files' paths on the server, or copy them there first"))
     try:
+        registry.confine(v, args, default_context, context)  # serve --context: that context only
         ctx = contexts.current(context or default_context)
         result = registry.call(v.name, args, ctx, actor=actor, confirmed=confirmed)
     except InvalidInput as exc:
