@@ -503,7 +503,7 @@ def cli():
         host: str = typer.Option("127.0.0.1", "--host",
                                  help="HTTP address to bind (default loopback; anything else is reachable by others)."),
         context: Optional[str] = typer.Option(None, "--context", "-c",
-                                              help="Default context for tools called without one."),
+                                              help="Serve only this context (calls in another, all_contexts and its history are refused)."),
     ) -> None:
         """Serve every verb as an MCP tool, over stdio (default) or streamable HTTP."""
         from herotui import logs

@@ -556,7 +556,7 @@ def cli():
     @app.command("serve")
     def serve(
         stdio: bool = typer.Option(False, "--stdio", help="Speak JSON-RPC 2.0 on stdin/stdout (newline-delimited JSON)."),
-        context: str | None = typer.Option(None, "--context", "-c", help="Default context of the calls."),
+        context: str | None = typer.Option(None, "--context", "-c", help="Serve only this context (calls in another, all_contexts and its history are refused)."),
     ) -> None:
         """Serve every verb as a JSON-RPC 2.0 method on stdin/stdout (one JSON message per line).
 
