@@ -437,7 +437,7 @@ def _audit(started: float, actor: str, context: str | None, verb_name: str, args
         "actor": actor,
         "context": context,
         "verb": verb_name,
-        "args": args,
+        "args": redacted(args),
         "ok": ok,
         "error": error,
         "pid": os.getpid(),
@@ -460,6 +460,24 @@ def _audit(started: float, actor: str, context: str | None, verb_name: str, args
             os.close(fd)
     except (OSError, HeroError):
         pass
+
+
+# What a person keeps about people and their days: the audit says a value was given, not
+# what it was (the log is read by `hero history` in every context, and over MCP/RPC).
+SENSITIVE = frozenset({"notes", "description", "emails", "email", "phones", "phone", "birthday", "address",
+                       "text", "attendees", "body", "content"})
+
+
+def redacted(args: dict) -> dict:
+    """``args`` with the values of personal fields replaced by their size."""
+    out = {}
+    for key, value in args.items():
+        if key in SENSITIVE and value not in (None, "", [], ()):
+            size = len(value) if isinstance(value, (str, list, tuple)) else 1
+            out[key] = f"<redacted: {size} {'characters' if isinstance(value, str) else 'values'}>"
+        else:
+            out[key] = value
+    return out
 
 
 def _audit_line(record: dict) -> bytes:

@@ -177,3 +177,18 @@ def test_mcp_confined_to_one_context(hero, hero_home):
     assert not ok and "all_contexts" in str(payload)
     ok, payload = mcp.run_tool("contact_list", {}, default_context="business")
     assert ok
+
+
+def test_the_audit_log_keeps_personal_values_out(hero, hero_home):
+    import json
+
+    from herotui import paths
+
+    r = hero("contact", "create", "--name", "Ada Lovelace", "--email", "ada@example.org",
+             "--notes", "allergic to penicillin")
+    assert r.code == 0
+    lines = (paths.state_dir() / "audit.jsonl").read_text().splitlines()
+    record = json.loads(lines[-1])
+    assert record["verb"] == "contact.create" and record["args"]["name"] == "Ada Lovelace"
+    assert "penicillin" not in lines[-1] and "ada@example.org" not in lines[-1]
+    assert record["args"]["notes"] == "<redacted: 22 characters>"
