@@ -125,9 +125,7 @@ def write_profile(path: Path, profile: dict) -> None:
     import tomli_w
 
     clean = {k: v for k, v in profile.items() if v is not None}
-    tmp = path / "context.toml.tmp"
-    tmp.write_text(tomli_w.dumps(clean))
-    os.replace(tmp, path / "context.toml")
+    paths.write_private(path / "context.toml", tomli_w.dumps(clean))  # owner-only whatever the umask
 
 
 def create(name: str, description: str | None = None, color: str | None = None) -> Context:
@@ -167,9 +165,7 @@ def saved_choice() -> str | None:
 
 def save_choice(name: str) -> None:
     folder = paths.ensure_private_dir(paths.config_dir())
-    tmp = folder / "active-context.tmp"
-    tmp.write_text(name + "\n")
-    os.replace(tmp, folder / "active-context")
+    paths.write_private(folder / "active-context", name + "\n")
 
 
 def active_name(explicit: str | None = None) -> str:

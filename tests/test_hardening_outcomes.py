@@ -192,3 +192,28 @@ def test_the_audit_log_keeps_personal_values_out(hero, hero_home):
     assert record["verb"] == "contact.create" and record["args"]["name"] == "Ada Lovelace"
     assert "penicillin" not in lines[-1] and "ada@example.org" not in lines[-1]
     assert record["args"]["notes"] == "<redacted: 22 characters>"
+
+
+def test_files_written_later_are_owner_only_whatever_the_umask(hero_home, tmp_path):
+    import os
+    import stat
+    import subprocess
+
+    from support import hero_exe
+
+    def run(*args):
+        return subprocess.run([hero_exe(), *args], capture_output=True, text=True, timeout=60,
+                              preexec_fn=lambda: os.umask(0))
+
+    doc = tmp_path / "note.md"
+    doc.write_text("# Note\n\nhello\n")
+    assert run("context", "create", "work").returncode == 0
+    assert run("context", "use", "work").returncode == 0
+    assert run("context", "rename", "work", "job").returncode == 0  # rewrites the profile
+    assert run("document", "add", str(doc)).returncode == 0
+    assert run("ask", "what's on today").returncode == 0  # a conversation is kept
+    loose = [str(p) for p in hero_home.rglob("*")
+             if p.is_file() and not p.is_symlink() and stat.S_IMODE(p.stat().st_mode) & 0o077
+             and "index" not in p.parts]  # Tantivy writes its own files, in a 0700 folder
+    assert loose == []
+    assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in hero_home.rglob("*") if p.is_dir())

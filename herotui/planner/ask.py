@@ -153,9 +153,7 @@ def _save(context: str, session: str | None = None, **fields: Any) -> None:
     paths.ensure_private_dir(path.parent)
     data = _load(context, session)
     data.update(fields, saved=time.time(), context=context)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, default=str))
-    os.replace(tmp, path)
+    paths.write_private(path, json.dumps(data, default=str))  # a conversation: owner-only
 
 
 def save_pending(plan: Plan, context: str, offer: bool = False, session: str | None = None) -> None:

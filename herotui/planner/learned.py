@@ -14,7 +14,6 @@ what it meant and when it was learned); ``hero ask --learned`` lists it and ``he
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
@@ -39,9 +38,7 @@ def _write(data: dict) -> None:
     from herotui import paths
 
     folder = paths.ensure_private_dir(paths.state_dir())
-    tmp = folder / "learned.json.tmp"
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, folder / "learned.json")
+    paths.write_private(folder / "learned.json", json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True))
 
 
 def key(delexicalised: str) -> str:

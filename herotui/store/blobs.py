@@ -39,7 +39,7 @@ def put(ctx: Context, data: bytes, sync: bool = True) -> str:
         return sha
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_name(f".{sha}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:  # owner-only
         fh.write(data)
         if sync:
             fh.flush()
@@ -90,7 +90,7 @@ def put_stream(ctx: Context, stream: BinaryIO, limit: int | None = None) -> tupl
     tmp = ctx.blobs_path / f".incoming.{os.getpid()}.tmp"
     h, size = hashlib.sha256(), 0
     try:
-        with open(tmp, "wb") as fh:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:  # owner-only
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if limit is not None and size > limit:
