@@ -217,3 +217,16 @@ def test_files_written_later_are_owner_only_whatever_the_umask(hero_home, tmp_pa
              and "index" not in p.parts]  # Tantivy writes its own files, in a 0700 folder
     assert loose == []
     assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in hero_home.rglob("*") if p.is_dir())
+
+
+def test_a_fifo_in_a_knowledge_folder_is_skipped_not_waited_on(hero, tmp_path):
+    import os
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "page.md").write_text("# Page\n\nText.\n")
+    os.mkfifo(book / "trap.md")
+    r = hero("knowledge", "add", str(book), "--book", "notes", "--json", timeout=30)
+    assert r.code == 0, r.err
+    report = r.json()
+    assert report["added"] == 1 and "pipe" in report["skipped"][0]["message"]

@@ -41,7 +41,7 @@ from pydantic import BaseModel
 
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 from herotui.registry import P, verb
-from herotui.services.common import aware, new_id, utcnow
+from herotui.services.common import aware, new_id, read_regular_file, utcnow
 
 SERVICE = "knowledge"
 BUILTIN = "hero"
@@ -322,11 +322,10 @@ def _scan(folder: Path) -> list[SourcePage]:
                 continue
             full = Path(root) / name
             rel = full.relative_to(folder).as_posix()
-            try:
-                data = full.read_bytes()
-            except OSError as exc:
-                data = b""
-                found.append(SourcePage(rel, data, "unreadable:" + (exc.strerror or str(exc))))
+            try:  # a regular file only (a FIFO named x.md would block), read up to the limit
+                _, data = read_regular_file(str(full), MAX_PAGE_BYTES)
+            except InvalidInput as exc:
+                found.append(SourcePage(rel, b"", "unreadable:" + exc.message.split(": ", 1)[-1]))
                 continue
             found.append(SourcePage(rel, data, hashlib.sha256(data).hexdigest()))
     return found
