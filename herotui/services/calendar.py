@@ -55,7 +55,7 @@ from herotui import timeparse
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 from herotui.registry import P, verb
 from herotui.services.common import (ExportResult, ImportProblem, aware, clean_tags, export_text, new_id,
-                                     read_import_text, resolve_id, utcnow)
+                                     read_import_text, resolve_id, store_rows, utcnow)
 
 SERVICE = "calendar"
 UTC = timezone.utc
@@ -1099,17 +1099,7 @@ def store_events(tx, events: list[dict], others: list[tuple[str, str, str]] = ()
             changed_rows.append([existing[key][0], *row, ev.get("updated") or now, tx.revision])
         else:
             new_rows.append([new_id(), *row, ev.get("created") or now, ev.get("updated") or now, tx.revision])
-    quoted = ", ".join(f'"{f}"' for f in _EVENT_FIELDS)
-    if new_rows:
-        cols = [list(c) for c in zip(*new_rows)]
-        tx.execute(f"INSERT INTO events (id, {quoted}, created, updated, revision) SELECT "
-                   + ", ".join(["unnest(?)"] * len(cols)), cols)
-    if changed_rows:
-        cols = [list(c) for c in zip(*changed_rows)]
-        names = ["id", *_EVENT_FIELDS, "updated", "revision"]
-        sets = ", ".join(f'"{f}" = n."{f}"' for f in names[1:])
-        source = ", ".join(f'unnest(?) AS "{f}"' for f in names)
-        tx.execute(f"UPDATE events SET {sets} FROM (SELECT {source}) AS n WHERE events.id = n.id", cols)
+    store_rows(tx, "events", _EVENT_FIELDS, new_rows, changed_rows)
     _bound(tx, uids)
     return len(new_rows), len(changed_rows)
 

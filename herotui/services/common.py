@@ -429,6 +429,22 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
 
+def store_rows(tx: Any, table: str, fields: list[str], new_rows: list[list], changed_rows: list[list]) -> None:
+    """Write an import's rows in two statements: ``new_rows`` are ``[id, *fields, created,
+    updated, revision]``, ``changed_rows`` ``[id, *fields, updated, revision]``."""
+    quoted = [f'"{f}"' for f in fields]
+    if new_rows:
+        cols = [list(c) for c in zip(*new_rows)]
+        tx.execute(f"INSERT INTO {table} (id, {', '.join(quoted)}, created, updated, revision) SELECT "
+                   + ", ".join(["unnest(?)"] * len(cols)), cols)
+    if changed_rows:
+        cols = [list(c) for c in zip(*changed_rows)]
+        names = ['"id"', *quoted, '"updated"', '"revision"']
+        sets = ", ".join(f"{f} = n.{f}" for f in names[1:])
+        source = ", ".join(f"unnest(?) AS {f}" for f in names)
+        tx.execute(f"UPDATE {table} SET {sets} FROM (SELECT {source}) AS n WHERE {table}.id = n.id", cols)
+
+
 def split_blocks(lines, name: str, stray: str | None = None) -> tuple[list[tuple[int, int, str]], list[dict]]:
     """The ``BEGIN:<name>`` … ``END:<name>`` blocks of vCard/iCalendar text, before parsing.
 

@@ -19,6 +19,7 @@ from herotui.services.common import (
     new_id,
     resolve_id,
     retag,
+    store_rows,
     utcnow,
 )
 
@@ -373,16 +374,7 @@ def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 2.1, 3.0 or 4.0, any
                 changed_rows.append([row[0], *(c[k] for k in _STORE), now, tx.revision])
                 continue
             new_rows.append([new_id(), *(c[k] for k in _STORE), now, now, tx.revision])
-        if new_rows:
-            cols = [list(col) for col in zip(*new_rows)]
-            tx.execute(f"INSERT INTO contacts (id, {', '.join(_STORE)}, created, updated, revision) SELECT "
-                       + ", ".join(["unnest(?)"] * len(cols)), cols)
-        if changed_rows:
-            cols = [list(col) for col in zip(*changed_rows)]
-            names = ["id", *_STORE, "updated", "revision"]
-            sets = ", ".join(f"{f} = n.{f}" for f in names[1:])
-            source = ", ".join(f"unnest(?) AS {f}" for f in names)
-            tx.execute(f"UPDATE contacts SET {sets} FROM (SELECT {source}) AS n WHERE contacts.id = n.id", cols)
+        store_rows(tx, "contacts", list(_STORE), new_rows, changed_rows)
         added, changed = len(new_rows), len(changed_rows)
     return ImportReport(path=str(file), imported=added, updated=changed, unchanged=same,
                         skipped=[ImportProblem(**p) for p in skipped], problems=problems, notes=[note] if note else [])
