@@ -40,7 +40,7 @@ def _print_turn(turn, as_json: bool) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     if not turn.heard:
-        console.print(f"[dim]heard:[/] (nothing)")
+        console.print("[dim]heard:[/] (nothing)")
         console.print(turn.reply)
         return
     if getattr(turn, "heard_as", None):

@@ -218,8 +218,9 @@ def _bounded(rule: str, all_day: bool, start: datetime, tz) -> None:
                     f"{MAX_PER_DAY} a day, or {MAX_SERIES:,} occurrences with COUNT or UNTIL")
 
 
-def ruleset(rule: str, dtstart: datetime, exdates: list[datetime]):
-    """A dateutil rule parsed against its DTSTART: validation only (``rule`` is one line)."""
+def parsed_rule(rule: str, dtstart: datetime):
+    """A dateutil rule parsed against its DTSTART (``rule`` is one line): to validate it, or
+    to count a COUNT rule's instances."""
     from dateutil.rrule import rrulestr
 
     try:
@@ -231,7 +232,7 @@ def ruleset(rule: str, dtstart: datetime, exdates: list[datetime]):
 def check_rrule(rule: str, all_day: bool, tz, start: datetime, shift: timedelta = timedelta(0)) -> str:
     """Normalise and validate ``rule`` for an event starting at ``start`` (stored form)."""
     normal = normalize_rrule(rule, all_day, tz, shift)
-    ruleset(normal, series_start(start, all_day, tz), [])
+    parsed_rule(normal, series_start(start, all_day, tz))
     _bounded(normal, all_day, start, tz)
     return normal
 
@@ -277,7 +278,7 @@ def series_end(row: dict) -> datetime | None:
         elif "COUNT" in parts:
             tz = event_tz(row["tz"], row.get("vtimezone"))
             try:
-                found = list(ruleset(rule, series_start(row["start"], row["all_day"], tz), []))
+                found = list(parsed_rule(rule, series_start(row["start"], row["all_day"], tz)))
             except (RuleError, ValueError, OverflowError):
                 return None
             if found:

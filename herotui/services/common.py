@@ -99,12 +99,6 @@ class ExportResult(BaseModel):
     __text__ = "text"
 
 
-def read_import_file(path: str) -> tuple[Path, str]:
-    """The file to import and its text, decoded as ``decode_import`` does."""
-    file, text, _note = read_import_text(path)
-    return file, text
-
-
 # Size limits of files read from a path a person (or a client) gave. A vCard/iCalendar file
 # of 50 MB is ~100,000 contacts or events with photos; anything bigger is almost surely the
 # wrong file (and parsing costs many times its size in memory).
