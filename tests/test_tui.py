@@ -411,17 +411,20 @@ async def test_calendar_asks_which_part_of_a_series_and_says_what_goes(ctx):
         question = str(app.screen.query_one("#choice-question").render())
         assert "only the occurrence on" in question, question
         await pilot.press("y")
-        assert await until(pilot, lambda: len(_rows(app, "calendar-table")) == 4)
+        assert await until(pilot, lambda: len(_rows(app, "calendar-table")) == 4, timeout=20)
+        await pilot.pause(0.5)  # the reload after the delete has settled (it resets the cursor)
         # edit this and the following: the form is for them, the earlier ones stay
-        app.query_one("#calendar-table").move_cursor(row=2)  # Thu: Thu and Fri change
-        await pilot.pause()
+        table = app.query_one("#calendar-table")
+        table.move_cursor(row=2)  # the third occurrence: it and the fourth change
+        assert await until(pilot, lambda: table.cursor_row == 2)
         await pilot.press("e")
         assert await until(pilot, lambda: app.screen.id == "calendar-scope")
         await pilot.press("f")
         assert await until(pilot, lambda: app.screen.id == "event-edit")
         app.screen.query_one("#p-location").value = "Room Atlas"
         await pilot.press("ctrl+s")
-        assert await until(pilot, lambda: sum(r[2] == "Room Atlas" for r in _rows(app, "calendar-table")) == 2), \
+        assert await until(pilot, lambda: sum(r[2] == "Room Atlas" for r in _rows(app, "calendar-table")) == 2,
+                           timeout=20), \
             ([n.message for n in app._notifications], _rows(app, "calendar-table"))
     series = registry.call("calendar.show", {"id": ev.id}, ctx)
     assert len(series.exdates) == 1 and "UNTIL=" in series.rrule and series.location is None
