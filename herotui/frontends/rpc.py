@@ -308,7 +308,7 @@ class Server:
             return _error_response(rid, RpcError(INVALID_REQUEST, "invalid request: \"params\" must be an object or an array"))
         notification = "id" not in req
         try:
-            result = call_method(method, params, self.context)
+            result = call_method(method, params, self.context, actor=getattr(self, "actor", "rpc"))
             response = {"jsonrpc": "2.0", "id": rid, "result": result}
         except RpcError as exc:
             response = _error_response(rid, exc)

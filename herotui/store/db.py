@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -94,18 +95,54 @@ def _flock(ctx: Context, exclusive: bool) -> int:
     mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
 
     def holder(exc: Exception) -> str | None:
-        text = os.pread(fd, 32, 0).decode(errors="ignore").strip()
-        return text if text.isdigit() else None
+        text = os.pread(fd, 32, 0).decode(errors="ignore").split()
+        return text[0] if text and text[0].isdigit() else None
+
+    nudged = [0.0]
+
+    def attempt():
+        try:
+            fcntl.flock(fd, mode)
+        except BlockingIOError:
+            if _RESIDENT is None and time.monotonic() - nudged[0] > 0.5:
+                nudged[0] = time.monotonic()
+                _nudge_server(fd)  # the resident server holds it: ask it to let go
+            raise
 
     try:
-        retry_locked("database", ctx.name, lambda: fcntl.flock(fd, mode), lambda e: isinstance(e, BlockingIOError), holder)
+        retry_locked("database", ctx.name, attempt, lambda e: isinstance(e, BlockingIOError), holder)
         if exclusive:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            tag = " serve" if _RESIDENT is not None else ""
+            os.pwrite(fd, f"{os.getpid()}{tag}\n".encode(), 0)
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _nudge_server(fd: int) -> None:
+    """The lock is held by ``hero serve`` (its line says "PID serve"): send it SIGUSR1, which
+    makes it close the stores it is not using right now, so this process gets its turn.
+
+    The PID is checked to be a Hero server of this user before anything is sent (a stale
+    line naming a reused PID is left alone).
+    """
+    import signal
+
+    try:
+        words = os.pread(fd, 32, 0).decode(errors="ignore").split()
+        if len(words) < 2 or words[1] != "serve" or not words[0].isdigit():
+            return
+        pid = int(words[0])
+        if pid == os.getpid():
+            return
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            if b"herotui.server" not in fh.read():
+                return
+        os.kill(pid, signal.SIGUSR1)
+    except (OSError, ValueError):
+        pass
 
 
 def connect(ctx: Context, read_only: bool):
@@ -205,6 +242,10 @@ class Tx:
 
 @contextmanager
 def read(ctx: Context) -> Iterator:
+    if _RESIDENT is not None:
+        with _RESIDENT.reading(ctx) as cur:
+            yield cur
+        return
     if not ctx.db_path.exists():
         initialise(ctx)
     conn = connect(ctx, read_only=True)
@@ -238,6 +279,8 @@ def catch_up(ctx: Context, full: bool = False) -> int:
     """Bring the index up to date (``full``: rebuild it) holding the write lock."""
     from herotui.store import index
 
+    if _RESIDENT is not None:
+        return _RESIDENT.catch_up(ctx, full)
     conn = connect(ctx, read_only=False)
     try:
         count = 0
@@ -254,6 +297,10 @@ def searchable(ctx: Context) -> Iterator[None]:
     """Make sure the index is current; open the database only when it might not be."""
     from herotui.store import index
 
+    if _RESIDENT is not None:
+        _RESIDENT.index_current(ctx)
+        yield
+        return
     if ctx.db_path.exists() and index.is_current(ctx):
         yield
         return
@@ -268,6 +315,10 @@ def write(ctx: Context) -> Iterator[Tx]:
     If updating the index fails after the commit, the write stands and the next open of the
     context catches the index up (it compares revisions), so no write is ever lost.
     """
+    if _RESIDENT is not None:
+        with _RESIDENT.writing(ctx) as tx:
+            yield tx
+        return
     conn = connect(ctx, read_only=False)
     try:
         if _state(conn)[0] < len(MIGRATIONS):
@@ -292,28 +343,81 @@ def write(ctx: Context) -> Iterator[Tx]:
             # and duplicate the write.
             why = exc.message if isinstance(exc, HeroError) else (getattr(exc, "strerror", None) or str(exc))
             log.warning("index update deferred for %s: %s", ctx.name, why)
-            NOTICES.append(f"saved, but the search index could not be updated ({why}); "
+            _notices().append(f"saved, but the search index could not be updated ({why}); "
                            "it catches up on a later command")
     finally:
         conn.close()
 
 
-NOTICES: list[str] = []
+_LOCAL = threading.local()
+
+
+def _notices() -> list[str]:
+    """This thread's notices (a resident server runs calls in many threads at once)."""
+    out = getattr(_LOCAL, "notices", None)
+    if out is None:
+        out = _LOCAL.notices = []
+    return out
+
+
+class _Notices:
+    """``NOTICES`` as before: a list-like view of the calling thread's notices."""
+
+    def append(self, text: str) -> None:
+        _notices().append(text)
+
+    def clear(self) -> None:
+        _notices().clear()
+
+    def __iter__(self):
+        return iter(_notices())
+
+    def __len__(self) -> int:
+        return len(_notices())
+
+
+NOTICES = _Notices()
 """What a front-end should tell the person after a call that succeeded (``take_notices``)."""
 
 
 def take_notices() -> list[str]:
-    """The notices of the calls since the last take (and forget them)."""
-    out = list(dict.fromkeys(NOTICES))
-    NOTICES.clear()
+    """The notices of this thread's calls since the last take (and forget them)."""
+    out = list(dict.fromkeys(_notices()))
+    _notices().clear()
     return out
 
 
 @contextmanager
 def exclusive(ctx: Context) -> Iterator[None]:
     """Hold the database read-write (nobody else can open it) for a folder-level change."""
+    if _RESIDENT is not None:
+        with _RESIDENT.evicted(ctx):
+            conn = connect(ctx, read_only=False)
+            try:
+                yield
+            finally:
+                conn.close()
+        return
     conn = connect(ctx, read_only=False)
     try:
         yield
     finally:
         conn.close()
+
+
+# -- resident mode (hero serve) -----------------------------------------------------------
+
+_RESIDENT = None
+"""Set by ``hero serve`` (:func:`set_resident`): the open stores of every context in use.
+
+Without it (the CLI in-process, tests) every verb call opens and closes the stores as above.
+With it, :func:`read`, :func:`write`, :func:`searchable`, :func:`catch_up` and
+:func:`exclusive` go through :class:`herotui.store.resident.Resident`, which keeps each
+context's database connection (and its Tantivy index) open, serialises writes per context
+and groups index commits.
+"""
+
+
+def set_resident(resident) -> None:
+    global _RESIDENT
+    _RESIDENT = resident

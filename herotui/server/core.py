@@ -1,0 +1,506 @@
+"""The resident server: one process per user (per ``HERO_HOME``), every front-end its client.
+
+It listens on the Unix socket of the runtime folder (see :mod:`herotui.server`), checks
+each peer's uid (SO_PEERCRED: only the user's own processes are served), and speaks the
+JSON-RPC 2.0 of ``hero rpc serve`` (newline-delimited; the same dispatcher,
+:class:`herotui.frontends.rpc.Server`, so the same methods, parameters, limits and error
+codes), plus a few methods of its own:
+
+- ``hero.hello {version, actor, fingerprint}``: the first call of a connection; sets the
+  actor the audit records for the connection's calls (cli, tui, mcp, python, voice...) and
+  returns the server's version and fingerprint (the client leaves if they differ);
+- ``hero.manifest``: the verb manifest the thin CLI parses arguments with;
+- ``hero.cli {method, args, context, json, yes, term}``: run a verb as ``hero`` on the
+  command line would and return the text it prints, rendered for the client's terminal
+  (``term``: tty or not, width, colour variables) as ``{out, err, code}``;
+- ``hero.subscribe``: from then on the connection receives ``hero.changed {context,
+  revision}`` notifications after every committed write;
+- ``hero.status``, ``hero.stop``.
+
+Every verb still runs through ``herotui.registry.call`` (validation, confirmation, audit).
+The stores are resident (:mod:`herotui.store.resident`): opened once, writes serialised per
+context, acknowledged after their commit.
+
+Each connection is served by its own thread (calls of one connection in order; calls of
+different connections at once). The server exits after ``HERO_SERVE_IDLE`` seconds
+(default 900) with no connection and no call, on ``hero serve stop`` / SIGTERM, or when its
+socket file is taken away (a newer server replaced it).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+from herotui import server as wire
+
+log = logging.getLogger("hero.serve")
+
+
+def idle_timeout() -> float:
+    try:
+        return float(os.environ.get("HERO_SERVE_IDLE", "900"))
+    except ValueError:
+        return 900.0
+
+
+# -- per-thread standard streams (what a CLI call prints goes back to its client) ----------
+
+_LOCAL = threading.local()
+
+
+class _ThreadStream(io.TextIOBase):
+    """Stands for sys.stdout / sys.stderr: a thread capturing a call writes to its buffer,
+    and sees the client's terminal (isatty); other threads write to the real stream."""
+
+    def __init__(self, real, which: str) -> None:
+        self.real = real
+        self.which = which
+
+    def _buf(self):
+        cap = getattr(_LOCAL, "capture", None)
+        return cap[self.which] if cap else None
+
+    def write(self, text: str) -> int:
+        buf = self._buf()
+        if buf is None:
+            return self.real.write(text)
+        buf.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._buf() is None:
+            self.real.flush()
+
+    def isatty(self) -> bool:
+        cap = getattr(_LOCAL, "capture", None)
+        if cap is not None:
+            return bool(cap["tty"].get(self.which))
+        return self.real.isatty()
+
+    def fileno(self) -> int:
+        if self._buf() is not None:
+            raise io.UnsupportedOperation("captured")
+        return self.real.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    @property
+    def errors(self) -> str:
+        return "backslashreplace"
+
+    def writable(self) -> bool:
+        return True
+
+
+_RENDER = threading.Lock()  # rendering reads terminal variables from os.environ: one at a time
+_TERM_VARS = ("COLUMNS", "LINES", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE")
+
+
+# -- the server -----------------------------------------------------------------------------
+
+
+class HeroServer:
+    def __init__(self, folder: str, expect_uid: int | None = None) -> None:
+        from herotui import __version__  # noqa: F401
+
+        self.folder = folder
+        self.version = wire.server_version()
+        self.fingerprint = wire.fingerprint()
+        self.expect_uid = os.getuid() if expect_uid is None else expect_uid
+        self.started = time.time()
+        self.last_activity = time.monotonic()
+        self.clients = 0
+        self.calls = 0
+        self.refused = 0
+        self.subscribers: list[_Client] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.sock: socket.socket | None = None
+        self.pid_fd: int | None = None
+        self.resident = None
+        self._manifest: dict | None = None
+
+    # -- life -----------------------------------------------------------------------------
+
+    def claim(self) -> bool:
+        """Take the pid file's lock: False when another server holds it."""
+        import fcntl
+
+        fd = os.open(os.path.join(self.folder, wire.PID_FILE), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {self.version}\n".encode(), 0)
+        self.pid_fd = fd
+        return True
+
+    def bind(self) -> None:
+        path = wire.socket_path(self.folder)
+        try:
+            os.unlink(path)  # we hold the pid lock: a socket left here is stale
+        except FileNotFoundError:
+            pass
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o077)
+        try:
+            s.bind(path)
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+        s.listen(128)
+        s.settimeout(0.5)
+        self.sock = s
+        self.sock_ino = os.stat(path).st_ino
+
+    def warm(self) -> None:
+        """Import what calls need, so the first call does not pay for it."""
+        from herotui import logs, registry
+        from herotui.frontends import render, rpc  # noqa: F401
+        from herotui.store import db, resident
+
+        logs.setup()
+        registry.load()
+        self.resident = resident.Resident(on_commit=self.notify)
+        db.set_resident(self.resident)
+        import rich.console  # noqa: F401  (the renderer's first use costs ~40 ms)
+        import rich.table  # noqa: F401
+
+        self.manifest()
+
+    def serve_forever(self) -> None:
+        threading.Thread(target=self._watch_idle, name="idle", daemon=True).start()
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                if self.stopping.is_set():
+                    break
+                raise
+            threading.Thread(target=self._serve_client, args=(conn,), daemon=True).start()
+        self.shutdown()
+
+    def _watch_idle(self) -> None:
+        limit = idle_timeout()
+        path = wire.socket_path(self.folder)
+        while not self.stopping.wait(0.2):
+            with self.lock:
+                idle = self.clients == 0 and time.monotonic() - self.last_activity > limit
+            if idle:
+                log.info("idle for %gs: exiting", limit)
+                self.stop()
+                return
+            try:
+                replaced = os.stat(path).st_ino != self.sock_ino
+            except OSError:
+                replaced = True
+            if replaced:
+                log.info("socket %s removed or replaced: exiting", path)
+                self.stop()
+                return
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def shutdown(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        try:
+            if os.stat(wire.socket_path(self.folder)).st_ino == self.sock_ino:
+                os.unlink(wire.socket_path(self.folder))
+        except OSError:
+            pass
+        if self.resident is not None:
+            self.resident.close_all()
+
+    # -- clients ---------------------------------------------------------------------------
+
+    def allowed(self, conn: socket.socket) -> bool:
+        try:
+            return wire.peer_uid(conn) == self.expect_uid
+        except OSError:
+            return False
+
+    def _serve_client(self, conn: socket.socket) -> None:
+        if not self.allowed(conn):
+            with self.lock:
+                self.refused += 1
+            log.warning("refused a connection from another user")
+            try:
+                conn.sendall(json.dumps({"jsonrpc": "2.0", "id": None, "error": {
+                    "code": -32010, "message": "refused: this Hero server serves only its own user"}}).encode() + b"\n")
+            except OSError:
+                pass
+            conn.close()
+            return
+        client = _Client(self, conn)
+        with self.lock:
+            self.clients += 1
+            self.last_activity = time.monotonic()
+        try:
+            client.run()
+        finally:
+            with self.lock:
+                self.clients -= 1
+                self.last_activity = time.monotonic()
+                if client in self.subscribers:
+                    self.subscribers.remove(client)
+            conn.close()
+
+    def notify(self, context: str, revision: int) -> None:
+        """Push ``hero.changed`` to every subscriber (called right after a commit)."""
+        line = json.dumps({"jsonrpc": "2.0", "method": "hero.changed",
+                           "params": {"context": context, "revision": revision}}).encode() + b"\n"
+        with self.lock:
+            subs = list(self.subscribers)
+        for c in subs:
+            c.write(line)
+
+    def status(self) -> dict:
+        rss = 0
+        try:
+            with open("/proc/self/statm") as fh:
+                rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+        return {
+            "version": self.version,
+            "pid": os.getpid(),
+            "started": self.started,
+            "uptime": round(time.time() - self.started, 3),
+            "rss_bytes": rss,
+            "clients": self.clients,
+            "subscribers": len(self.subscribers),
+            "calls": self.calls,
+            "refused": self.refused,
+            "open_contexts": self.resident.open_contexts() if self.resident else [],
+            "idle_timeout": idle_timeout(),
+            "socket": wire.socket_path(self.folder),
+            "fingerprint": self.fingerprint,
+        }
+
+    def manifest(self) -> dict:
+        if self._manifest is None:
+            from herotui.server.manifest import build
+
+            self._manifest = build(self.version)
+        return self._manifest
+
+
+class _Client:
+    """One connection: its actor, its requests in order, notifications if subscribed."""
+
+    def __init__(self, server: HeroServer, conn: socket.socket) -> None:
+        from herotui.frontends import rpc
+
+        self.server = server
+        self.conn = conn
+        self.wlock = threading.Lock()
+        self.actor = "rpc"
+        self.dispatch = rpc.Server(None)
+
+    def write(self, data: bytes) -> None:
+        with self.wlock:
+            try:
+                self.conn.sendall(data)
+            except OSError:
+                pass
+
+    def run(self) -> None:
+        from herotui.frontends import rpc
+
+        splitter = rpc.LineSplitter()
+        while True:
+            try:
+                chunk = self.conn.recv(1 << 16)
+            except OSError:
+                return
+            if not chunk:
+                return
+            for line in splitter.feed(chunk):
+                out = self.handle_line(line)
+                if out is not None:
+                    self.write(out.encode("utf-8") + b"\n")
+                if self.server.stopping.is_set():
+                    return
+
+    def handle_line(self, line) -> str | None:
+        from herotui.frontends import rpc
+
+        srv = self.server
+        with srv.lock:
+            srv.last_activity = time.monotonic()
+            srv.calls += 1
+        if isinstance(line, (bytes, str)) and b'"hero.' in (line if isinstance(line, bytes) else line.encode()):
+            try:
+                req = json.loads(line)
+            except ValueError:
+                req = None
+            if isinstance(req, dict) and isinstance(req.get("method"), str) and req["method"].startswith("hero."):
+                return json.dumps(self.own(req), ensure_ascii=False, default=str)
+        self.dispatch.actor = self.actor  # the audit records who really called (hook in rpc.Server)
+        try:
+            return self.dispatch.handle_line(line)
+        finally:
+            with srv.lock:
+                srv.last_activity = time.monotonic()
+
+    def own(self, req: dict) -> dict:
+        rid = req.get("id")
+        params = req.get("params") or {}
+        method = req["method"]
+        srv = self.server
+        try:
+            if method == "hero.hello":
+                actor = params.get("actor") or "rpc"
+                from herotui.registry import ACTORS
+
+                self.actor = actor if actor in ACTORS else "rpc"
+                result: Any = {"version": srv.version, "pid": os.getpid(), "fingerprint": srv.fingerprint,
+                               "started": srv.started}
+            elif method == "hero.manifest":
+                result = srv.manifest()
+            elif method == "hero.cli":
+                result = run_cli(params, self.actor)
+            elif method == "hero.subscribe":
+                with srv.lock:
+                    if self not in srv.subscribers:
+                        srv.subscribers.append(self)
+                result = {"subscribed": True}
+            elif method == "hero.status":
+                result = srv.status()
+            elif method == "hero.stop":
+                srv.stop()
+                result = {"stopping": True, "pid": os.getpid()}
+            elif method == "hero.release":
+                result = {"closed": srv.resident.release() if srv.resident else 0}
+            else:
+                return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"method not found: '{method}'"}}
+        except Exception as exc:  # noqa: BLE001 - a bug: say so, keep serving
+            log.exception("internal error in %s", method)
+            return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": f"internal error: {type(exc).__name__}: {exc}"}}
+        return {"jsonrpc": "2.0", "id": rid, "result": result}
+
+
+def run_cli(params: dict, actor: str = "cli") -> dict:
+    """Run a verb as the CLI does (``frontends.cli._run``) and return what it would print.
+
+    ``params``: ``method``, ``args``, ``context`` (the client's ``--context`` or
+    ``HERO_CONTEXT``), ``json``, ``yes``, ``term`` ({"stdout": tty?, "stderr": tty?, "stdin":
+    tty?, "env": {COLUMNS, TERM, NO_COLOR...}}). Destructive verbs need ``yes`` (the thin
+    client asks in-process instead). Returns ``{"out", "err", "code"}``.
+    """
+    from herotui import contexts, registry
+    from herotui.errors import HeroError
+    from herotui.frontends import render
+    from herotui.store import db
+
+    term = params.get("term") or {}
+    cap = {"out": [], "err": [], "tty": {"stdout": term.get("stdout"), "stderr": term.get("stderr"),
+                                         "stdin": term.get("stdin")}}
+    _LOCAL.capture = cap
+    as_json = bool(params.get("json"))
+    code = 0
+    try:
+        v = registry.get(params["method"])
+        context = params.get("context") or None
+        ctx = contexts.current(context)
+        result = registry.call(v.name, params.get("args") or {}, ctx, actor=actor, confirmed=bool(params.get("yes")))
+        notices = db.take_notices()
+        with _RENDER, _term_env(term.get("env") or {}):
+            render.output(result, as_json)
+        for notice in notices:
+            render.err(f"warning: {notice}")
+    except HeroError as exc:
+        db.take_notices()
+        with _RENDER, _term_env(term.get("env") or {}):
+            render.error(exc, as_json)
+        code = exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - a bug: briefly, as the CLI says it
+        log.exception("internal error in hero.cli %s", params.get("method"))
+        cap["err"].append(f"error: internal error: {type(exc).__name__}: {exc}\n"
+                          "hint: run again with HERO_DEBUG=1 for the traceback, and report it\n")
+        code = 1
+    finally:
+        _LOCAL.capture = None
+    return {"out": "".join(cap["out"]), "err": "".join(cap["err"]), "code": code}
+
+
+class _term_env:
+    """The client's terminal variables in os.environ while rendering (under _RENDER)."""
+
+    def __init__(self, env: dict) -> None:
+        self.env = env
+
+    def __enter__(self):
+        self.saved = {k: os.environ.get(k) for k in _TERM_VARS}
+        for k in _TERM_VARS:
+            value = self.env.get(k)
+            if value is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = str(value)
+
+    def __exit__(self, *exc):
+        for k, value in self.saved.items():
+            if value is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = value
+
+
+def main(foreground: bool = False) -> int:
+    """Run the server (``python -m herotui.server``, ``hero serve --foreground``).
+
+    Exit code 0 when it ran and stopped, or when another server already runs; 1 when the
+    runtime folder cannot be had.
+    """
+    folder = wire.ensure_runtime_dir()
+    if folder is None:
+        print(f"error: cannot use the runtime folder {wire.runtime_dir()} (not creatable, not ours, or read-only)",
+              file=sys.stderr)
+        print("hint: set XDG_RUNTIME_DIR or HERO_HOME to a folder you own; Hero works without a server meanwhile",
+              file=sys.stderr)
+        return 1
+    expect = os.environ.get("HERO_SERVE_EXPECT_UID")  # test seam: pretend to be another user
+    srv = HeroServer(folder, expect_uid=int(expect) if expect and expect.isdigit() else None)
+    if not srv.claim():
+        if foreground:
+            pid = wire.read_pid(folder)
+            print(f"a Hero server is already running (PID {pid[0] if pid else '?'})", file=sys.stderr)
+        return 0
+    os.environ.pop("HERO_CONTEXT", None)  # each call names its context; the starter's is not everyone's
+    sys.stdout = _ThreadStream(sys.stdout, "out")
+    sys.stderr = _ThreadStream(sys.stderr, "err")
+    srv.bind()
+
+    def on_term(signum, frame):
+        srv.stop()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    signal.signal(signal.SIGUSR1, lambda s, f: srv.resident and srv.resident.ask_release())
+    srv.warm()
+    log.info("serving on %s (PID %d, version %s)", wire.socket_path(folder), os.getpid(), srv.version)
+    if foreground:
+        print(f"hero serve: listening on {wire.socket_path(folder)} (PID {os.getpid()}, version {srv.version})",
+              file=sys.__stderr__, flush=True)
+    srv.serve_forever()
+    return 0
