@@ -22,7 +22,15 @@ def hero_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("HERO_CONTEXT", raising=False)
     monkeypatch.delenv("HERO_DEBUG", raising=False)
     monkeypatch.setenv("HERO_TZ", "Europe/Brussels")
-    return home
+    # hero serve (issue 15): each HERO_HOME gets its own server; under tests it closes the
+    # stores after every call (helpers read the database files directly), exits when idle,
+    # and is stopped when the test ends, so none outlives its test
+    monkeypatch.setenv("HERO_SERVE_HOLD", "0")
+    monkeypatch.setenv("HERO_SERVE_IDLE", "60")
+    yield home
+    from herotui.server import cli as serve_cli
+
+    serve_cli.stop()
 
 
 class Result:

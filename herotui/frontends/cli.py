@@ -243,6 +243,8 @@ FRONTEND_GROUPS: dict[str, tuple[str, str]] = {
     "rpc": ("herotui.frontends.rpc", "Serve every verb over JSON-RPC 2.0 (stdio); OpenRPC spec."),
     "tui": ("herotui.tui.app", "Open the terminal UI (what 'hero' opens in a terminal)."),
     "voice": ("herotui.frontends.voice", "Talk to Hero: push-to-talk, transcribe, speak replies."),
+    "serve": ("herotui.server.cli", "The resident server: start, status, stop."),
+    "doctor": ("herotui.server.doctor", "Health report: server, stores, disk, voice, model."),
 }
 
 APP_HELP = (

@@ -428,6 +428,9 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
             render.output(result, as_json)
         for notice in notices:
             render.err(f"warning: {notice}")
+        exit_code = getattr(result, "exit_code", 0)  # a result reporting a failure inside it ('hero ask')
+        if isinstance(exit_code, int) and exit_code:
+            code = exit_code
     except HeroError as exc:
         db.take_notices()
         with _RENDER, _term_env(term.get("env") or {}):

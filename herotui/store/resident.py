@@ -20,7 +20,9 @@ Other Hero processes (an in-process CLI where the server cannot answer, the test
 TUI of an older kind) still get their turn: when one finds the lock held by the server it
 sends it SIGUSR1 (see ``db._nudge_server``), and the server closes the stores it is not
 using at that moment and waits a moment before opening them again. Stores nobody used for
-``HERO_SERVE_HOLD`` seconds (default 30) are closed too.
+``HERO_SERVE_HOLD`` seconds (default 30) are closed too; with ``HERO_SERVE_HOLD=0`` they are
+closed after every call (the test suite does this: its helpers read the database files
+directly, as another program would).
 """
 
 from __future__ import annotations
@@ -178,7 +180,7 @@ class Resident:
         with self.cond:
             e.users -= 1
             e.last_used = time.monotonic()
-            close = e.users == 0 and not e.closed and time.monotonic() - self.release_asked < 1.0
+            close = e.users == 0 and not e.closed and (self.hold <= 0 or time.monotonic() - self.release_asked < 1.0)
             if close:
                 self._drop(e)
             self.cond.notify_all()
