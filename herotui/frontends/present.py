@@ -213,8 +213,24 @@ def print_all(presentation: Presentation, console: Any = None) -> None:
     (console or Console(highlight=False)).print(presentation)
 
 
-def run(presentation: Presentation) -> None:
-    """Present the deck: interactively in a terminal, else print every slide."""
+def run(presentation: Any) -> None:
+    """Present the deck: interactively in a terminal, else print every slide.
+
+    ``presentation`` may also be an answer of the assistant (``hero ask "find the deck about
+    Alex and open it"``, an ``AskResult``): its plan and reply are printed, then the deck its
+    ``slides.present`` step opened is presented the same way.
+    """
+    if hasattr(presentation, "rendered"):  # an AskResult
+        from rich.console import Console
+
+        deck = presentation.presentation()
+        Console(highlight=False).print(presentation.rendered(opening=deck is not None and interactive()))
+        if deck is None:
+            return
+        presentation = deck
+        if interactive():
+            _loop(presentation)
+        return  # not in a terminal: the reply says which command presents it
     if not presentation.slides:
         return
     if not interactive():

@@ -44,6 +44,11 @@ class AgentRun(BaseModel):
     status: str = "ok"  # ok | failed | not-understood | needs-confirmation | dry-run | too-many-steps
     reply: str = ""
 
+    @property
+    def exit_code(self) -> int:
+        """1 when a step failed (the CLI exits with it); a request not understood is an answer, 0."""
+        return 1 if self.status == "failed" else 0
+
     def __rich__(self):
         from rich.console import Group
         from rich.text import Text
@@ -94,8 +99,11 @@ def run(
     parts: list[AgentPart] = []
     plans: list[Plan] = []
     here = ctx
+    created: list = []  # "create a contact Ada Lovelace; tag Ada with math": later parts know Ada
     for part in parts_text:
-        p = whole if part is text and whole is not None else execute.make_plan(here, part)
+        with intents._creating(created):
+            p = whole if part is text and whole is not None else execute.make_plan(here, part)
+        created += intents.created_contacts(p.steps, sum(len(q.steps) for q in plans))
         parts.append(AgentPart(text=part, source=p.source, steps=len(p.steps), reply=p.reply if not p.steps else ""))
         plans.append(p)
         if p.steps and p.steps[-1].verb == "context.use":  # "switch to personal, then ...": the rest runs there

@@ -25,7 +25,7 @@ import os
 import re
 import sys
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -50,18 +50,44 @@ Every step is shown as the hero command it runs; 'hero history' lists what ran."
 
 
 class AskResult(BaseModel):
-    """What the assistant understood (the plan), what ran (one result per step), and the reply."""
+    """What the assistant understood (the plan), what ran (one result per step), and the reply.
+
+    ``reply`` is the whole answer (what the voice says, and the TUI shows); ``brief`` is the
+    same answer without the items the result lines above it already list (what the CLI prints
+    under them, so a day's meetings are not listed twice). ``exit_code`` is 1 when a step
+    failed (``hero ask`` exits with it), else 0.
+    """
 
     text: str
     context: str
     plan: Plan
     steps: list[StepResult] = []
     reply: str = ""
+    brief: str = ""
     ran: bool = False
     pending: bool = False  # saved, waiting for a yes
     dry_run: bool = False
+    exit_code: int = 0
+
+    # in a terminal, render.output hands it to herotui.frontends.present, which prints it and
+    # then presents the deck a "... and open it" step opened
+    __present__: ClassVar = True
+
+    def presentation(self):
+        """The deck a ``slides.present`` step of this plan opened, as a Presentation, else None."""
+        from herotui.services.slides import Presentation
+
+        for s in self.steps:
+            if s.verb == "slides.present" and s.status == "ok" and isinstance(s.result, dict) and s.result.get("slides"):
+                return Presentation.model_validate(s.result)
+        return None
 
     def __rich__(self):
+        return self.rendered(opening=False)
+
+    def rendered(self, opening: bool):
+        """The plan lines, the results and the reply; ``opening``: a presenter shows the deck next
+        (else a deck that was opened is named with the command that shows it)."""
         from rich.console import Group
         from rich.text import Text
 
@@ -73,15 +99,27 @@ class AskResult(BaseModel):
             if done is not None and done.status != "ok":
                 line.append(f"  [{done.status}]", style="yellow" if done.status != "error" else "red")
             parts.append(line)
+        listed = False
         for s in self.steps:
             if s.status == "ok" and s.result is not None:
                 compact = _compact(s.result)
                 if compact:
                     parts.append(Text(compact, style="cyan"))
+                    listed = True
             elif s.status == "error":
                 parts.append(Text(f"error: {s.error}" + (f"\nhint: {s.hint}" if s.hint else ""), style="red"))
-        if self.reply:
-            parts.append(Text(self.reply, style="bold"))
+                listed = True
+        reply = self.brief if listed and self.brief else self.reply
+        deck = next((s for s in self.steps if s.verb == "slides.present" and s.status == "ok"
+                     and isinstance(s.result, dict)), None)
+        if deck is not None and not opening:
+            from herotui.planner.intents import step_cli
+
+            show = step_cli("slides.present", {"id": deck.result.get("deck_id")}, deck.context)
+            reply = (f"Found the deck \u201c{deck.result.get('title')}\u201d ({deck.result.get('total')} slides); "
+                     f"to present it in a terminal: {show}")
+        if reply:
+            parts.append(Text(reply, style="bold"))
         return Group(*parts)
 
 
@@ -225,10 +263,14 @@ _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|and what about|and on)\s+
 # ---------------------------------------------------------------------------------------
 
 
-def _reply_for(plan: Plan, steps: list[StepResult]) -> str:
+def _reply_for(plan: Plan, steps: list[StepResult], *, brief: bool = False) -> str:
+    """The reply to a plan that ran; ``brief``: without the items of a list result (the CLI
+    prints those as lines above it)."""
     from herotui.planner.execute import describe
 
     failed = next((s for s in steps if s.status == "error"), None)
+    if failed and brief:  # the error and its hint are printed above
+        return f"Step {failed.index} ({failed.verb}) failed."
     if failed:
         return f"Step {failed.index} ({failed.verb}) failed: {failed.error}" + (f" ({failed.hint})" if failed.hint else "")
     ok = [s for s in steps if s.status == "ok"]
@@ -241,10 +283,15 @@ def _reply_for(plan: Plan, steps: list[StepResult]) -> str:
 
         step = plan.steps[last.index - 1] if last.index - 1 < len(plan.steps) else None
         text = answer(plan.question, step.args if step else {}, last.result)
-    text = text or describe(last.verb, last.result)
+    text = text or describe(last.verb, last.result, listed=brief)
     if plan.reply:
         text = plan.reply + " " + text
     return text
+
+
+def _exit_code(steps: list[StepResult]) -> int:
+    """1 when a step failed (the CLI exits with it), else 0."""
+    return 1 if any(s.status == "error" for s in steps) else 0
 
 
 def _offer_summary(ctx, steps: list[StepResult]) -> Plan | None:
@@ -269,13 +316,36 @@ def _offer_summary(ctx, steps: list[StepResult]) -> Plan | None:
             return None
         docs = [d for d in docs if getattr(d, "kind", "") != "deck"]
         if docs:
-            doc = docs[0]
+            doc = best_document(event, docs)
             args = {"id": doc.id}
             step = Step(verb="document.summarize", args=args, context=last.context,
                         cli=step_cli("document.summarize", args, last.context))
+            from herotui.planner.execute import _when
+
             return Plan(text=f"summarise {doc.title}", steps=[step], intent="offer",
-                        reply=f"Shall I summarise \u201c{doc.title}\u201d (for {event['title']})?")
+                        reply=f"Shall I summarise \u201c{doc.title}\u201d (for {event['title']}, {_when(event).rstrip(',')})?")
     return None
+
+
+def best_document(event: dict, docs: list) -> Any:
+    """The document that is most about ``event``: words its title and tags share with the
+    event's title, description and tags (the title counts double), then the one linked to
+    fewest events (the most specific), then the newest. "Quarterly report review" offers the
+    Q4 Quarterly Report, not the statement of work linked to the same meeting."""
+    from herotui.planner import slots
+
+    def words(text: str) -> set[str]:
+        return {w for w in slots.words(text.lower()) if w not in slots.STOP and len(w) > 2}
+
+    title = words(event.get("title") or "")
+    about = title | words(event.get("description") or "") | {t.lower() for t in event.get("tags") or []}
+
+    def score(pair):
+        pos, d = pair
+        mine = words(d.title) | {t.lower() for t in d.tags}
+        return (-(2 * len(words(d.title) & title) + len(mine & about)), len(d.events or []), pos)
+
+    return min(enumerate(docs), key=score)[1]
 
 
 @verb(mutates=True, cli_name="ask", examples=[
@@ -363,8 +433,9 @@ def run(
                              reply="This is what a yes would run.")
         clear_pending(ctx.name, session)
         steps = execute.run(waiting, confirmed=True)
-        return AskResult(text=text, context=ctx.name, plan=waiting, steps=steps, ran=True,
-                         reply=_reply_for(waiting.model_copy(update={"reply": ""}), steps))
+        bare = waiting.model_copy(update={"reply": ""})
+        return AskResult(text=text, context=ctx.name, plan=waiting, steps=steps, ran=True, exit_code=_exit_code(steps),
+                         reply=_reply_for(bare, steps), brief=_reply_for(bare, steps, brief=True))
     if dry_run:
         return AskResult(text=text, context=ctx.name, plan=plan, dry_run=True,
                          reply=plan.reply or ("Would run the commands above." if plan.steps else ""))
@@ -380,14 +451,41 @@ def run(
                          reply=f"{what}. Say yes to confirm or no to cancel (or add --yes).")
     clear_pending(ctx.name, session)
     steps = execute.run(plan, confirmed=confirm)
+    again = _duplicate_offer(plan, steps)
+    if again is not None:  # "add Lena Fischer ..." a second time: ask rather than create her twice
+        save_pending(again, ctx.name, session=session)
+        return AskResult(text=text, context=ctx.name, plan=plan, steps=steps, ran=True, pending=True,
+                         reply=again.reply, brief=again.reply)
     reply = _reply_for(plan, steps)
+    brief = _reply_for(plan, steps, brief=True)
     offer = _offer_summary(ctx, steps) if not plan.question else None
     pending = False
     if offer is not None:
         save_pending(offer, ctx.name, offer=True, session=session)
         reply = f"{reply} {offer.reply}"
+        brief = f"{brief} {offer.reply}"
         pending = True
-    return AskResult(text=text, context=ctx.name, plan=plan, steps=steps, ran=True, reply=reply, pending=pending)
+    return AskResult(text=text, context=ctx.name, plan=plan, steps=steps, ran=True, reply=reply, brief=brief,
+                     pending=pending, exit_code=_exit_code(steps))
+
+
+def _duplicate_offer(plan: Plan, steps: list[StepResult]) -> Plan | None:
+    """When the last step was a ``contact.create`` refused because that person (same name and
+    company) is already a contact: the same step with ``duplicate``, waiting for a yes; the
+    refused step is marked as waiting rather than failed."""
+    from herotui.planner.execute import fill_step
+
+    failed = steps[-1] if steps else None
+    if failed is None or failed.status != "error" or failed.code != "duplicate" or failed.verb != "contact.create":
+        return None
+    step = plan.steps[failed.index - 1]
+    failed.status = "needs-confirmation"
+    again = fill_step(step.model_copy(update={"args": {**step.args, "duplicate": True}}))
+    name = step.args.get("name")
+    at = f" at {step.args['company']}" if step.args.get("company") else ""
+    return Plan(text=plan.text, steps=[again], intent="duplicate", needs_confirmation=True,
+                reply=f"{name}{at} is already a contact in {step.context}. Add a second one? "
+                      "Say yes to add it, or no to keep just the one.")
 
 
 def _progress_line(res: StepResult) -> None:

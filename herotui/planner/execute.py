@@ -45,6 +45,7 @@ class StepResult(BaseModel):
     result: Any = None
     error: str | None = None
     hint: str | None = None
+    code: str | None = None  # the error's kind (HeroError.code: not_found, duplicate, ...)
     retried: bool = False
 
 
@@ -357,7 +358,7 @@ def run(
                 if isinstance(exc, ContextBusy):
                     continue
             res = StepResult(index=i + 1, verb=step.verb, context=step.context, cli=step.cli, status="error",
-                             error=exc.message, hint=exc.hint, retried=retried)
+                             error=exc.message, hint=exc.hint, code=exc.code, retried=retried)
             out.append(res)
             if progress:
                 progress(res)
@@ -416,17 +417,23 @@ def _label(item: Any) -> str:
     return str(item)
 
 
-def describe(verb_name: str, value: Any) -> str:
-    """One or a few sentences about a step's result (JSON form)."""
+def describe(verb_name: str, value: Any, *, listed: bool = False) -> str:
+    """One or a few sentences about a step's result (JSON form); ``listed``: the items of a list
+    are already shown one per line, so only count them."""
     action = verb_name.split(".", 1)[1]
     if isinstance(value, list):
         if not value:
             return "Nothing found."
         first = value[0]
         if isinstance(first, dict) and "start" in first and "title" in first:
+            count = f"{len(value)} event{'s' if len(value) != 1 else ''}"
+            if listed:
+                return count + "."
             items = [f"{_when(o)} {o['title']}" for o in value[:5]]
             more = f" and {len(value) - 5} more" if len(value) > 5 else ""
-            return f"{len(value)} event{'s' if len(value) != 1 else ''}: " + "; ".join(items) + more + "."
+            return f"{count}: " + "; ".join(items) + more + "."
+        if listed:
+            return f"{len(value)} found."
         items = [_label(x) for x in value[:5]]
         more = f" and {len(value) - 5} more" if len(value) > 5 else ""
         return f"{len(value)} found: " + ", ".join(items) + more + "."

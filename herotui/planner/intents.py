@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +151,49 @@ def _stamp(ctx) -> tuple:
     return tuple(out)
 
 
+# Contacts an earlier part of the same request creates ("create a contact Ada Lovelace; tag Ada
+# with math"): (context, "$N.id", name, company). Later parts resolve the name to that step's
+# result, which the executor fills in when the step has run (herotui.planner.execute.resolve).
+_PLANNED: ContextVar[tuple[tuple[str, str, str, str | None], ...]] = ContextVar("hero_planned_contacts", default=())
+
+
+def _planned_contacts() -> ContextVar:
+    return _PLANNED
+
+
+class planning_created:
+    """``with planning_created(step_index, step):`` while planning the parts after ``step``
+    (a ``contact.create``), its name resolves to ``$<step_index>.id``."""
+
+    def __init__(self, index: int, step: Step):
+        self.entry = (step.context, f"${index}.id", str(step.args.get("name") or ""), step.args.get("company"))
+
+    def __enter__(self):
+        var = _planned_contacts()
+        self.token = var.set(var.get() + (self.entry,))
+        return self
+
+    def __exit__(self, *exc):
+        _planned_contacts().reset(self.token)
+
+
 def live_data(ctx) -> Live:
+    """Contacts, documents, events and tags of ``ctx``, with the contacts the request being
+    planned creates before this part (see :class:`planning_created`)."""
+    live = _stored_live_data(ctx)
+    extra = [e for e in _planned_contacts().get() if e[0] == ctx.name and e[2]]
+    if not extra:
+        return live
+    import dataclasses
+
+    words = {w for e in extra for w in re.findall(r"[a-z]+", e[2].lower()) if len(w) > 2}
+    return dataclasses.replace(
+        live, contacts=live.contacts + [(e[1], e[2]) for e in extra],
+        people={**live.people, **{e[1]: {"company": e[3], "role": None, "tags": [], "emails": []} for e in extra}},
+        vocabulary=live.vocabulary | frozenset(words))
+
+
+def _stored_live_data(ctx) -> Live:
     """Contacts, documents, events and tags of ``ctx`` (one read-only connection, cached)."""
     import json
 
@@ -573,6 +616,28 @@ def _template_plan(ctx, text: str, clean: str, known: list[str]) -> tuple[Plan |
 _JOINERS = re.compile(r"(?:\band\b|\bthen\b|;)", re.I)
 
 
+def created_contacts(steps: list[Step], before: int) -> list[tuple[int, Step]]:
+    """(1-based index in the whole plan, step) of the ``contact.create`` steps among ``steps``
+    (which come after ``before`` steps of the plan)."""
+    return [(before + i, s) for i, s in enumerate(steps, 1) if s.verb == "contact.create" and s.args.get("name")]
+
+
+class _creating:
+    """Plan with these created contacts known by name (a stack of :class:`planning_created`)."""
+
+    def __init__(self, created: list[tuple[int, Step]]):
+        self.scopes = [planning_created(i, s) for i, s in created]
+
+    def __enter__(self):
+        for s in self.scopes:
+            s.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for s in reversed(self.scopes):
+            s.__exit__(*exc)
+
+
 def plan_offline(ctx, text: str, *, frames: bool = True) -> Plan | None:
     """One sentence, or several joined by "and then", "then", ";" or "and", all matched.
 
@@ -595,6 +660,8 @@ def one_request(whole: Plan | None, greedy: bool, text: str) -> bool:
     "and"/"then", nor when the model read a sentence with a joiner as one request (the parts
     are tried; the whole is kept when they do not all plan)."""
     from_model = whole is not None and whole.intent is not None and whole.intent.islower()
+    if ";" in text:  # a semicolon always separates requests: no name, title or note spans one
+        return False
     return whole is not None and bool(whole.steps) and not greedy and not (from_model and _JOINERS.search(text))
 
 
@@ -606,8 +673,9 @@ def _plan_parts(ctx, text: str, parts: list[str], *, frames: bool = True) -> Pla
     plans = []
     here = ctx
     pins: dict[str, str] = {}
+    created: list = []  # contacts earlier parts create: later parts may name them
     for part in parts:
-        with understand.pinned(pins):  # "tag Omar as vip and delete him": "him" is the record of the part before
+        with understand.pinned(pins), _creating(created):  # "tag Omar as vip and delete him": "him" is the record of the part before
             p = plan_one(here, part, frames=frames)
         pins = {**pins, **p.pins} if p is not None else pins
         if p is None or p.intent in ("confirm", "deny", "help"):
@@ -615,6 +683,7 @@ def _plan_parts(ctx, text: str, parts: list[str], *, frames: bool = True) -> Pla
         if not p.steps:
             return p  # a name that matches nothing: say so rather than run half a request
         plans.append(p)
+        created += created_contacts(p.steps, sum(len(q.steps) for q in plans[:-1]))
         last = p.steps[-1]
         if last.verb == "context.use":  # "switch to personal and then ...": the rest runs there
             here = contexts.load(last.args["name"])

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
 
-from herotui.errors import InvalidInput, NotFound
+from herotui.errors import HeroError, InvalidInput, NotFound
 from herotui.registry import P, verb
 from herotui.services.common import (
     ExportResult,
@@ -151,13 +151,38 @@ def create(
     tags: Annotated[list[str], P("Tag (repeat, or comma-separated)", flag="--tag", short="-t")] = [],
     notes: Annotated[str | None, P("Free-form notes")] = None,
     birthday: Annotated[date | None, P("Birthday, YYYY-MM-DD")] = None,
+    duplicate: Annotated[bool, P("Create it even when a contact with this name and company exists")] = False,
 ) -> Contact:
-    """Create a contact in the active context."""
+    """Create a contact in the active context.
+
+    A contact with the same name and company (case and spacing aside) is not created twice
+    by accident: the call fails with the existing contact's id, and ``--duplicate`` creates
+    a second one (two people can share a name).
+    """
     fields = {"name": name, "emails": emails, "phones": phones, "company": company, "role": role,
               "tags": clean_tags(tags), "notes": notes, "birthday": birthday}
     with ctx.write() as tx:
+        if not duplicate:
+            same = tx.execute(
+                "SELECT id, name, company FROM contacts WHERE regexp_replace(lower(trim(name)), '\\s+', ' ', 'g') = ? "
+                "AND regexp_replace(lower(trim(coalesce(company, ''))), '\\s+', ' ', 'g') = ? ORDER BY created, id LIMIT 1",
+                [" ".join(name.lower().split()), " ".join((company or "").lower().split())]).fetchone()
+            if same:
+                raise DuplicateContact(same[0], same[1], same[2])
         cid = _insert(tx, fields)
         return _get(tx.conn, cid)
+
+
+class DuplicateContact(HeroError):
+    """``contact create`` for a name and company that are already a contact."""
+
+    code = "duplicate"
+
+    def __init__(self, existing_id: str, name: str, company: str | None) -> None:
+        at = f" at {company}" if company else ""
+        super().__init__(f"{name}{at} is already a contact ({existing_id})",
+                         hint="add --duplicate to create a second one, or 'hero contact update' to change it")
+        self.existing_id = existing_id
 
 
 @verb(examples=["hero contact show 01JD3"])
