@@ -152,7 +152,7 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
             raise typer.Exit(1)
         confirmed = True
     result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed)
-    render.output(result, as_json)
+    render.output(result, as_json, cross_context=bool(args.get("all_contexts")))
     from herotui.store import db
 
     for notice in db.take_notices():  # done, with something to know (e.g. the index lags)
@@ -323,7 +323,14 @@ def _main(argv: list[str]) -> int:
     except typer_exc.Exit as exc:
         return exc.exit_code
     except click_exc.ClickException as exc:
-        exc.show()
+        # a usage error (missing argument, unknown option, bad value) is raised by Click
+        # before the command runs: with --json it is the same error object as any other
+        if _wants_json(argv):
+            from herotui.frontends import render
+
+            render.error(_usage_error(exc), True)
+        else:
+            exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
@@ -337,3 +344,30 @@ def _main(argv: list[str]) -> int:
         print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("hint: run again with HERO_DEBUG=1 for the traceback, and report it", file=sys.stderr)
         return 1
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """--json was given (as an option: not after ``--``)."""
+    if _state.get("json"):
+        return True
+    for tok in argv:
+        if tok == "--":
+            return False
+        if tok == "--json":
+            return True
+    return False
+
+
+def _usage_error(exc) -> HeroError:
+    """A Click usage error as a HeroError (code ``usage``, exit 2), with the help to read."""
+    from herotui.errors import UsageError
+
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "hero"
+    message, hint = exc.format_message(), f"'{path} --help' shows the usage"
+    if type(exc).__name__ == "NoArgsIsHelpError":  # 'hero contact': the message would be the whole help
+        names = ctx.command.list_commands(ctx) if hasattr(ctx.command, "list_commands") else []
+        message = f"'{path}' needs a command" + (f": {', '.join(names)}" if names else "")
+    err = UsageError(message, hint=hint)
+    err.exit_code = exc.exit_code  # Click's own code (2 for usage errors), as without --json
+    return err

@@ -41,10 +41,37 @@ def error(exc: HeroError, as_json: bool) -> None:
         print(f"hint: {exc.hint}", file=sys.stderr)
 
 
+PIPE_WIDTH = 10_000  # piped output: lines are never wrapped or cut (a path, a hash, a plan line)
+
+
+def _piped() -> bool:
+    try:
+        return not sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return True
+
+
 def _console():
     from rich.console import Console
 
+    if _piped():
+        # Not a terminal: no width to fit. Rich would wrap (or crop) at COLUMNS or 80, so
+        # print with an unbounded width and soft wrapping: a line stays one line.
+        return Console(width=PIPE_WIDTH, soft_wrap=True, highlight=False)
     return Console(soft_wrap=False, highlight=False)
+
+
+def _print(renderable: Any, width: int | None = None) -> None:
+    """Print a Rich renderable; piped, at ``width`` (default unbounded), trailing blanks removed."""
+    if not _piped():
+        _console().print(renderable)
+        return
+    from rich.console import Console
+
+    console = Console(width=width or PIPE_WIDTH, soft_wrap=width is None, highlight=False)
+    with console.capture() as capture:
+        console.print(renderable)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
 
 
 def _cell(value: Any) -> str:
@@ -77,13 +104,27 @@ def _row_cell(row: Any, column: str) -> str:
 
 
 def _styled(text: str) -> Any:
-    from rich.markup import escape
+    """``text`` with its ``[[hit]]`` marks shown in bold yellow (any other bracket is text)."""
+    import re
+
     from rich.text import Text
 
-    return Text.from_markup(escape(text).replace("[[", "[bold yellow]").replace("]]", "[/]"))
+    out = Text()
+    at = 0
+    for m in re.finditer(r"\[\[(?!\[)(.+?)\]\]", text, flags=re.S):
+        out.append(text[at:m.start()])
+        out.append(m.group(1), style="bold yellow")
+        at = m.end()
+    out.append(text[at:])
+    return out
 
 
-def output(result: Any, as_json: bool) -> None:
+def output(result: Any, as_json: bool, *, cross_context: bool = False) -> None:
+    """Print ``result``: JSON, or for people (a terminal) or pipes (plain lines, never wrapped).
+
+    ``cross_context``: the rows come from several contexts (``--all-contexts``), so a table
+    says which context each row is from.
+    """
     if as_json:
         print(_json(result))
         return
@@ -99,15 +140,25 @@ def output(result: Any, as_json: bool) -> None:
         sys.stdout.write(getattr(result, text_field))
         return
     if hasattr(result, "__rich__"):
-        _console().print(result)
+        _print(result, _document_width(result) if _piped() else None)
         return
     if isinstance(result, list):
-        _table(result)
+        _table(result, cross_context=cross_context)
         return
     if hasattr(result, "model_dump"):
         _record(result)
         return
     print(result)
+
+
+def _document_width(result: Any) -> int | None:
+    """Piped slides are laid out (rules, Markdown): as wide as their longest source line."""
+    slides = getattr(result, "slides", None)
+    if not isinstance(slides, list) or not slides or not hasattr(slides[0], "markdown"):
+        return None
+    from rich.cells import cell_len
+
+    return max([80] + [cell_len(line) + 4 for s in slides for line in s.markdown.splitlines()])
 
 
 def _json(result: Any) -> str:
@@ -122,15 +173,36 @@ def _json(result: Any) -> str:
 
 RICH_TABLE_MAX = 200  # above this many rows Rich's layout costs seconds: align columns ourselves
 
+# Terminal tables shorten free text (names, titles, tags...) with an ellipsis and never break
+# a value a person copies or reads as one: ids, emails, phones, dates, numbers. Values keep
+# their width; a list of them (two emails) goes one per line when the column is narrow.
+# When even the values do not fit, whole columns are left out (least important first, the
+# id and the name/title last) and a note on stderr says which.
+VALUE_COLUMNS = {"id", "emails", "email", "phones", "phone", "start", "end", "time", "updated", "created", "birthday",
+                 "date", "sha256", "score", "pages", "slides", "passages", "size", "kind", "context", "active", "builtin",
+                 "occurrence", "instance", "filename", "path", "citation", "color", "actor", "verb", "outcome", "book"}
+PRIMARY_COLUMNS = ("name", "title")  # the free text a row is about: left out last
+GAP = 2  # blanks between columns
+PRIMARY_EASY = 30  # the name/title grows twice as fast as other free text up to this width
+FREE_FLOOR = 8  # free text is shortened down to this many cells (or its header) before columns go
 
-def _table(rows: list) -> None:
+
+def _columns(rows: list, cross_context: bool) -> list[str]:
+    first = rows[0]
+    columns = list(getattr(type(first), "__columns__", None) or type(first).model_fields)
+    if cross_context and "context" in type(first).model_fields and "context" not in columns:
+        columns.insert(0, "context")
+    return columns
+
+
+def _table(rows: list, cross_context: bool = False) -> None:
     if not rows:
         err("nothing found")
         return
     first = rows[0]
-    columns = list(getattr(type(first), "__columns__", None) or type(first).model_fields)
+    columns = _columns(rows, cross_context)
     all_day = "all_day" in type(first).model_fields
-    if not sys.stdout.isatty():
+    if _piped():
         # Piped: one record per line, tab-separated, no header and no wrapping (like gh, ls),
         # so grep/cut/awk work; --json is the structured format.
         lines = []
@@ -139,41 +211,155 @@ def _table(rows: list) -> None:
             lines.append("\t".join(cells).replace("\n", " "))
         sys.stdout.write("\n".join(lines) + "\n")
         return
+    width = _console().width  # COLUMNS, else the terminal's (as Rich will lay it out)
+    cells = [[_items(r, c) for c in columns] for r in rows]
+    layout = _layout(columns, cells, width)
     if len(rows) > RICH_TABLE_MAX:
-        _plain_table(rows, columns)
-        return
+        _plain_table(layout, cells)
+    else:
+        _rich_table(layout, cells)
+    if layout.hidden:
+        err(f"(not shown at {width} columns: {', '.join(layout.hidden)}; a wider terminal or --json shows them)")
+
+
+def _rich_table(layout: _Layout, cells: list[list[list[str]]]) -> None:
     from rich.table import Table
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for c in columns:
-        table.add_column(c, overflow="fold", no_wrap=c == "id")
-    for r in rows:
-        table.add_row(*[_styled(_row_cell(r, c)) for c in columns])
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=False)
+    for i in layout.shown:
+        c = layout.columns[i]
+        free = c not in VALUE_COLUMNS
+        w = layout.widths[i]
+        table.add_column(c, width=w, min_width=w, no_wrap=True, overflow="ellipsis" if free else "fold")
+    for row in cells:
+        table.add_row(*[_styled(layout.cell(i, row[i])) for i in layout.shown])
     _console().print(table)
 
 
-def _plain_table(rows: list, columns: list[str]) -> None:
-    """Aligned columns for long listings, clipped to the terminal width."""
-    import shutil
+def _items(row: Any, column: str) -> list[str]:
+    """A cell of a terminal table as its items (a list value keeps its items apart)."""
+    value = getattr(row, column)
+    if isinstance(value, list) and column in VALUE_COLUMNS:
+        return [_cell(v).replace("\n", " ") for v in value]
+    if isinstance(value, float):
+        return [f"{value:.2f}"]
+    if column == "end" and isinstance(value, datetime) and not getattr(row, "all_day", False):
+        start = getattr(row, "start", None)
+        if isinstance(start, datetime):
+            from herotui.timeparse import local_zone
 
+            zone = local_zone()
+            if start.astimezone(zone).date() == value.astimezone(zone).date():
+                return [value.astimezone(zone).strftime("%H:%M")]  # same day: the time says it
+    return [_row_cell(row, column).replace("\n", " ")]
+
+
+class _Layout:
+    def __init__(self, columns: list[str], widths: list[int], shown: list[int], stacked: set[int]) -> None:
+        self.columns, self.widths, self.shown, self.stacked = columns, widths, shown, stacked
+
+    @property
+    def hidden(self) -> list[str]:
+        return [c for i, c in enumerate(self.columns) if i not in self.shown]
+
+    def cell(self, i: int, items: list[str]) -> str:
+        from rich.cells import cell_len
+
+        joined = ", ".join(items)
+        if i in self.stacked and cell_len(joined.replace("[[", "").replace("]]", "")) > self.widths[i]:
+            return "\n".join(items)  # one value per line rather than one cut in two
+        hit = joined.find("[[")
+        w = self.widths[i]
+        if self.columns[i] not in VALUE_COLUMNS and hit > w // 3 and cell_len(joined.replace("[[", "").replace("]]", "")) > w:
+            # a snippet shortened to the column: show it from a little before its first hit
+            start = joined.rfind(" ", 0, hit - w // 4) + 1 or hit - w // 4
+            return "…" + joined[start:]
+        return joined
+
+
+def _layout(columns: list[str], cells: list[list[list[str]]], width: int) -> _Layout:
+    """Column widths for a terminal ``width``: see VALUE_COLUMNS above."""
     from rich.cells import cell_len
 
-    cells = [[_row_cell(r, c).replace("\n", " ").replace("[[", "").replace("]]", "") for c in columns] for r in rows]
-    widths = [min(max(cell_len(c), *(cell_len(row[i]) for row in cells)), 40) for i, c in enumerate(columns)]
-    width = shutil.get_terminal_size().columns
+    def shown_len(text: str) -> int:
+        return cell_len(text.replace("[[", "").replace("]]", ""))  # [[...]] marks a hit: not shown
 
-    def line(values: list[str]) -> str:
-        out = "  ".join(v[:w].ljust(w) if cell_len(v) <= w else v[: w - 1] + "…" for v, w in zip(values, widths))
-        return out[:width].rstrip()
+    n = len(columns)
+    natural = [max([cell_len(c)] + [shown_len(", ".join(row[i])) for row in cells]) for i, c in enumerate(columns)]
+    item = [max([cell_len(c)] + [shown_len(x) for row in cells for x in row[i]]) for i, c in enumerate(columns)]
+    value = [c in VALUE_COLUMNS for c in columns]
+    primary = next((i for i, c in enumerate(columns) if c in PRIMARY_COLUMNS), None)
+    if primary is None:
+        primary = next((i for i in range(n) if not value[i]), None)
+    free_floor = [min(natural[i], max(cell_len(c), FREE_FLOOR)) for i, c in enumerate(columns)]
+    # Left out first: free text other than the primary (right to left), then values other
+    # than the id (right to left), then the id; the primary column stays.
+    order = [i for i in reversed(range(n)) if not value[i] and i != primary]
+    order += [i for i in reversed(range(n)) if value[i] and columns[i] != "id" and i != primary]
+    order += [i for i in range(n) if columns[i] == "id" and i != primary]
 
-    sys.stdout.write("\n".join([line(columns)] + [line(r) for r in cells]) + "\n")
+    def needs(shown: list[int], stacked: bool) -> int:
+        floors = [(item[i] if stacked else natural[i]) if value[i] else free_floor[i] for i in shown]
+        return sum(floors) + GAP * (len(shown) - 1)
+
+    shown = list(range(n))
+    stacked = False
+    if sum(natural) + GAP * (n - 1) > width:
+        for drop in [None] + order:
+            if drop is not None:
+                shown.remove(drop)
+            if needs(shown, False) <= width:
+                break
+            if needs(shown, True) <= width:
+                stacked = True
+                break
+            if len(shown) == 1:
+                break
+    widths = [0] * n
+    for i in shown:
+        widths[i] = (item[i] if stacked else natural[i]) if value[i] else free_floor[i]
+    if len(shown) == 1:
+        widths[shown[0]] = min(natural[shown[0]], width)  # one column left: it folds (values) or ends in ...
+    spare = width - sum(widths) - GAP * (len(shown) - 1)
+    grow = [i for i in shown if widths[i] < natural[i]]
+    def level(j: int) -> float:  # the primary grows twice as fast up to PRIMARY_EASY cells
+        return widths[j] / 2 if j == primary and widths[j] < PRIMARY_EASY else max(widths[j], PRIMARY_EASY / 2) if j == primary else widths[j]
+
+    while spare > 0 and grow:  # water-filling: the narrowest shortened column grows first
+        i = min(grow, key=lambda j: (level(j), j))
+        widths[i] += 1
+        spare -= 1
+        if widths[i] >= natural[i]:
+            grow.remove(i)
+    return _Layout(columns, widths, shown, {i for i in shown if value[i] and stacked})
+
+
+def _plain_table(layout: _Layout, cells: list[list[list[str]]]) -> None:
+    """Aligned columns for long listings (Rich's layout is slow there): the same widths."""
+    from rich.cells import cell_len, set_cell_size
+
+    def fit(text: str, w: int, free: bool) -> str:
+        if cell_len(text) <= w:
+            return set_cell_size(text, w)
+        return set_cell_size(text, w - 1) + "…" if free else text  # a value is never cut
+
+    out = []
+    header = [layout.columns[i] for i in layout.shown]
+    out.append("  ".join(fit(h, layout.widths[i], True) for h, i in zip(header, layout.shown)).rstrip())
+    for row in cells:
+        parts = [layout.cell(i, row[i]).replace("[[", "").replace("]]", "").split("\n") for i in layout.shown]
+        for k in range(max(len(p) for p in parts)):
+            line = [fit(p[k] if k < len(p) else "", layout.widths[i], layout.columns[i] not in VALUE_COLUMNS)
+                    for p, i in zip(parts, layout.shown)]
+            out.append("  ".join(line).rstrip())
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def _record(model: Any) -> None:
     from rich.table import Table
 
     table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold")
+    table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for name in type(model).model_fields:
         value = getattr(model, name)
@@ -182,4 +368,4 @@ def _record(model: Any) -> None:
         if isinstance(value, list) and value and hasattr(value[0], "model_dump"):
             value = "\n".join(", ".join(f"{k}={_cell(v)}" for k, v in item.model_dump().items() if v not in (None, "")) for item in value)
         table.add_row(name, _styled(_cell(value)))
-    _console().print(table)
+    _print(table)

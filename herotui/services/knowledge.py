@@ -159,7 +159,7 @@ class Answer(BaseModel):
 
         parts: list[Any] = []
         if self.answer:
-            parts.append(Text(self.answer.strip() + "\n", no_wrap=True, overflow="ignore"))
+            parts.append(Text(self.answer.strip() + "\n"))  # a terminal: wrapped at words; piped: one line each
         if not self.passages:
             parts.append(Text("No passage in the knowledge base answers this; "
                               "try other words, or 'hero knowledge search WORDS'.", style="dim"))
@@ -167,7 +167,7 @@ class Answer(BaseModel):
             if i:
                 parts.append(Text(""))
             parts.append(Text(p.citation, style="bold cyan"))
-            parts.append(Text(p.text.strip(), no_wrap=True, overflow="ignore"))  # the terminal wraps
+            parts.append(Text(p.text.strip()))  # a terminal: wrapped at words, never cut; piped: as written
         return Group(*parts)
 
 
