@@ -458,3 +458,37 @@ async def test_htop_draws_in_colour_follows_a_resize_and_quits():
         assert await until(pilot, lambda: not term.alternate_screen)
         await _type(pilot, "echo after-htop")
         assert await until(pilot, lambda: "after-htop" in term.screen_text().splitlines())
+
+
+async def test_tab_stops_cover_a_wide_terminal():
+    """Tab stops every 8 columns across the whole width, not only up to column 80 (where
+    bittty's initial 80-column board put its last one): `ls` columns stay apart."""
+    app = _app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        island = _island(app)
+        assert await until(pilot, lambda: island.active_terminal() is not None and island.active_terminal().has_focus)
+        term = island.active_terminal()
+        assert await until(pilot, lambda: (term.pty_size() or (0, 0))[1] > 120)
+        # 84 x's, a tab, then "T": the tab stop after column 84 is column 88
+        await _type(pilot, "printf 'x%.0s' $(seq 84); printf '\\tT\\tU\\n'")
+        line = lambda: next((row for row in term.screen_text().splitlines() if row.startswith("x" * 84)), "")  # noqa: E731
+        assert await until(pilot, lambda: "U" in line())
+        assert line().index("T") == 88 and line().index("U") == 96
+
+
+async def test_hero_of_this_environment_is_on_the_shells_path(monkeypatch):
+    """`hero` typed in the embedded shell is the running Hero's, even when its venv's bin is
+    not on the PATH Hero was started with."""
+    from herotui.tui.widgets.terminal import hero_bin
+
+    folder = hero_bin()
+    if folder is None:
+        pytest.skip("no 'hero' command beside this Python (not an installed environment)")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    app = _app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        island = _island(app)
+        assert await until(pilot, lambda: island.active_terminal() is not None and island.active_terminal().has_focus)
+        term = island.active_terminal()
+        await _type(pilot, 'echo "found=$(command -v hero)"')
+        assert await until(pilot, lambda: f"found={folder}/hero" in term.screen_text())

@@ -31,25 +31,18 @@ def error_text(exc: BaseException) -> str:
 
 
 def summary(result: Any) -> str:
-    """One or a few lines describing a verb's result."""
+    """One or a few lines describing a verb's result (a notification's text)."""
+    from herotui.tui.format import item_line
+
     if result is None:
         return "done"
     if isinstance(result, list):
-        head = ", ".join(_label(r) for r in result[:5])
-        more = f" (+{len(result) - 5} more)" if len(result) > 5 else ""
-        return f"{len(result)} result{'s' if len(result) != 1 else ''}" + (f": {head}{more}" if head else "")
-    if hasattr(result, "reply") and getattr(result, "reply"):
-        return result.reply
-    return _label(result)
-
-
-def _label(item: Any) -> str:
-    for attr in ("name", "title", "book", "citation", "path"):
-        value = getattr(item, attr, None)
-        if value:
-            ident = getattr(item, "id", None)
-            return f"{value} ({ident})" if ident and ident != value else str(value)
-    if hasattr(item, "model_dump"):
-        data = item.model_dump(mode="json")
-        return ", ".join(f"{k}={v}" for k, v in list(data.items())[:4])
-    return str(item)
+        if not result:
+            return "nothing found"
+        head = [item_line(r) for r in result[:5]]
+        more = [f"… and {len(result) - 5} more"] if len(result) > 5 else []
+        return f"{len(result)} result{'s' if len(result) != 1 else ''}:\n" + "\n".join(head + more)
+    reply = getattr(result, "reply", None)
+    if isinstance(reply, str) and reply:
+        return reply
+    return item_line(result)

@@ -33,6 +33,7 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 from herotui import contexts
 from herotui.tui.app import ISLANDS
 from herotui.tui.commands import VerbCommands
+from herotui.tui.format import presented_deck
 from herotui.tui.islands.base import Island
 from herotui.tui.widgets.header import HeroHeader
 
@@ -91,7 +92,8 @@ class HeroApp(App):
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("space", "talk", "Talk", priority=True),
         Binding("escape", "cancel_talk", "Cancel", show=False, priority=True),
-        *[Binding(f"alt+{i}", f"island({i})", show=False) for i in range(1, 10)],
+        # priority: alt+digit switches islands even while a text field has focus (never typed into it)
+        *[Binding(f"alt+{i}", f"island({i})", show=False, priority=True) for i in range(1, 10)],
     ]
 
     def __init__(self, island: str | None = None, context: str | None = None) -> None:
@@ -119,6 +121,9 @@ class HeroApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
+        # the first island's own focus (the Assistant's input; elsewhere no text field, so
+        # space talks), not the tab bar's
+        self.island(self.initial_island).when_ready(lambda i: self.call_after_refresh(i.focus_first))
         self._show_context()
         self._revision = self._read_revision()
         self.set_interval(POLL_SECONDS, self._poll_revision)
@@ -343,13 +348,18 @@ class HeroApp(App):
         key = island_for(turn)
         if turn.transcript:
             self.notify(f"“{turn.transcript}”\n{turn.reply}", title="voice", timeout=6)
-        deck = _presented_deck(turn.result) if key == "slides" else None
+        deck = presented_deck(turn.result) if key == "slides" else None
         if deck is not None:
-            self.show_island(key, then=lambda slides: slides.present(deck[0], deck[1]))
+            self.open_deck(*deck)
         elif key == "assistant" and turn.waiting_for_yes:
             self.show_island(key, then=lambda assistant: self.call_after_refresh(assistant.focus_log))
         else:
             self.show_island(key)
+
+
+    def open_deck(self, deck_id: str, start: int = 1) -> None:
+        """The Slides island on deck ``deck_id`` at slide ``start`` (what "open it" opens)."""
+        self.show_island("slides", then=lambda slides: slides.present(deck_id, start))
 
 
 def island_for(turn: Any) -> str:
@@ -358,16 +368,6 @@ def island_for(turn: Any) -> str:
     if result is None or result.pending or not result.plan.steps:
         return "assistant"
     return SERVICE_ISLAND.get(result.plan.steps[0].verb.split(".", 1)[0], "assistant")
-
-
-def _presented_deck(result: Any) -> tuple[str, int] | None:
-    """(deck id, slide) of the plan's ``slides.present`` step that ran, if any."""
-    for step in getattr(result, "steps", None) or []:
-        if step.verb == "slides.present" and step.status == "ok" and step.result is not None:
-            got = step.result if isinstance(step.result, dict) else vars(step.result)  # a dict once planned
-            if got.get("deck_id"):
-                return got["deck_id"], int(got.get("start") or 1)
-    return None
 
 
 def _install_text() -> str:

@@ -1,5 +1,10 @@
 """Assistant: type a request; see the plan as CLI lines, what ran, and the reply.
 
+The input has the focus whenever the island is shown, so what is typed goes into it (space
+included: push-to-talk is for the other islands, where no text field has the focus). A
+request that presents a deck ("find the deck about Alex and open it") opens it in the Slides
+island, as the same request spoken does.
+
 A plan with a destructive step waits: ``y`` confirms it (``ask.run "yes"``), ``n`` cancels it
 (``ask.run "no"``); typing yes / no in the input does the same.
 """
@@ -13,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, RichLog
 
-from herotui.tui.format import ask_text
+from herotui.tui.format import ask_text, presented_deck
 from herotui.tui.islands.base import Island
 
 
@@ -34,6 +39,13 @@ class AssistantIsland(Island):
 
     def on_mount(self) -> None:
         self.query_one(RichLog).write(Text("Type a request; every step is shown as the hero command it runs.", style="dim"))
+
+    def focus_first(self) -> None:
+        """On arrival: the input (the log only while a yes / no is awaited)."""
+        if self.pending:
+            self.query_one(RichLog).focus()
+        else:
+            self.query_one(Input).focus()
 
     def reload(self) -> None:  # the conversation is not reloaded
         self.stale = False
@@ -77,6 +89,10 @@ class AssistantIsland(Island):
         self.pending = bool(result.pending)
         self.refresh_bindings()
         if not focus:
+            return
+        deck = presented_deck(result)
+        if deck is not None:  # "... and open it": the deck on screen
+            self.app.open_deck(*deck)  # type: ignore[attr-defined]
             return
         if self.pending:
             log.focus()  # y / n reach the island's bindings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.containers import Container
 from textual.message import Message
 
@@ -40,6 +40,15 @@ class Island(Container):
     def call(self, name: str, args: dict | None = None, confirmed: bool = False) -> Any:
         """A registry call in the active context (from a worker thread)."""
         return calls.call(name, args, self.ctx, confirmed=confirmed)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key typed right after one that opened a form (or any modal screen) reached this
+        island's focused widget before the screen changed: it belongs to the new screen, so it
+        is sent there again, in order (a fast "n Lena Fischer <tab> lena@..." fills the form)."""
+        if self.screen is not self.app.screen and self.is_attached:
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
 
     def on_mount(self) -> None:
         self.reload()

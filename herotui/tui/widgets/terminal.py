@@ -70,6 +70,26 @@ def default_shell() -> list[str]:
     return [os.environ.get("SHELL") or "/bin/sh"]
 
 
+def hero_bin() -> str | None:
+    """The folder of the running Hero's ``hero`` command (its virtual environment's ``bin``)."""
+    import sys
+
+    for folder in (os.path.dirname(sys.executable), os.path.dirname(os.path.abspath(sys.argv[0] or ""))):
+        if folder and os.access(os.path.join(folder, "hero"), os.X_OK):
+            return folder
+    return None
+
+
+def hero_path(path: str) -> str:
+    """``path`` with the running Hero's ``bin`` folder first (when it is not there already), so
+    ``hero`` typed in an embedded shell is this Hero, installed in a venv or not on PATH."""
+    folder = hero_bin()
+    parts = [p for p in path.split(os.pathsep) if p]
+    if folder is None or (parts and os.path.realpath(parts[0]) == os.path.realpath(folder)):
+        return path
+    return os.pathsep.join([folder, *(p for p in parts if os.path.realpath(p) != os.path.realpath(folder))])
+
+
 def child_command(command: list[str]) -> list[str]:
     """``command`` behind ``env``, to fix the environment bittty gives the child.
 
@@ -80,6 +100,7 @@ def child_command(command: list[str]) -> list[str]:
     terminal, not of the PTY). ``env`` execs the command (same pid, same session) with the
     environment as it is now: what changed since the import is passed as arguments of ``env``
     (gone as soon as it execs), then ``COLORTERM=truecolor`` (the emulator renders 24-bit colour).
+    ``PATH`` starts with the running Hero's ``bin`` folder (:func:`hero_path`).
     """
     from bittty.pty import unix
 
@@ -88,6 +109,7 @@ def child_command(command: list[str]) -> list[str]:
         return command
     spawned = getattr(unix, "UNIX_ENV", {})  # what bittty passes to every child
     now = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES", "TERM")}
+    now["PATH"] = hero_path(now.get("PATH", ""))
     unset = [name for name in spawned if name not in now and name != "TERM"]  # TERM: bittty's xterm-256color
     changed = [f"{name}={value}" for name, value in now.items() if spawned.get(name) != value]
     return [env, *(arg for name in unset for arg in ("-u", name)), "--", *changed, "COLORTERM=truecolor", *command]
@@ -139,6 +161,16 @@ class _ScrollbackBlitter(Blitter):
         super().clear_screen(mode)
 
     def resize(self, width: int, height: int) -> None:
+        old_width = self.board.width
+        self._resize(width, height)
+        if width > old_width:
+            # bittty sets tab stops once, for the width at creation (80), and only drops those
+            # beyond a narrower width: a wider pane had none past column 80, so `ls` columns
+            # ran together. As xterm does, the new columns get a stop every 8.
+            cursor = self.board.cursor
+            cursor.tab_stops |= set(range(-(-old_width // 8) * 8, width, 8)) - {0}
+
+    def _resize(self, width: int, height: int) -> None:
         # Shrinking the primary screen under the cursor: the top rows go to the history (as in
         # xterm) instead of bittty cutting the bottom rows, the cursor's line among them.
         cursor = self.board.cursor

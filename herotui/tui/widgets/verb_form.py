@@ -7,13 +7,22 @@ untouched field never rewrites data), and a text field emptied by the user is se
 which the update verbs read as "clear it".
 On success the form closes with the result; on error it stays open and shows the message
 and hint (also as a notification).
+
+Fast typing lands where it was typed. Textual hands each key to the widget focused when the
+key arrives and runs bindings (tab = next field) only when the key comes back up, so in a
+burst ("Lena Fischer<tab>lena@...") the keys after a tab were already queued for the name
+field. A :class:`FormInput` therefore moves the focus itself on tab, at once, and passes a
+character that was queued for it after the focus left to the field that has the focus now.
+The first field is focused synchronously when the form is composed (the screen's
+``AUTO_FOCUS``, never a deferred ``focus()`` that could pull the focus back after a tab), and
+a character that reached the form itself goes into the focused field.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,10 +32,36 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from herotui.tui import calls
 
 
+class FormInput(Input):
+    """A form's text field: tab moves on at once; a key queued here after the focus moved on
+    goes to the field that has the focus."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if event.key in ("tab", "shift+tab"):
+            event.stop()
+            event.prevent_default()
+            if event.key == "tab":
+                self.screen.focus_next()
+            else:
+                self.screen.focus_previous()
+            return
+        if focused is not self and isinstance(focused, Input):
+            if event.is_printable and event.character:
+                event.stop()
+                event.prevent_default()
+                focused.insert_text_at_cursor(event.character)
+            elif event.key == "backspace":
+                event.stop()
+                event.prevent_default()
+                focused.action_delete_left()
+
+
 class VerbForm(ModalScreen[Any]):
     """Fill in and run verb ``name``; ``fields`` limits the inputs, ``fixed`` presets args."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Run")]
+    AUTO_FOCUS = "#fields Input, #fields Checkbox"
     DEFAULT_CSS = """
     VerbForm { align: center middle; }
     VerbForm > Vertical { width: 76; max-width: 98%; height: auto; max-height: 95%;
@@ -66,7 +101,7 @@ class VerbForm(ModalScreen[Any]):
                         continue
                     yield Label(label, classes="field-label" + (" required" if p.required else ""))
                     default = "" if p.default in (None, [], ()) else str(p.default)
-                    yield Input(self.values.get(p.name, ""), placeholder=default or ("required" if p.required else ""),
+                    yield FormInput(self.values.get(p.name, ""), placeholder=default or ("required" if p.required else ""),
                                 id=f"p-{p.name}")
                 if self.verb.destructive:
                     yield Checkbox("confirm: this deletes or overwrites data", id="confirm")
@@ -75,10 +110,14 @@ class VerbForm(ModalScreen[Any]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Run", id="run", variant="primary")
 
-    def on_mount(self) -> None:
-        first = self.query("#fields Input, #fields Checkbox")
-        if first:
-            first.first().focus()
+    def on_key(self, event: events.Key) -> None:
+        """A character that reached the form itself (typed before its fields were mounted or
+        focused) goes into the focused field, not nowhere."""
+        field = self.focused
+        if isinstance(field, Input) and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            field.insert_text_at_cursor(event.character)
 
     def args(self) -> dict[str, Any]:
         out = dict(self.fixed)
