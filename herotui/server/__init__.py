@@ -182,6 +182,8 @@ class Connection:
                 raise ServerGone("the Hero server closed the connection")
             if msg.get("id") == rid and ("result" in msg or "error" in msg):
                 return msg
+            if msg.get("id") is None and "error" in msg:
+                return msg  # the server refused the connection (another user) or the line
             if "method" in msg and "id" not in msg:
                 self.notifications.append(msg)
 
