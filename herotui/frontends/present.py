@@ -254,11 +254,22 @@ def _read_keys(fd: int, timeout: float) -> list[str]:
 
 
 def _terminal_size(console) -> tuple[int, int]:
+    """The terminal's size; a terminal that reports none (0 x 0: a bare pseudo-terminal, a
+    serial line) is taken as COLUMNS x LINES, else 80 x 24."""
     try:
         size = os.get_terminal_size(sys.stdout.fileno())
-        return size.columns, size.lines
+        columns, lines = size.columns, size.lines
     except OSError:
-        return console.size
+        columns, lines = console.size
+    if columns < 1 or lines < 1:
+        def env(name: str, default: int) -> int:
+            try:
+                return max(1, int(os.environ.get(name, "")))
+            except ValueError:
+                return default
+
+        columns, lines = env("COLUMNS", 80), env("LINES", 24)
+    return max(columns, 20), max(lines, 3)
 
 
 def _loop(presentation: Presentation) -> None:
