@@ -171,6 +171,89 @@ class _Stdio:
             proc.wait()
 
 
+class _Server(_Stdio):
+    """JSON-RPC 2.0 with the resident server (``hero serve``) over its Unix socket.
+
+    The server is started when none runs (``start``). If it dies, a read is sent again to a
+    new one (transparently, once); a write that may have committed is not: it raises
+    :class:`RemoteError` saying so. Relative paths are made absolute (the server's working
+    folder is not the caller's)."""
+
+    def __init__(self, context: str | None, start: bool = True, actor: str = "python") -> None:
+        from herotui import server as wire
+
+        self.context = context
+        self.actor = actor
+        self.start = start
+        self.argv = ["hero", "serve"]
+        self._lock = threading.Lock()
+        self._wire = wire
+        self.conn = self._connect()
+
+    def _connect(self):
+        wire = self._wire
+        folder = wire.ensure_runtime_dir()
+        if folder is None:
+            raise RemoteError(f"no Hero server can run here (runtime folder {wire.runtime_dir()} unusable)",
+                              hint="use Hero() (in-process) instead")
+        try:
+            conn = wire.connect(folder)
+        except wire.ServerGone:
+            if not self.start or not wire.spawn(folder, wait=60):
+                raise RemoteError("no Hero server is running", hint="start one with 'hero serve'") from None
+            conn = wire.connect(folder)
+        hello = conn.call("hero.hello", {"version": wire.server_version(), "actor": self.actor}, timeout=60)
+        info = hello.get("result")
+        if not isinstance(info, dict):
+            conn.close()
+            raise _error_from_rpc(hello.get("error") or {})
+        if info.get("version") != wire.server_version():
+            conn.close()
+            raise RemoteError(f"the running Hero server is version {info.get('version')}, this client "
+                              f"{wire.server_version()}", hint="'hero serve stop' and try again")
+        return conn
+
+    def request(self, method: str, params: Any, retry: bool = True) -> Any:
+        wire = self._wire
+        with self._lock:
+            try:
+                response = self.conn.call(method, params)
+            except (wire.ServerGone, OSError, ValueError):
+                self.conn.close()
+                if not retry:
+                    raise RemoteError("the Hero server stopped during the call: the change may or may not have been saved",
+                                      hint="check before running it again") from None
+                self.conn = self._connect()
+                response = self.conn.call(method, params)
+        if "error" in response:
+            raise _error_from_rpc(response["error"])
+        return response.get("result")
+
+    def call(self, v, args: dict, context: str | None, confirm: bool) -> Any:
+        import os
+
+        from herotui.frontends.render import jsonable
+
+        params = jsonable(dict(args))
+        for p in v.params:
+            value = params.get(p.name)
+            if p.is_path and isinstance(value, str) and value not in ("", "-"):
+                params[p.name] = os.path.abspath(value)
+            elif p.is_path and isinstance(value, list):
+                params[p.name] = [os.path.abspath(x) if isinstance(x, str) and x not in ("", "-") else x for x in value]
+        if context or self.context:
+            params["context"] = context or self.context
+        if confirm:
+            params["confirm"] = True
+        result = self.request(v.name, params, retry=not v.mutates)
+        return _adapter(v).validate_python(result)
+
+    def close(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+
+
 _ADAPTERS: dict[str, Any] = {}
 
 
@@ -303,6 +386,18 @@ class Hero:
         hero._context = context
         hero._services = {}
         hero._transport = _Stdio(argv, context, env)
+        return hero
+
+    @classmethod
+    def connect_server(cls, context: str | None = None, start: bool = True) -> Hero:
+        """Talk to the resident server of this user (``hero serve``), starting it if needed.
+
+        Calls are audited with the actor ``python``; results are the same models as in-process.
+        """
+        hero = cls.__new__(cls)
+        hero._context = context
+        hero._services = {}
+        hero._transport = _Server(context, start=start)
         return hero
 
     @property

@@ -278,3 +278,28 @@ def test_doctor_reports_and_fails_when_a_part_is_down(hero_home):
     (hero_home / "contexts").chmod(0o755)
     res = run_hero("doctor")
     assert res.returncode == 1 and "FAIL  permissions" in res.stdout
+
+
+def test_python_client_through_the_server(hero_home):
+    from herotui.client import Hero, RemoteError
+    from herotui.errors import NotFound
+
+    with Hero.connect_server() as hero:
+        ada = hero.contact.create(name="Ada Lovelace", emails=["ada@example.com"])
+        assert hero.contact.show(ada.id).name == "Ada Lovelace"
+        assert [c.name for c in hero.contact.list()] == ["Ada Lovelace"]
+        with pytest.raises(NotFound):
+            hero.contact.show("nope")
+        pid = serve_cli.status()["pid"]
+        records = [json.loads(line) for line in (hero_home / "state" / "audit.jsonl").read_text().splitlines()]
+        assert [(r["actor"], r["pid"]) for r in records if r["verb"] == "contact.create"] == [("python", pid)]
+        # the server dies: a read is sent again to a new server, a write is not
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not wire.server_running())
+        assert [c.name for c in hero.contact.list()] == ["Ada Lovelace"]
+        new = serve_cli.status()["pid"]
+        assert new != pid
+        os.kill(new, signal.SIGKILL)
+        wait_for(lambda: not wire.server_running())
+        with pytest.raises(RemoteError, match="may or may not have been saved"):
+            hero.contact.create(name="Grace Hopper")
