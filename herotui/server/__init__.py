@@ -25,7 +25,7 @@ import time
 
 from herotui import __version__
 
-PROTOCOL = 1
+PROTOCOL = 2
 """Bumped when the client/server messages change; part of :func:`server_version`."""
 
 SOCKET = "hero.sock"

@@ -413,7 +413,7 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
     from herotui.store import db
 
     term = params.get("term") or {}
-    cap = {"out": [], "err": [], "tty": {"stdout": term.get("stdout"), "stderr": term.get("stderr"),
+    cap = {"out": [], "err": [], "tty": {"out": term.get("stdout"), "err": term.get("stderr"),  # _ThreadStream.which
                                          "stdin": term.get("stdin")}}
     _LOCAL.capture = cap
     as_json = bool(params.get("json"))
@@ -425,7 +425,7 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
         result = registry.call(v.name, params.get("args") or {}, ctx, actor=actor, confirmed=bool(params.get("yes")))
         notices = db.take_notices()
         with _RENDER, _term_env(term.get("env") or {}):
-            render.output(result, as_json)
+            render.output(result, as_json, cross_context=bool((params.get("args") or {}).get("all_contexts")))
         for notice in notices:
             render.err(f"warning: {notice}")
         exit_code = getattr(result, "exit_code", 0)  # a result reporting a failure inside it ('hero ask')

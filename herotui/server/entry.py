@@ -16,6 +16,9 @@ Everything it does not forward runs the full CLI in this process
   argument, a number that is not one): the full CLI prints the usage error;
 - what needs this terminal: a destructive verb without ``--yes`` (it asks), a deck
   presented on a terminal, ``document open``, ``-`` (standard input);
+- writes that read the caller's files (``contact import``, ``calendar import``, ``document
+  add``, ``knowledge add``, ``slides create``): long, with progress on this terminal, and
+  stopped by Ctrl-C or a kill of this process, as before (the server hands the stores over);
 - ``HERO_NO_SERVER=1``, ``HERO_DEBUG=1`` (tracebacks are in-process);
 - no server yet: it is started in the background (one, however many clients try at once)
   and this call runs in-process, so the first call costs what it did before;
@@ -201,7 +204,7 @@ def parse(argv: list[str], man: dict) -> dict:
             raise _Fallback
         rest = rest[1:]
     meta = man["verbs"][name]
-    if meta["terminal"]:
+    if meta["terminal"] or meta.get("local"):
         raise _Fallback
     params = meta["params"]
     by_flag: dict[str, tuple[dict, object]] = {}

@@ -36,6 +36,10 @@ def build(version: str) -> dict[str, Any]:
             "destructive": v.destructive,
             "present": bool(getattr(v.returns, "__present__", False)),
             "terminal": name in TERMINAL_VERBS,
+            # writes that read the caller's files (imports, document add): long and
+            # interruptible; they run in the caller's process, so Ctrl-C (or a kill) stops
+            # them and their progress shows on its terminal, as before
+            "local": v.mutates and any(p.is_path for p in v.params),
         }
     return {
         "version": version,
