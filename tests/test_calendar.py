@@ -532,7 +532,7 @@ def test_a_structurally_broken_file_is_read_event_by_event(ctx, tmp_path):
     assert [(p.position, p.line, p.message) for p in report.skipped] == [(2, 9, "event has no END:VEVENT")]
     with pytest.raises(InvalidInput, match="no event"):
         cal("import", ctx, path=write(tmp_path, "empty.ics", ics("")))
-    with pytest.raises(InvalidInput, match="cannot read"):
+    with pytest.raises(NotFound, match="cannot read"):  # a missing file: exit 3, as everywhere
         cal("import", ctx, path=str(tmp_path / "missing.ics"))
 
 

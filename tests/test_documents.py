@@ -297,7 +297,7 @@ def test_missing_paths(ctx, tmp_path, cli):
     code, out, err = cli("document", "add", str(tmp_path / "nope.md"), str(ok))
     assert code == 0 and f"skipped: {tmp_path / 'nope.md'}: no such file or folder" in out
     code, out, err = cli("document", "add", str(tmp_path / "nope.md"))
-    assert code == 1 and err.startswith("error: nothing added: ") and "no such file or folder" in err
+    assert code == 3 and err.startswith("error: nothing added: ") and "no such file or folder" in err  # missing: 3
     assert len(rows(ctx)) == 1
 
 

@@ -33,9 +33,9 @@ def run(home: Path | None, *args: str | bytes, env: dict | None = None, umask: i
 
 
 def one_line_error(proc: subprocess.CompletedProcess, *expected: str) -> str:
-    """The process failed with exit 1 or 2 and a one-line error (plus hint) naming ``expected``."""
+    """The process failed with exit 1, 2 or 3 and a one-line error (plus hint) naming ``expected``."""
     err = proc.stderr.decode("utf-8", errors="backslashreplace")
-    assert proc.returncode in (1, 2), (proc.returncode, err)
+    assert proc.returncode in (1, 2, 3), (proc.returncode, err)
     assert "Traceback" not in err and "internal error" not in err, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines and lines[0].startswith("error: "), err

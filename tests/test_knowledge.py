@@ -248,7 +248,7 @@ def test_book_names_are_validated(ctx, notes, name):
 
 
 def test_bad_inputs_are_reported(ctx, tmp_path, notes):
-    with pytest.raises(InvalidInput, match="no such folder"):
+    with pytest.raises(NotFound, match="no such folder"):
         call(ctx, "add", path=str(tmp_path / "missing"), book="x")
     with pytest.raises(InvalidInput, match="not a folder"):
         call(ctx, "add", path=str(notes / "bread.md"), book="x")
@@ -396,7 +396,7 @@ def test_cli_errors_are_short(hero, notes, tmp_path):
     r = hero("knowledge", "add", str(notes), "--book", "hero")
     assert r.code == 1 and "built-in" in r.err and "Traceback" not in r.err, r
     r = hero("knowledge", "add", str(tmp_path / "nope"), "--book", "x")
-    assert r.code == 1 and r.err.startswith("error: no such folder"), r
+    assert r.code == 3 and r.err.startswith("error: no such folder"), r  # a missing path: 3, as everywhere
     r = hero("knowledge", "delete", "--book", "hero", "--yes")
     assert r.code == 1 and "built-in" in r.err, r
     r = hero("knowledge", "add", str(notes))

@@ -164,7 +164,7 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(ctx, tmp_path, name, cont
     path = tmp_path / name
     if content is not None:
         write(tmp_path, name, content)
-    with pytest.raises(InvalidInput, match=message):
+    with pytest.raises(NotFound if content is None else InvalidInput, match=message):  # a missing file: NotFound (exit 3)
         create(ctx, path)
     assert deck_rows(ctx) == []
     assert not any(p.is_file() for p in ctx.blobs_path.rglob("*"))
@@ -325,7 +325,7 @@ def test_cli_create_list_show_present(hero, tmp_path):
 
 def test_cli_errors(hero, tmp_path):
     r = hero("slides", "create", str(tmp_path / "nope.md"))
-    assert r.code == 1 and r.err.startswith("error: cannot read") and "Traceback" not in r.err, r
+    assert r.code == 3 and r.err.startswith("error: cannot read") and "Traceback" not in r.err, r
     r = hero("slides", "create", str(write(tmp_path, "x.bin", b"\x00\x01\x02")))
     assert r.code == 1 and "binary file" in r.err, r
     r = hero("slides", "create", str(write(tmp_path, "a.md", DECK)), "--json")

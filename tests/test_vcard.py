@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from herotui import contexts, registry
-from herotui.errors import InvalidInput
+from herotui.errors import InvalidInput, NotFound
 from herotui.frontends.cli import _main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,7 +206,7 @@ def test_export_to_stdout_and_by_tag(capsys, ctx, tmp_path):
     code, _, err = cli(capsys, "contact", "export", "--version", "2.1")
     assert code == 1 and "3.0 or 4.0" in err
     code, _, err = cli(capsys, "contact", "export", "-o", str(tmp_path / "no" / "such" / "dir.vcf"))
-    assert code == 1 and "cannot write" in err
+    assert code == 3 and "cannot write" in err  # no such folder: exit 3, as a missing file
 
 
 # --- bad files -----------------------------------------------------------------------------
@@ -281,10 +281,10 @@ def test_a_file_without_vcards_is_an_error(capsys, ctx, tmp_path, content):
 
 
 def test_missing_file_and_folder(capsys, ctx, tmp_path):
-    for path in (tmp_path / "missing.vcf", tmp_path):
+    for path, expected in ((tmp_path / "missing.vcf", 3), (tmp_path, 1)):  # missing: 3 (not found); a folder: 1
         code, _, err = cli(capsys, "contact", "import", str(path))
-        assert code == 1 and "cannot read" in err, err
-    with pytest.raises(InvalidInput):
+        assert code == expected and "cannot read" in err, err
+    with pytest.raises(NotFound):
         registry.call("contact.import", {"path": str(tmp_path / "missing.vcf")}, ctx)
 
 

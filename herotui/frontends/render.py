@@ -190,6 +190,7 @@ FREE_FLOOR = 8  # free text is shortened down to this many cells (or its header)
 def _columns(rows: list, cross_context: bool) -> list[str]:
     first = rows[0]
     columns = list(getattr(type(first), "__columns__", None) or type(first).model_fields)
+    cross_context = cross_context or len({getattr(r, "context", None) for r in rows}) > 1
     if cross_context and "context" in type(first).model_fields and "context" not in columns:
         columns.insert(0, "context")
     return columns

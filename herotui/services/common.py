@@ -192,7 +192,8 @@ def read_regular_file(path: str, limit: int, *, hint: str = "check the path",
         finally:
             os.close(fd)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}", hint=hint) from None
+        kind = NotFound if isinstance(exc, (FileNotFoundError, NotADirectoryError)) else InvalidInput  # missing: exit 3
+        raise kind(f"cannot read {name}: {exc.strerror or exc}", hint=hint) from None
     except ValueError:  # a path the OS cannot take (lone surrogates...)
         raise InvalidInput(f"cannot read {name}: not a valid file name", hint=hint) from None
     return file, b"".join(chunks)
@@ -320,7 +321,8 @@ def write_file(output: str, data: bytes, *, force: bool = False) -> Path:
             os.replace(tmp, target)
             tmp = None
     except OSError as exc:
-        raise InvalidInput(f"cannot write {name}: {exc.strerror or exc}", hint="check the folder exists and is writable") from None
+        kind = NotFound if isinstance(exc, (FileNotFoundError, NotADirectoryError)) else InvalidInput  # no such folder: exit 3
+        raise kind(f"cannot write {name}: {exc.strerror or exc}", hint="check the folder exists and is writable") from None
     except ValueError:
         raise InvalidInput(f"cannot write {name}: not a valid file name", hint="give another file name") from None
     finally:

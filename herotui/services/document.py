@@ -65,6 +65,8 @@ DEFAULT_MAX_MB = 50.0
 BATCH_FILES = 500
 BATCH_TEXT_BYTES = 32 << 20
 SHOWN_IN_REPORT = 20
+MISSING = "no such file or folder"  # reasons a path was skipped: missing (exit 3 when nothing else happened)
+BROKEN_LINK = "broken symlink (its target does not exist)"
 
 Id = Annotated[str, P("Document id, or a unique prefix of it", positional=True)]
 Tags = Annotated[list[str], P("Tag (repeat, or comma-separated)", positional=True)]
@@ -375,7 +377,7 @@ def _os_reason(exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return "symlink loop (a link that points back to itself)"
     if exc.errno == errno.ENOENT:
-        return "no such file or folder" if not os.path.islink(exc.filename or "") else "broken symlink (its target does not exist)"
+        return MISSING if not os.path.islink(exc.filename or "") else BROKEN_LINK
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
     return exc.strerror or str(exc)
@@ -793,7 +795,9 @@ def add(
     if not report.added and not report.duplicates and report.skipped:
         shown = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5])
         more = f" (and {len(report.skipped) - 5} more)" if len(report.skipped) > 5 else ""
-        raise InvalidInput(f"nothing added: {shown}{more}", hint="check the paths; 'hero document add --help' lists the options")
+        missing = all(s.reason in (MISSING, BROKEN_LINK) for s in report.skipped)  # only missing paths: exit 3, as everywhere
+        raise (NotFound if missing else InvalidInput)(
+            f"nothing added: {shown}{more}", hint="check the paths; 'hero document add --help' lists the options")
     return report
 
 

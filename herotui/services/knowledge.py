@@ -487,7 +487,7 @@ def add(
                            hint="choose another name, e.g. --book notes")
     folder = Path(path).expanduser()
     if not folder.exists():
-        raise InvalidInput(f"no such folder: {path}", hint="give the folder that holds your .md pages")
+        raise NotFound(f"no such folder: {path}", hint="give the folder that holds your .md pages")
     if not folder.is_dir():
         raise InvalidInput(f"{path} is not a folder", hint="give the folder that holds your .md pages")
     pages = _scan(folder)
