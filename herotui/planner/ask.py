@@ -364,6 +364,8 @@ def run(
                                      "(default: this terminal, or the front-end)")] = None,
     learned: Annotated[bool, P("List the phrasings Hero learned from you (TEXT is ignored)")] = False,
     forget: Annotated[bool, P("Forget the learned phrasing TEXT ('all': every one)")] = False,
+    unsure: Annotated[list[str], P("Words the speech recogniser was unsure of (the voice front-ends pass them): "
+                                   "a contact or event named with one is read back and waits for a yes")] = [],
 ) -> AskResult:
     """Ask in plain words: the planner turns them into commands, shows them, runs them and answers.
 
@@ -441,6 +443,10 @@ def run(
                          reply=plan.reply or ("Would run the commands above." if plan.steps else ""))
     if not plan.steps:
         return AskResult(text=text, context=ctx.name, plan=plan, reply=plan.reply)
+    heard = _read_back(plan, unsure) if unsure and not confirm else None
+    if heard:  # a name from speech that may be misheard ("leave a phisher"): say it and ask
+        save_pending(plan, ctx.name, session=session)
+        return AskResult(text=text, context=ctx.name, plan=plan, pending=True, reply=heard, brief=heard)
     if plan.needs_confirmation and not confirm:
         save_pending(plan, ctx.name, session=session)
         what = plan.change or "This deletes data (" + "; ".join(s.cli for s in plan.steps if s.destructive) + ")"
@@ -467,6 +473,26 @@ def run(
         pending = True
     return AskResult(text=text, context=ctx.name, plan=plan, steps=steps, ran=True, reply=reply, brief=brief,
                      pending=pending, exit_code=_exit_code(steps))
+
+
+def _read_back(plan: Plan, unsure: list[str]) -> str | None:
+    """The question to ask when a contact or an event of ``plan`` would be named with a word
+    the recogniser was unsure of: the name as heard, and "yes" or "no", else None."""
+    doubt = {w for u in unsure for w in re.findall(r"\w+", u.lower())}
+    for step in plan.steps:
+        if step.verb == "contact.create":
+            name, company = step.args.get("name") or "", step.args.get("company") or ""
+            if doubt & set(re.findall(r"\w+", f"{name} {company}".lower())):
+                at = f" at \u201c{company}\u201d" if company else ""
+                return (f"I heard the name \u201c{name}\u201d{at}. Shall I create that contact in {step.context}? "
+                        "Say yes, or no and say it again (or type it).")
+        if step.verb == "calendar.add":
+            title = step.args.get("title") or ""
+            if doubt & set(re.findall(r"\w+", title.lower())):
+                when = f" ({step.args['start']})" if step.args.get("start") else ""
+                return (f"I heard \u201c{title}\u201d{when}. Shall I add that event in {step.context}? "
+                        "Say yes, or no and say it again (or type it).")
+    return None
 
 
 def _duplicate_offer(plan: Plan, steps: list[StepResult]) -> Plan | None:

@@ -89,9 +89,11 @@ def warm_up() -> None:
 
 
 def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = False,
-                timings: dict | None = None, session: str | None = None) -> VoiceTurn:
+                timings: dict | None = None, session: str | None = None, unsure: list[str] | None = None) -> VoiceTurn:
     """Run ``text`` through the planner (``ask.run``, actor ``voice``; ``session``: the
-    conversation, shared with the front-end's typed requests, e.g. the TUI's)."""
+    conversation, shared with the front-end's typed requests, e.g. the TUI's; ``unsure``: words
+    the recogniser was unsure of: a contact or event named with one is read back and asked
+    about before it is created)."""
     from herotui import registry
     from herotui.voice import tts
 
@@ -99,7 +101,8 @@ def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = F
     timings = dict(timings or {})
     t0 = time.perf_counter()
     registry.load("ask")
-    args = {"text": text, "dry_run": dry_run, "confirm": confirm} | ({"session": session} if session else {})
+    args = {"text": text, "dry_run": dry_run, "confirm": confirm} | ({"session": session} if session else {}) | (
+        {"unsure": list(unsure)} if unsure else {})
     result = registry.call("ask.run", args, ctx, actor="voice")
     timings["plan_and_run"] = time.perf_counter() - t0
     if result.plan.steps and any(s.verb.split(".")[0] == "contact" for s in result.plan.steps):
@@ -136,7 +139,8 @@ def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = Fals
     notify("thinking")
     corrected = vocabulary.correct_command(ctx, text)  # "Joe Alex Smith" -> "show Alex Smith"
     timings["correction"] = time.perf_counter() - t2
-    turn = handle_text(corrected or text, ctx, dry_run=dry_run, confirm=confirm, timings=timings, session=session)
+    turn = handle_text(corrected or text, ctx, dry_run=dry_run, confirm=confirm, timings=timings, session=session,
+                       unsure=tr.unsure_words())
     turn.heard_as = text if corrected else ""
     turn.audio_seconds = tr.audio_seconds
     turn.stt_backend = tr.backend

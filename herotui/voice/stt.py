@@ -42,6 +42,14 @@ class Transcript:
     backend: str
     segments: list[dict] = field(default_factory=list)
 
+    def unsure_words(self, below: float | None = None) -> list[str]:
+        """The words whisper gave a probability under ``below`` (``HERO_VOICE_UNSURE``, 0.5 by
+        default), as heard; none when the backend gives no word probabilities (whisper.cpp)."""
+        from herotui.voice import env_float
+
+        limit = env_float("HERO_VOICE_UNSURE", 0.5) if below is None else below
+        return [w for s in self.segments for w, prob in s.get("words") or [] if prob < limit and w.strip()]
+
 
 # ---------------------------------------------------------------------------------------
 # Audio in
@@ -142,16 +150,25 @@ class FasterWhisper:
         segments, _info = self.model.transcribe(
             audio, language="en", beam_size=1, initial_prompt=prompt or None,
             condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
+            word_timestamps=True,  # each word's probability: names heard with little confidence are read back and asked
         )
         kept = []
+        window_end = -1.0
         for s in segments:
+            # with word timestamps, decoding goes on from the last word, over the tail of a window
+            # the first pass already read (it said nothing more): that pass invents words
+            # ("Yes. Yes.", "... Thank you."), so a segment starting inside that window is dropped
+            if s.start < window_end:
+                continue
+            window_end = s.start + 30.0  # whisper reads 30 s windows
             # Whisper's own rule for "nothing was said": high no-speech probability + low confidence.
             if s.no_speech_prob > 0.6 and s.avg_logprob < -1.0:
                 continue
             if s.avg_logprob < -1.5 or s.compression_ratio > 2.6:  # noise, loops of the same words
                 continue
             kept.append({"text": s.text.strip(), "start": s.start, "end": s.end,
-                         "no_speech_prob": round(s.no_speech_prob, 3), "avg_logprob": round(s.avg_logprob, 3)})
+                         "no_speech_prob": round(s.no_speech_prob, 3), "avg_logprob": round(s.avg_logprob, 3),
+                         "words": [[w.word.strip(), round(float(w.probability), 3)] for w in (s.words or [])]})
         return " ".join(k["text"] for k in kept).strip(), kept
 
 
