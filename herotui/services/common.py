@@ -30,16 +30,24 @@ def aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None else None
 
 
+LIST_COMMANDS = {"event": "hero calendar list", "deck": "hero slides list"}  # kinds whose group has another name
+
+
+def list_command(kind: str) -> str:
+    """The command that lists records of ``kind`` ('hero calendar list' for events)."""
+    return LIST_COMMANDS.get(kind, f"hero {kind} list")
+
+
 def resolve_id(conn: Any, table: str, kind: str, prefix: str, label: str = "name") -> str:
     """The full id for a unique, case-insensitive prefix; candidates listed when ambiguous."""
     key = (prefix or "").strip().upper()
     if not key or not key.isalnum():
-        raise InvalidInput(f"invalid {kind} id '{prefix}'", hint=f"use an id or a prefix from 'hero {kind} list'")
+        raise InvalidInput(f"invalid {kind} id '{prefix}'", hint=f"use an id or a prefix from '{list_command(kind)}'")
     rows = conn.execute(
         f"SELECT id, {label} FROM {table} WHERE starts_with(id, ?) ORDER BY id LIMIT 6", [key]
     ).fetchall()
     if not rows:
-        raise NotFound(f"no {kind} with id '{prefix}' in this context", hint=f"'hero {kind} list' shows the ids")
+        raise NotFound(f"no {kind} with id '{prefix}' in this context", hint=f"'{list_command(kind)}' shows the ids")
     if len(rows) > 1:
         shown = ", ".join(f"{rid} ({name})" for rid, name in rows[:5])
         more = " ..." if len(rows) > 5 else ""
