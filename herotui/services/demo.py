@@ -1,9 +1,15 @@
-"""Demo data: realistic contacts and two weeks of events in ``personal`` and ``business``.
+"""Demo data: realistic contacts, two weeks of events, documents and decks in ``personal``
+and ``business``.
 
-The files live in ``contexts/demo/`` (.vcf and .ics). The calendars are written for the week
-of Monday 2026-01-05; loading shifts them by whole weeks so that week becomes the current
-one (wall-clock times are kept across DST). Loading twice adds nothing: contacts are
-recognised by their demo UIDs, events by their iCalendar UIDs.
+The files live in ``contexts/demo/`` (.vcf, .ics, documents/ and decks/ with their
+manifests). The calendars are written for the weeks of Monday 2026-01-05 and 2026-01-12;
+loading shifts them by whole weeks so that the first becomes the current week (wall-clock
+times are kept across DST), so the data covers today and at least the next seven days. Every
+day of the first week, weekends included, has in both contexts an event with a linked
+document (the morning story: "what's on today?" offers to summarise it), and each context
+has a deck about Alex. Loading again adds nothing twice (contacts are recognised by their
+demo UIDs, events by their iCalendar UIDs, documents by their content) and moves the events
+to the current week again.
 """
 
 from __future__ import annotations
