@@ -9,6 +9,7 @@ everything (tests always set it).
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 
 from herotui.errors import HeroError
@@ -127,3 +128,81 @@ def resource(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return PACKAGE_DIR.parent / name
+
+
+# --------------------------------------------------------------------------- file roots
+
+
+class FileRoots:
+    """The folders a remote client (MCP, RPC) may have Hero read files from and write to.
+
+    A front-end serving clients that are not the user at a terminal sets :data:`FILE_ROOTS`
+    for each call; every place a verb opens a user's file (``services.common`` and the
+    document walk) asks :func:`check_root` first, with the real path of what it opened, so a
+    symbolic link inside an allowed folder cannot lead out of it. The CLI, the TUI and the
+    planner at a terminal set nothing: the user may name any file there.
+
+    Defaults (see :func:`served_roots`): reads and writes only under ``<data>/exports``;
+    ``--root DIR`` on the server, or ``HERO_FILE_ROOTS`` (``os.pathsep``-separated), adds
+    folders for both. A relative path given by a client is taken under the first root.
+    """
+
+    def __init__(self, folders: list[Path], readable: list[Path] = ()) -> None:
+        self.folders = tuple(dict.fromkeys(os.path.realpath(f) for f in folders))
+        self.readable = tuple(dict.fromkeys(os.path.realpath(f) for f in readable))
+
+    def allows(self, real: str, write: bool = False) -> bool:
+        folders = self.folders if write else self.folders + self.readable
+        return any(real == f or real.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+    def place(self, path: str) -> str:
+        """A client's relative path, taken under the first root (where exports land by default)."""
+        if not isinstance(path, str) or not path or path == "-" or os.path.isabs(path) or not self.folders:
+            return path
+        return os.path.join(self.folders[0], path)
+
+    def describe(self) -> str:
+        return ", ".join(self.folders) or "none"
+
+
+FILE_ROOTS: ContextVar[FileRoots | None] = ContextVar("hero_file_roots", default=None)
+
+
+def served_roots(extra: list[str] | None = None) -> FileRoots:
+    """The roots of a server: ``<data>/exports`` (made on demand), ``HERO_FILE_ROOTS`` and
+    ``extra``; Hero's own shipped data (the demo, the manual) may be read too."""
+    exports = data_dir() / "exports"
+    folders = [exports]
+    env = os.environ.get("HERO_FILE_ROOTS", "")
+    folders += [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
+    folders += [Path(p).expanduser() for p in extra or [] if p.strip()]
+    try:
+        ensure_private_dir(exports)
+    except HeroError:
+        pass  # a read-only data folder: the export fails later with its own clear error
+    return FileRoots(folders, [resource("contexts"), resource("knowledge")])
+
+
+def check_root(path: str | Path, *, write: bool = False, fd: int | None = None) -> None:
+    """Refuse ``path`` when a served client may not use it (see :class:`FileRoots`).
+
+    With ``fd`` (the file just opened), the real path of that open file is checked
+    (``/proc/self/fd``), so no link swapped in between a check and the open can lead out.
+    """
+    roots = FILE_ROOTS.get()
+    if roots is None:
+        return
+    real = None
+    if fd is not None:
+        try:
+            real = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            real = None
+    if real is None:
+        real = os.path.realpath(path)
+    if not roots.allows(real, write):
+        from herotui.errors import InvalidInput
+
+        what = "write" if write else "read"
+        raise InvalidInput(f"cannot {what} {os.fsdecode(path)}: outside the folders this server may use ({roots.describe()})",
+                           hint="the user can allow a folder: start the server with --root DIR (or set HERO_FILE_ROOTS)")

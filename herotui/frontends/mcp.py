@@ -37,6 +37,17 @@ Decisions (written down here, as DESIGN.md asks):
   specification shows), not a tool result; a known verb that is not served (``document_open``)
   stays a tool error that says why. Tools are not paginated: any ``tools/list`` cursor is
   invalid (-32602).
+- Files: tools that read or write files (imports, exports, ``document_add``, ``slides_create``,
+  ``knowledge_add``) do so only in ``<data>/exports`` and the folders the user allows with
+  ``--root DIR`` or ``HERO_FILE_ROOTS`` (``paths.FileRoots``, checked on the real path of
+  what is opened); a relative path is taken in the first. The tools' descriptions say so.
+- Cancellation (``notifications/cancelled``): the worker thread is let go and told; a write
+  not yet committed rolls back, so a cancelled ``contact_create`` creates nothing (a commit
+  that happened before the cancel stands; the specification allows either).
+- HTTP: ``Authorization`` is checked first (scheme case-insensitive, 401 with
+  ``WWW-Authenticate``), then the SDK checks Host and Origin against this machine's names
+  whatever the bind address (421 / 403): a web page cannot reach the server through DNS
+  rebinding. ``--allow-host NAME`` adds a name.
 - The MCP SDK (~1 s to import) is imported only inside ``serve``; ``cli()`` only declares the
   Typer commands, and ``hero --help`` never imports this module's heavy parts.
 """
@@ -99,10 +110,13 @@ def input_schema(v) -> dict:
     return schema
 
 
-def description(v) -> str:
+def description(v, roots=None) -> str:
     text = v.doc or v.description
     if v.destructive:
         text += "\n\nDestructive: deletes or overwrites data; runs only with confirm: true."
+    if roots is not None and any(p.is_path for p in v.params):
+        text += (f"\n\nFiles: read and written only in the folders this server may use ({roots.describe()}); "
+                 "a relative path is taken in the first. The user allows more with 'hero mcp serve --root DIR'.")
     if v.examples:
         text += "\n\nCLI equivalent: " + "; ".join(v.examples)
     return text
@@ -134,7 +148,7 @@ def annotations(v):
     )
 
 
-def build_tools() -> list:
+def build_tools(roots=None) -> list:
     import mcp_types as types
 
     tools = []
@@ -142,22 +156,26 @@ def build_tools() -> list:
         tools.append(types.Tool(
             name=tname,
             title=v.name,
-            description=description(v),
+            description=description(v, roots),
             input_schema=input_schema(v),
             annotations=annotations(v),
         ))
     return tools
 
 
-def run_tool(name: str, arguments: dict | None, default_context: str | None = None) -> tuple[bool, Any]:
+def run_tool(name: str, arguments: dict | None, default_context: str | None = None, roots=None,
+             cancelled=None) -> tuple[bool, Any]:
     """Run one tool call (blocking; called in a worker thread): ``(ok, payload)``.
 
     ``payload`` is the JSON-able result, or the human error text when ``ok`` is false.
+    ``roots``: the folders files may be read from and written to (``paths.FileRoots``).
+    ``cancelled`` (a ``threading.Event``): set when the client cancels the call; a write not
+    yet committed then rolls back (see :class:`_Cancellable`).
     """
     from herotui import contexts, logs, registry
     from herotui.errors import HeroError, NotFound, UsageError
     from herotui.frontends import render
-    from herotui.frontends.rpc import clip
+    from herotui.frontends.rpc import clip, served_call, takes_confirm, tool_terms
 
     try:
         tools = _tool_index()
@@ -169,7 +187,7 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
         args = dict(arguments or {})
         context = args.pop("context", None)
         confirmed = False
-        if v.destructive or any(p.name == "force" for p in v.params):
+        if takes_confirm(v):
             confirmed = args.pop("confirm", False) is True
         if context is not None and not isinstance(context, str):
             raise UsageError("context must be a string (a context name)")
@@ -178,17 +196,23 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
                              hint="pass the path of a file the server can read")
         registry.confine(v, args, default_context, context)  # --context: that context only
         ctx = contexts.current(context or default_context)
-        result = registry.call(v.name, args, ctx, actor="mcp", confirmed=confirmed)
+        if cancelled is not None:
+            ctx = _Cancellable(ctx, cancelled)
+        result = served_call(v, args, ctx, "mcp", confirmed, roots)
         return True, render.jsonable(result)
     except HeroError as exc:
         from herotui.errors import ConfirmationRequired
 
-        hint = exc.hint
+        v = _tool_index().get(name)
+        hint = tool_terms(exc.hint, v, confirm="confirm: true")
         if isinstance(exc, ConfirmationRequired):
             hint = "ask the user, then call again with confirm: true"
-        elif hint and hint.startswith("see 'hero ") and hint.endswith(" --help'"):
+        elif hint == "see the parameters in the schema":
             hint = "see the tool's input schema"
-        return False, clip(exc.message) + (f"\nhint: {clip(hint)}" if hint else "")
+        message = tool_terms(exc.message, v, confirm="confirm: true")
+        return False, clip(message) + (f"\nhint: {clip(hint)}" if hint else "")
+    except Cancelled:
+        return False, "cancelled by the client: nothing was changed"
     except Exception as exc:  # never a traceback as the interface; keep it in the log
         try:
             logs.setup()
@@ -198,6 +222,43 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
         except Exception:
             pass
         return False, clip(f"internal error: {type(exc).__name__}: {exc}")
+
+
+class Cancelled(Exception):
+    """The client cancelled the call before its write committed (rolled back)."""
+
+
+class _Cancellable:
+    """A context whose writes roll back once ``event`` is set (``notifications/cancelled``).
+
+    Checked when a write starts and just before it commits: a call cancelled while it runs
+    leaves nothing behind, unless its commit had already happened (then it stands, as the
+    MCP specification allows; the response is not sent either way). A verb that commits in
+    several batches (``document_add`` of a folder) keeps the batches committed before.
+    """
+
+    def __init__(self, ctx, event) -> None:
+        self._ctx = ctx
+        self._event = event
+
+    def __getattr__(self, name: str):
+        return getattr(self._ctx, name)
+
+    def _check(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("cancelled by the client")
+
+    def write(self):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def cancellable():
+            self._check()
+            with self._ctx.write() as tx:
+                yield tx
+                self._check()  # raised inside the transaction: it rolls back
+
+        return cancellable()
 
 
 _TOOLS: dict[str, Any] | None = None
@@ -210,8 +271,10 @@ def _tool_index() -> dict[str, Any]:
     return _TOOLS
 
 
-def make_server(default_context: str | None = None):
-    """The low-level MCP server with one tool per verb."""
+def make_server(default_context: str | None = None, roots=None):
+    """The low-level MCP server with one tool per verb (files only under ``roots``)."""
+    import threading
+
     import anyio
     import mcp_types as types
     from mcp.server.lowlevel import Server
@@ -221,7 +284,7 @@ def make_server(default_context: str | None = None):
     from herotui import __version__
     from herotui.frontends.rpc import clip
 
-    tools = build_tools()
+    tools = build_tools(roots)
     schemas = {t.name: t.input_schema for t in tools}
 
     async def list_tools(ctx, params) -> types.ListToolsResult:
@@ -235,7 +298,14 @@ def make_server(default_context: str | None = None):
         if name not in schemas and name.replace("_", ".", 1) not in EXCLUDED:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool: {clip(name, 200)}",
                            {"hint": "tools/list gives the names"})
-        ok, payload = await anyio.to_thread.run_sync(run_tool, params.name, params.arguments, default_context)
+        cancelled = threading.Event()
+        try:  # on the client's notifications/cancelled the SDK cancels this task: the thread
+            # is let go at once and told, so its write rolls back (see _Cancellable)
+            ok, payload = await anyio.to_thread.run_sync(run_tool, params.name, params.arguments, default_context,
+                                                         roots, cancelled, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            cancelled.set()
+            raise
         if not ok:
             return types.CallToolResult(content=[types.TextContent(type="text", text=payload)], is_error=True)
         structured = payload if isinstance(payload, dict) else {"result": payload}
@@ -304,11 +374,17 @@ class BearerAuth:
 
     def __init__(self, app, secret: str) -> None:
         self.app = app
-        self.expected = f"Bearer {secret}".encode()
+        self.expected = secret.encode()
+
+    def _token(self, header: bytes) -> bytes:
+        """The credentials of ``Authorization: Bearer <token>``; the scheme is case-insensitive
+        (RFC 9110 11.1), spaces around the token do not count."""
+        scheme, _, credentials = header.strip().partition(b" ")
+        return credentials.strip() if scheme.lower() == b"bearer" else b""
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            given = self._token(dict(scope.get("headers") or []).get(b"authorization", b""))
             if not hmac.compare_digest(given, self.expected):
                 body = json.dumps({"error": "unauthorized",
                                    "hint": "send 'Authorization: Bearer <token>' ('hero mcp token' prints it)"}).encode()
@@ -406,7 +482,7 @@ class _StdinLines:
                 self.pending.extend(self.splitter.end())
 
 
-def serve_stdio(default_context: str | None = None) -> None:
+def serve_stdio(default_context: str | None = None, roots=None) -> None:
     """MCP over this process's stdin/stdout, lines capped (see :class:`_StdinLines`).
 
     As in ``hero rpc serve --stdio``, file descriptor 1 points at standard error and 0 at
@@ -415,7 +491,7 @@ def serve_stdio(default_context: str | None = None) -> None:
     import anyio
     from mcp.server.stdio import stdio_server
 
-    server = make_server(default_context)
+    server = make_server(default_context, roots)
     sys.stdout.flush()
     out_fd, in_fd = os.dup(1), os.dup(0)
     os.dup2(2, 1)
@@ -432,12 +508,49 @@ def serve_stdio(default_context: str | None = None) -> None:
     anyio.run(main)
 
 
-def serve_http(host: str, port: int, default_context: str | None = None) -> None:
+def allowed_hosts(host: str, extra: list[str] | None = None) -> list[str]:
+    """The Host header values the HTTP server answers (``name:*``): loopback names always,
+    the address it is bound to, this machine's names when bound to every address, and
+    ``extra`` (``--allow-host``). A request naming another host (DNS rebinding: a web page's
+    own name resolved to this machine) gets 421 before anything else is looked at."""
+    import socket
+
+    names = ["127.0.0.1", "localhost", "[::1]"]
+    if not is_loopback(host):
+        if host in ("0.0.0.0", "::", ""):
+            names += [socket.gethostname(), socket.getfqdn()]
+            try:
+                names += sorted({info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)})
+            except OSError:
+                pass
+        else:
+            names.append(host)
+    names += extra or []
+    out = []
+    for name in names:
+        name = f"[{name}]" if ":" in name and not name.startswith("[") else name
+        if name and f"{name}:*" not in out:
+            out.append(f"{name}:*")
+    return out
+
+
+def transport_security(host: str, extra: list[str] | None = None):
+    """Host and Origin checked whatever the bind address (the SDK checks them only for loopback)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    hosts = allowed_hosts(host, extra)
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+                                     allowed_origins=[f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")])
+
+
+def serve_http(host: str, port: int, default_context: str | None = None, roots=None,
+               allow_hosts: list[str] | None = None) -> None:
     import uvicorn
 
     secret = token()
-    server = make_server(default_context)
-    app = BearerAuth(server.streamable_http_app(host=host, max_request_body_size=MAX_REQUEST_BYTES), secret)
+    server = make_server(default_context, roots)
+    app = BearerAuth(server.streamable_http_app(host=host, max_request_body_size=MAX_REQUEST_BYTES,
+                                                transport_security=transport_security(host, allow_hosts)), secret)
     print(f"hero mcp: serving on http://{_url_host(host)}:{port}/mcp (bearer token: 'hero mcp token')",
           file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
@@ -504,9 +617,15 @@ def cli():
                                  help="HTTP address to bind (default loopback; anything else is reachable by others)."),
         context: Optional[str] = typer.Option(None, "--context", "-c",
                                               help="Serve only this context (calls in another, all_contexts and its history are refused)."),
+        root: list[str] = typer.Option([], "--root", help="Let clients read and write files in this folder (repeat; also HERO_FILE_ROOTS). Default: only <data>/exports."),
+        allow_host: list[str] = typer.Option([], "--allow-host", help="HTTP: also answer requests for this host name (repeat); others get 421."),
     ) -> None:
-        """Serve every verb as an MCP tool, over stdio (default) or streamable HTTP."""
-        from herotui import logs
+        """Serve every verb as an MCP tool, over stdio (default) or streamable HTTP.
+
+        Files (imports, exports, documents, decks, books) are read and written only in
+        <data>/exports and the --root folders.
+        """
+        from herotui import logs, paths
         from herotui.frontends.cli import _state
 
         logs.setup()
@@ -515,14 +634,15 @@ def cli():
             from herotui import contexts
 
             contexts.load(default_context)  # an unknown context is reported before serving
+        roots = paths.served_roots(root)
         if not http:
-            serve_stdio(default_context)
+            serve_stdio(default_context, roots)
             return
         if not is_loopback(host):
             print(f"warning: binding {host}: Hero's tools (your data) are reachable from other machines; "
                   "anyone with the token can use them, and HTTP is not encrypted (prefer SSH)",
                   file=sys.stderr, flush=True)
-        serve_http(host, port, default_context)
+        serve_http(host, port, default_context, roots, allow_host)
 
     @app.command("token")
     def token_cmd(rotate: bool = typer.Option(False, "--rotate", help="Replace the token with a new one.")) -> None:

@@ -14,13 +14,20 @@ error for the verbs (and any child process they start), and standard input at /d
 a stray ``print`` or a pager cannot corrupt the stream. Logs go to the log file.
 
 Methods are the verb names (``contact.create``). Parameters go by name (an object) or by
-position (an array, in the verb's parameter order). Two extra by-name parameters:
+position (an array, in the order the OpenRPC document lists them: the verb's parameters, then
+the extras below). Two extra parameters:
 
 - ``context`` (string): run the call in this context (default: the server's context, from
   ``hero --context``/``HERO_CONTEXT``/the saved choice);
-- ``confirm`` (boolean): required ``true`` for destructive verbs (``contact.delete``...),
-  else the call fails with code -32001. (``ask.run`` and ``agent.run`` have a ``confirm``
-  parameter of their own, which is passed through.)
+- ``confirm`` (boolean): required ``true`` for destructive verbs (``contact.delete``...) and
+  with ``force`` (an export replacing a file), else the call fails with code -32001.
+  (``ask.run`` and ``agent.run`` have a ``confirm`` parameter of their own, which is passed
+  through.)
+
+Files: imports, exports, ``document.add``, ``slides.create`` and ``knowledge.add`` read and
+write only under the folders the server allows: ``<data>/exports`` and those given with
+``--root DIR`` or ``HERO_FILE_ROOTS`` (``paths.FileRoots``); a relative path is taken in the
+first. A link inside an allowed folder that points out of it is not followed out.
 
 Error codes (``data`` carries ``{"kind", "hint"}`` for application errors):
 
@@ -172,8 +179,33 @@ def too_deep(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def error_from_hero(exc: HeroError) -> RpcError:
-    return RpcError(APP_CODES.get(exc.code, -32000), exc.message, {"kind": exc.code, "hint": exc.hint})
+def error_from_hero(exc: HeroError, v: Any = None) -> RpcError:
+    message, hint = tool_terms(exc.message, v), tool_terms(exc.hint, v)
+    return RpcError(APP_CODES.get(exc.code, -32000), message, {"kind": exc.code, "hint": hint})
+
+
+_FLAG = None
+
+
+def tool_terms(text: str | None, v: Any = None, confirm: str = '"confirm": true') -> str | None:
+    """An error text in the terms of a method or tool rather than the CLI's: the verb's option
+    names (``--limit``, ``--email``) become its parameter names (``limit``, ``emails``),
+    ``--yes`` becomes ``confirm``, and "see 'hero ... --help'" points at the schema."""
+    import re
+
+    global _FLAG
+    if not text:
+        return text
+    if _FLAG is None:
+        _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+    names = {}
+    if v is not None:
+        for p in v.params:
+            names[p.flag] = p.name
+            names["--" + p.name.replace("_", "-")] = p.name
+    text = re.sub(r"pass --yes on the command line \(or confirm: true\)|pass --yes", f"pass {confirm}", text)
+    text = re.sub(r"see 'hero [^']* --help'", "see the parameters in the schema", text)
+    return _FLAG.sub(lambda m: names.get(m.group(0), m.group(0)), text)
 
 
 def _verb_for(name: str):
@@ -195,15 +227,33 @@ def _extra_names(v) -> tuple[bool, bool]:
     return "context" not in own, "confirm" not in own
 
 
+def takes_confirm(v) -> bool:
+    """Whether ``confirm`` is asked of this verb's callers: destructive, or able to overwrite a file."""
+    return v.destructive or any(p.name == "force" for p in v.params)
+
+
+def positional_names(v) -> list[str]:
+    """The parameters by position: the verb's own, then the extras ``context`` and ``confirm``
+    (as the OpenRPC document lists them, so a generated client can pass every one)."""
+    ctx_extra, confirm_extra = _extra_names(v)
+    names = [p.name for p in v.params]
+    if ctx_extra:
+        names.append("context")
+    if confirm_extra and takes_confirm(v):
+        names.append("confirm")
+    return names
+
+
 def split_params(v, params: Any) -> tuple[dict, str | None, bool]:
     """JSON-RPC ``params`` -> (verb arguments, context name, confirmed)."""
     if params is None:
         return {}, None, False
-    if isinstance(params, list):
-        if len(params) > len(v.params):
-            raise RpcError(INVALID_PARAMS, f"invalid input: {v.name} takes at most {len(v.params)} positional "
-                           f"parameters ({', '.join(p.name for p in v.params) or 'none'}), got {len(params)}")
-        return {p.name: value for p, value in zip(v.params, params)}, None, False
+    if isinstance(params, list):  # by position: the order of the OpenRPC document's params
+        names = positional_names(v)
+        if len(params) > len(names):
+            raise RpcError(INVALID_PARAMS, f"invalid input: {v.name} takes at most {len(names)} positional "
+                           f"parameters ({', '.join(names) or 'none'}), got {len(params)}")
+        params = dict(zip(names, params))
     args = dict(params)
     ctx_extra, confirm_extra = _extra_names(v)
     context = args.pop("context", None) if ctx_extra else None
@@ -215,8 +265,32 @@ def split_params(v, params: Any) -> tuple[dict, str | None, bool]:
     return args, context, confirm
 
 
-def call_method(method: str, params: Any, default_context: str | None = None, actor: str = "rpc") -> Any:
-    """Run one method; returns a JSON-able result or raises :class:`RpcError`."""
+def served_call(v, args: dict, ctx, actor: str, confirmed: bool, roots) -> Any:
+    """``registry.call`` for a remote client: with ``roots`` (a ``paths.FileRoots``), files are
+    read and written only under those folders, and a relative path is taken under the first."""
+    from herotui import paths, registry
+
+    if roots is None:
+        return registry.call(v.name, args, ctx, actor=actor, confirmed=confirmed)
+    for p in v.params:
+        value = args.get(p.name)
+        if p.is_path and isinstance(value, str):
+            args[p.name] = roots.place(value)
+        elif p.is_path and isinstance(value, list):
+            args[p.name] = [roots.place(x) for x in value]
+    token = paths.FILE_ROOTS.set(roots)
+    try:
+        return registry.call(v.name, args, ctx, actor=actor, confirmed=confirmed)
+    finally:
+        paths.FILE_ROOTS.reset(token)
+
+
+def call_method(method: str, params: Any, default_context: str | None = None, actor: str = "rpc",
+                roots: Any = None) -> Any:
+    """Run one method; returns a JSON-able result or raises :class:`RpcError`.
+
+    ``roots`` (a ``paths.FileRoots``): the folders the client may have files read from and
+    written to (``hero rpc serve`` passes them; in-process callers pass none)."""
     from herotui import contexts, registry
     from herotui.frontends import render
 
@@ -232,19 +306,20 @@ def call_method(method: str, params: Any, default_context: str | None = None, ac
     try:
         registry.confine(v, args, default_context, context)  # serve --context: that context only
         ctx = contexts.current(context or default_context)
-        result = registry.call(v.name, args, ctx, actor=actor, confirmed=confirmed)
+        result = served_call(v, args, ctx, actor, confirmed, roots)
     except InvalidInput as exc:
-        raise RpcError(INVALID_PARAMS, exc.message, {"kind": exc.code, "hint": exc.hint}) from None
+        raise RpcError(INVALID_PARAMS, tool_terms(exc.message, v), {"kind": exc.code, "hint": tool_terms(exc.hint, v)}) from None
     except HeroError as exc:
-        raise error_from_hero(exc) from None
+        raise error_from_hero(exc, v) from None
     return render.jsonable(result)
 
 
 class Server:
     """The JSON-RPC 2.0 dispatcher, independent of the transport: one line in, one line out."""
 
-    def __init__(self, context: str | None = None) -> None:
+    def __init__(self, context: str | None = None, roots: Any = None) -> None:
         self.context = context
+        self.roots = roots  # paths.FileRoots for remote clients (see served_call)
 
     def handle_line(self, line: str | bytes | LineTooLong) -> str | None:
         """The response line (without newline) for one input line, or None (notifications)."""
@@ -308,7 +383,7 @@ class Server:
             return _error_response(rid, RpcError(INVALID_REQUEST, "invalid request: \"params\" must be an object or an array"))
         notification = "id" not in req
         try:
-            result = call_method(method, params, self.context, actor=getattr(self, "actor", "rpc"))
+            result = call_method(method, params, self.context, actor=getattr(self, "actor", "rpc"), roots=self.roots)
             response = {"jsonrpc": "2.0", "id": rid, "result": result}
         except RpcError as exc:
             response = _error_response(rid, exc)
@@ -337,9 +412,12 @@ def _error_response(rid: Any, exc: RpcError) -> dict:
     return {"jsonrpc": "2.0", "id": rid, "error": exc.to_dict()}
 
 
-def serve_stdio(context: str | None = None) -> None:
-    """Serve on this process's stdin/stdout until end of input (newline-delimited JSON)."""
-    from herotui import logs
+def serve_stdio(context: str | None = None, roots: list[str] | None = None) -> None:
+    """Serve on this process's stdin/stdout until end of input (newline-delimited JSON).
+
+    Files are read and written only under ``<data>/exports``, ``HERO_FILE_ROOTS`` and
+    ``roots`` (see ``paths.FileRoots``)."""
+    from herotui import logs, paths
 
     logs.setup()
     sys.stdout.flush()
@@ -349,7 +427,7 @@ def serve_stdio(context: str | None = None) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    server = Server(context)
+    server = Server(context, paths.served_roots(roots))
     with os.fdopen(in_fd, "rb", buffering=0) as raw_in, os.fdopen(out_fd, "wb") as out:
         reader = _lines(raw_in)
         for line in reader:
@@ -489,13 +567,18 @@ def _method(v, components: dict) -> dict:
     if ctx_extra:
         params.append({"name": "context", "required": False, "description": "Run in this context (default: the server's).",
                        "schema": {"type": "string"}})
-    if v.destructive and confirm_extra:
+    if takes_confirm(v) and confirm_extra:
         params.append({"name": "confirm", "required": False,
-                       "description": "Must be true: this method deletes or overwrites data.",
+                       "description": "Must be true: this method deletes or overwrites data." if v.destructive
+                       else "Must be true with force: overwriting a file needs a confirmation.",
                        "schema": {"type": "boolean", "default": False}})
     doc = v.doc
     if v.name == "document.add":
         doc += "\n\nOver RPC, '-' (standard input) is not available."
+    if any(p.is_path for p in v.params):
+        doc += ("\n\nFiles: over RPC, read and written only in the folders the server allows (<data>/exports, "
+                "and those given with 'hero rpc serve --root DIR' or HERO_FILE_ROOTS); a relative path is taken "
+                "in the first of them.")
     method: dict[str, Any] = {
         "name": v.name,
         "summary": v.description,
@@ -557,17 +640,19 @@ def cli():
     def serve(
         stdio: bool = typer.Option(False, "--stdio", help="Speak JSON-RPC 2.0 on stdin/stdout (newline-delimited JSON)."),
         context: str | None = typer.Option(None, "--context", "-c", help="Serve only this context (calls in another, all_contexts and its history are refused)."),
+        root: list[str] = typer.Option([], "--root", help="Let clients read and write files in this folder (repeat; also HERO_FILE_ROOTS). Default: only <data>/exports."),
     ) -> None:
         """Serve every verb as a JSON-RPC 2.0 method on stdin/stdout (one JSON message per line).
 
         Remote use: ssh box hero rpc serve --stdio. Destructive methods need "confirm": true;
-        "context" selects the context of one call.
+        "context" selects the context of one call. Files (imports, exports, documents) are read
+        and written only in <data>/exports and the --root folders.
         """
         if not stdio:
             raise HeroError("only the stdio transport exists", hint="run 'hero rpc serve --stdio' (over ssh for a remote Hero)")
         from herotui.frontends import cli as cli_mod
 
-        serve_stdio(context or cli_mod._state.get("context"))
+        serve_stdio(context or cli_mod._state.get("context"), root)
 
     @app.command("spec")
     def spec_cmd(

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from herotui.errors import Ambiguous, InvalidInput, NotFound
+from herotui.paths import check_root
 
 
 def new_id() -> str:
@@ -187,6 +188,7 @@ def read_regular_file(path: str, limit: int, *, hint: str = "check the path",
         flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(file, flags)
         try:
+            check_root(file, fd=fd)  # a served client: only under the folders it may use
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise InvalidInput(f"cannot read {name}: it {_not_regular(st)}", hint="give a regular file")
@@ -310,8 +312,10 @@ def write_file(output: str, data: bytes, *, force: bool = False) -> Path:
         existing = _lstat(target)
         if existing is not None:
             _check_overwrite(existing, name, force)
+        check_root(folder, write=True)
         tmp, fd = _exclusive_temp(folder)
         try:
+            check_root(target, write=True, fd=fd)  # the real folder of the file made
             if existing is not None:
                 os.fchmod(fd, stat.S_IMODE(existing.st_mode))  # replacing a file keeps its permissions
             view = memoryview(data)

@@ -410,6 +410,7 @@ class _Adder:
         path = os.path.abspath(os.path.expanduser(raw))
         try:
             st = os.stat(path)
+            _check_root(path)  # a served client: nothing outside its folders is even listed
         except OSError as exc:
             self.skip(raw, _os_reason(exc))
             return
@@ -428,6 +429,7 @@ class _Adder:
             folder = stack.pop()
             try:
                 st = os.stat(folder)
+                _check_root(folder)  # a link inside an allowed folder may point out of it
                 key = (st.st_dev, st.st_ino)
                 if key in visited:
                     self.skip(folder, "symlink loop (this folder was already walked)")
@@ -624,10 +626,11 @@ class _TooLarge(Exception):
 
 
 class _NotRegular(OSError):
-    """A path that stopped being a regular file between its stat and its open."""
+    """A path that is not read: it stopped being a regular file between its stat and its
+    open, or (``reason``) a served client may not read there."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(0, "not a regular file (a device, socket or pipe)", path)
+    def __init__(self, path: str, reason: str = "not a regular file (a device, socket or pipe)") -> None:
+        super().__init__(0, reason, path)
 
 
 def _open_regular(path: str):
@@ -637,6 +640,7 @@ def _open_regular(path: str):
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags)
     try:
+        _check_root(path, fd)
         if not statmod.S_ISREG(os.fstat(fd).st_mode):
             raise _NotRegular(path)
         os.set_blocking(fd, True)
@@ -644,6 +648,16 @@ def _open_regular(path: str):
     except BaseException:
         os.close(fd)
         raise
+
+
+def _check_root(path: str, fd: int | None = None) -> None:
+    """``paths.check_root`` as the OSError the walk reports as a skipped path's reason."""
+    from herotui.paths import check_root
+
+    try:
+        check_root(path, fd=fd)
+    except InvalidInput:
+        raise _NotRegular(path, "outside the folders this server may use") from None
 
 
 def _hash_file(path: str, limit: int) -> str:
@@ -1033,7 +1047,10 @@ def _write_new(folder: Path, name: str, data: bytes) -> Path:
         ext = "." + ext
     fd, tmp = tempfile.mkstemp(prefix=".hero-export-", dir=folder)
     try:
+        from herotui.paths import check_root
+
         with os.fdopen(fd, "wb") as fh:
+            check_root(folder, write=True, fd=fh.fileno())  # the real folder the file was made in
             fh.write(data)
         for n in range(0, 10_000):
             candidate = folder / (f"{stem}-{n}{ext}" if n else name)
@@ -1073,7 +1090,7 @@ def _blob_bytes(ctx, sha: str, did: str) -> bytes:
 def export(
     ctx,
     id: Id,
-    output: Annotated[str | None, P("Folder to write into (created if missing; default: the current folder)", short="-o")] = None,
+    output: Annotated[str | None, P("Folder to write into (created if missing; default: the current folder, or over MCP/RPC the first folder the server may use)", short="-o")] = None,
 ) -> Exported:
     """Write a document's original file into a folder (never overwriting a file there)."""
     from herotui.services import _extract
@@ -1082,7 +1099,11 @@ def export(
         did = _resolve(conn, id)
         title, kind, sha, filename = conn.execute("SELECT title, kind, sha256, filename FROM documents WHERE id = ?", [did]).fetchone()
     data = _blob_bytes(ctx, sha, did)
-    folder = Path(output).expanduser() if output else Path.cwd()
+    from herotui.paths import FILE_ROOTS, check_root
+
+    roots = FILE_ROOTS.get()  # a served client's default is the first folder it may use
+    folder = Path(output).expanduser() if output else Path(roots.folders[0]) if roots else Path.cwd()
+    check_root(folder, write=True)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if not folder.is_dir():

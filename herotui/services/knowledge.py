@@ -41,6 +41,7 @@ from pydantic import BaseModel
 
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 from herotui.registry import P, verb
+from herotui.paths import check_root
 from herotui.services.common import aware, new_id, read_regular_file, utcnow
 
 SERVICE = "knowledge"
@@ -486,6 +487,7 @@ def add(
         raise InvalidInput(f"'{BUILTIN}' is the built-in book (Hero's own documentation) and cannot be replaced",
                            hint="choose another name, e.g. --book notes")
     folder = Path(path).expanduser()
+    check_root(folder)  # a served client: only the folders it may use (pages are checked again)
     if not folder.exists():
         raise NotFound(f"no such folder: {path}", hint="give the folder that holds your .md pages")
     if not folder.is_dir():
