@@ -157,6 +157,9 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
 
     for notice in db.take_notices():  # done, with something to know (e.g. the index lags)
         render.err(f"warning: {notice}")
+    code = getattr(result, "exit_code", 0)  # a result that reports a failure inside it ('hero ask': a step failed)
+    if isinstance(code, int) and code:
+        raise typer.Exit(code)
 
 
 def build_app(argv: list[str]) -> typer.Typer:
