@@ -87,7 +87,7 @@ class HeroApp(App):
     COMMANDS = App.COMMANDS | {VerbCommands}
     BINDINGS = [
         Binding("ctrl+o", "pick_context", "Context"),
-        Binding("ctrl+p", "command_palette", "Commands"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False),  # the footer docks it right
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("space", "talk", "Talk", priority=True),

@@ -145,12 +145,16 @@ class CalendarGrid(Widget, can_focus=True):
     def _today(self) -> date:
         return (self.now or datetime.now()).date()
 
-    def _event_style(self, o: Any, selected: bool) -> Style:
+    def _event_style(self, o: Any, selected: bool, index: int = 0) -> Style:
+        """Selected: yellow; all-day: magenta; timed: two blues taking turns, so two events
+        one after the other stay apart."""
         if selected and self.has_focus:
             return Style(color="black", bgcolor="bright_yellow", bold=True)
         if selected:
             return Style(color="black", bgcolor="yellow")
-        return Style(color="bright_white", bgcolor="dark_cyan" if not o.all_day else "dark_magenta")
+        if o.all_day:
+            return Style(color="bright_white", bgcolor="dark_magenta")
+        return Style(color="bright_white", bgcolor="dark_cyan" if index % 2 == 0 else "dodger_blue3")
 
 
 class WeekGrid(CalendarGrid):
@@ -164,9 +168,11 @@ class WeekGrid(CalendarGrid):
     def first_day(self) -> date:
         return monday(self.day)
 
-    def hours(self, rows: int) -> tuple[int, int]:
-        """The hours shown (first, last + 1) for ``rows`` hour rows: the working day, widened to
-        the week's events, then a window that keeps the selected event (or now) in view."""
+    def layout(self, rows: int) -> tuple[int, int, int]:
+        """(first hour, last hour + 1, rows per hour) for ``rows`` rows: the working day widened
+        to the week's events; half or quarter hours when there is room, then more hours to
+        fill the height; when even one row an hour is too many, a window that keeps the
+        selected event (or now) in view."""
         lo, hi = DAY_HOURS
         days = [self.first_day() + timedelta(days=i) for i in range(7)]
         for d in days:
@@ -175,7 +181,15 @@ class WeekGrid(CalendarGrid):
                     s, e = _span_on(o, d)
                     lo, hi = min(lo, int(s)), max(hi, min(24, int(-(-e // 1))))
         if hi - lo <= rows:
-            return lo, hi
+            per = max(1, min(4, rows // (hi - lo)))
+            per = 4 if per == 3 else per
+            while (hi - lo + 1) * per <= rows and (lo > 0 or hi < 24):
+                # fill the height: the evening to 22:00, then from 7:00, then both ways
+                if hi < 22 or (lo <= 7 and hi < 24 and (hi - 22 <= 7 - lo or lo == 0)):
+                    hi += 1
+                else:
+                    lo -= 1
+            return lo, hi, per
         focus = None
         sel = self.selected
         if sel is not None and not sel.all_day:
@@ -183,7 +197,7 @@ class WeekGrid(CalendarGrid):
         elif self.now is not None and self.first_day() <= self.now.date() < self.first_day() + timedelta(days=7):
             focus = self.now.hour
         start = lo if focus is None else max(lo, min(focus - 1, hi - rows))
-        return start, start + rows
+        return start, start + rows, 1
 
     def render(self) -> Text:
         width, height = self.size.width, self.size.height
@@ -194,7 +208,7 @@ class WeekGrid(CalendarGrid):
         # the day names
         head = Text(" " * GUTTER)
         for d in days:
-            label = f"{d.strftime('%a')} {d.day}" if col < 10 else d.strftime("%a %d %b")
+            label = f"{d.strftime('%a')} {d.day}" if col < 11 else d.strftime("%a %d %b")
             style = Style(bold=True)
             if d == today:
                 style = Style(bold=True, color="black", bgcolor="red")
@@ -204,61 +218,69 @@ class WeekGrid(CalendarGrid):
             head.append("│", "dim")
         lines.append(head)
         # all-day events
-        allday = Text("all d".ljust(GUTTER), "dim")
+        allday = Text()
+        allday.append("all-d".ljust(GUTTER), "dim")
         for d in days:
             whole = [o for o in self.events_on(d) if o.all_day]
             cell = Text()
             if whole:
                 o = whole[0]
-                more = f" +{len(whole) - 1}" if len(whole) > 1 else ""
+                more = f"+{len(whole) - 1}" if len(whole) > 1 else ""
                 cell.append(clip(o.title, col - 1 - len(more)).ljust(col - 1 - len(more)),
                             self._event_style(o, o is sel and d == self.day))
                 cell.append(more, "dim")
-            cell.pad_right(col - 1 - cell.cell_len)
+            cell.append(" " * max(0, col - 1 - cell.cell_len))
             allday.append_text(cell[: col - 1])
             allday.append("│", "dim")
         lines.append(allday)
-        # the hours
+        # the hours, ``per`` rows each
         rows = max(1, height - len(lines))
-        lo, hi = self.hours(rows)
+        lo, hi, per = self.layout(rows)
         now = self.now
-        for hour in range(lo, hi):
-            now_here = now is not None and now.hour == hour and now.date() in days
-            gutter = f"{now.hour:02d}:{now.minute:02d}" if now_here else f"{hour:02d}:00"
-            row = Text(gutter.ljust(GUTTER), Style(color="red", bold=True) if now_here else Style(dim=True))
+        now_row = None
+        if now is not None and now.date() in days and lo <= now.hour < hi:
+            now_row = (now.hour - lo) * per + (now.minute * per) // 60
+        for r in range((hi - lo) * per):
+            hour = lo + r // per
+            start, end = hour + (r % per) / per, hour + (r % per + 1) / per
+            gutter = f"{hour:02d}:00" if r % per == 0 else ("  :30" if per == 2 else f"  :{(r % per) * 15:02d}")
+            row = Text()  # (a style given to Text() itself would colour the whole row)
+            if r == now_row:
+                row.append(f"{now.hour:02d}:{now.minute:02d}".ljust(GUTTER), Style(color="red", bold=True))
+            else:
+                row.append(gutter.ljust(GUTTER), Style(dim=True) if r % per else Style())
             for d in days:
-                row.append_text(self._cell(d, hour, col - 1, sel, now_here and d == now.date()))
+                row.append_text(self._cell(d, start, end, col - 1, sel, r == now_row and d == now.date()))
                 row.append("│", "dim")
             lines.append(row)
-        while len(lines) < height:
-            lines.append(Text(" " * GUTTER + ((" " * (col - 1) + "│") * 7), "dim"))
         return Text("\n").join(lines[:height])
 
-    def _cell(self, day: date, hour: int, width: int, sel: Any, now_line: bool) -> Text:
+    def _cell(self, day: date, start: float, end: float, width: int, sel: Any, now_line: bool) -> Text:
+        """One row of one day: the event running then (its start time and title on its first
+        row, its colour below), "+n" when others overlap, the red now-line in today's column."""
         timed = [o for o in self.events_on(day) if not o.all_day]
-        here = [(o, *_span_on(o, day)) for o in timed]
-        here = [(o, s, e) for o, s, e in here if s < hour + 1 and e > hour]
+        here = [(i, o, *_span_on(o, day)) for i, o in enumerate(timed)]
+        here = [(i, o, s, e) for i, o, s, e in here if s < end and e > start]
         cell = Text()
         if not here:
-            if now_line:
-                cell.append("─" * width, Style(color="red", bold=True))
-            else:
-                cell.append(" " * width)
+            cell.append("─" * width if now_line else " " * width, Style(color="red", bold=True) if now_line else "")
             return cell
-        starting = [(o, s, e) for o, s, e in here if int(s) == hour or (s < hour and hour == 0)]
-        chosen = next((t for t in here if t[0] is sel and day == self.day), None)
-        o, s, e = chosen or (starting[0] if starting else here[0])
-        style = self._event_style(o, o is sel and day == self.day)
+        chosen = next((t for t in here if t[1] is sel and day == self.day), None)
+        i, o, s, e = chosen or here[0]
+        style = self._event_style(o, o is sel and day == self.day, i)
         extra = len(here) - 1
         more = f"+{extra}" if extra else ""
-        if int(s) == hour:
+        first_row = start <= s < end
+        body = ""
+        if first_row:
             local_start = local(o.start)
-            stamp = f"{local_start:%H:%M} " if local_start.date() == day else ""
+            # the start time when the column has room for it and the title (the row says the hour)
+            stamp = f"{local_start:%H:%M} " if local_start.date() == day and width >= 16 else ""
             body = clip(stamp + o.title, width - len(more))
-        else:
-            body = ""
-        mark = "▶" if now_line else ""
-        text = (mark + body)[: width - len(more)]
+        elif start - s < 1 / 60 + (end - start):  # the second row: where it is
+            body = clip(o.location or "", width - len(more)) if o.location else ""
+            style = style + Style(bold=False, italic=True)
+        text = (("▶" if now_line else "") + body)[: width - len(more)]
         cell.append(text.ljust(width - len(more)), style)
         if now_line:
             cell.stylize(Style(color="red", bold=True), 0, 1)
