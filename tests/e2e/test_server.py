@@ -303,3 +303,18 @@ def test_python_client_through_the_server(hero_home):
         wait_for(lambda: not wire.server_running())
         with pytest.raises(RemoteError, match="may or may not have been saved"):
             hero.contact.create(name="Grace Hopper")
+
+
+def test_forward_path_imports_no_heavy_module(hero_home):
+    start_server()
+    code = ("import sys; sys.argv = ['hero', 'contact', 'list']\n"
+            "from herotui.server import entry\n"
+            "try:\n    entry.main()\nexcept SystemExit as e:\n    code = e.code\n"
+            "heavy = sorted(m for m in ('typer', 'click', 'pydantic', 'duckdb', 'rich', 'tantivy') if m in sys.modules)\n"
+            "print('HEAVY', heavy, code, file=sys.stderr)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60)
+    assert "HEAVY [] 0" in res.stderr, res.stderr
+    # a usage error goes to the full CLI in-process, which says what is wrong
+    res = run_hero("contact", "list", "--limit", "many")
+    assert res.returncode == 2 and "many" in res.stderr
+
