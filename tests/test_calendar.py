@@ -338,12 +338,13 @@ def test_import_demo_files(ctx):
     registry.call("contact.import", {"path": str(DEMO / "business.vcf")}, ctx, actor="test")
     biz = cal("import", ctx, path=str(DEMO / "business.ics"))
     per = cal("import", ctx, path=str(DEMO / "personal.ics"))
-    assert (biz.imported, biz.updated, biz.skipped) == (21, 0, [])
-    assert (per.imported, per.updated, per.skipped) == (13, 0, [])
+    assert (biz.imported, biz.updated, biz.skipped) == (23, 0, [])
+    assert (per.imported, per.updated, per.skipped) == (15, 0, [])
 
     occ = cal("list", ctx, start="2026-01-05", end="2026-01-18")
-    # business: standup 10 - 1 EXDATE, 1:1 x2, 19 single events; personal: gym x4, swimming x2, 11 single
-    assert len(occ) == 9 + 2 + 19 + 4 + 2 + 11
+    # business: standup 10 - 1 EXDATE, 1:1 x2, week-ahead review x2, 20 single events;
+    # personal: gym x4, swimming x2, 13 single
+    assert len(occ) == 9 + 2 + 2 + 20 + 4 + 2 + 13
     standup = [o for o in occ if o.title == "Daily standup"]
     assert date(2026, 1, 9) not in [o.start.date() for o in standup] and len(standup) == 9
     assert all((o.start.hour, o.start.minute) == (9, 15) for o in standup)

@@ -597,10 +597,10 @@ def test_demo_documents_and_manifest(ctx):
     files = {e["file"] for e in entries}
     assert "quarterly-report-q4.md" in files
     assert files == {p.name for p in DEMO_DOCS.iterdir() if p.name != "manifest.toml"}
-    ics = (DEMO / "business.ics").read_text()
-    vcf = (DEMO / "business.vcf").read_text().lower()
     for e in entries:
         assert e["context"] in ("business", "personal")
+        ics = (DEMO / f"{e['context']}.ics").read_text()
+        vcf = (DEMO / f"{e['context']}.vcf").read_text().lower()
         for uid in e.get("events", []):
             assert f"UID:{uid}" in ics
         for email in e.get("contacts", []):
