@@ -44,7 +44,11 @@ def run(island: str | None = None, context: str | None = None) -> None:
     ctx = contexts.current(context)  # fails early, before the screen switches, on a bad name
     from herotui.tui.shell import HeroApp  # ~330 ms: Textual
 
-    HeroApp(island=island, context=ctx.name).run()
+    app = HeroApp(island=island, context=ctx.name)
+    from herotui.server import live  # refresh on the server's change notifications (issue 15)
+
+    live.follow(app, lambda: app.ctx.name, lambda: (setattr(app, "_revision", None), app._poll_revision()))
+    app.run()
 
 
 def cli():

@@ -318,3 +318,29 @@ def test_forward_path_imports_no_heavy_module(hero_home):
     res = run_hero("contact", "list", "--limit", "many")
     assert res.returncode == 2 and "--limit" in res.stderr and "Traceback" not in res.stderr
 
+
+
+def test_tui_follower_refreshes_within_200ms_of_a_cli_write(hero_home):
+    from herotui.server import live
+
+    start_server()
+    seen: list[float] = []
+
+    class Host:  # what the follower needs of the Textual app: call_from_thread
+        def call_from_thread(self, fn):
+            fn()
+
+    done = threading.Event()
+    t = live.follow(Host(), lambda: "personal", lambda: seen.append(time.monotonic()), stopped=done.is_set)
+    assert t is not None
+    assert wait_for(lambda: serve_cli.status() and serve_cli.status()["subscribers"] == 1, timeout=20)
+    res = run_hero("contact", "create", "--name", "Lena Fischer")
+    returned = time.monotonic()
+    assert res.returncode == 0, res.stderr
+    assert wait_for(lambda: seen, timeout=2), "the follower was not called"
+    assert seen[0] - returned <= 0.2
+    assert run_hero("context", "create", "work").returncode == 0
+    assert run_hero("--context", "work", "contact", "create", "--name", "Ada Lovelace").returncode == 0
+    time.sleep(0.3)
+    assert len(seen) == 1  # a write in another context does not refresh this one
+    done.set()
