@@ -292,39 +292,47 @@ def _layout(columns: list[str], cells: list[list[list[str]]], width: int) -> _La
     primary = next((i for i, c in enumerate(columns) if c in PRIMARY_COLUMNS), None)
     if primary is None:
         primary = next((i for i in range(n) if not value[i]), None)
-    free_floor = [min(natural[i], max(cell_len(c), FREE_FLOOR)) for i, c in enumerate(columns)]
+    floor = [min(natural[i], max(cell_len(c), FREE_FLOOR)) for i, c in enumerate(columns)]
+    comfortable = list(floor)  # the primary keeps a readable width while other columns can go
+    if primary is not None:
+        comfortable[primary] = min(natural[primary], max(floor[primary], width // 6))
     # Left out first: free text other than the primary (right to left), then values other
     # than the id (right to left), then the id; the primary column stays.
     order = [i for i in reversed(range(n)) if not value[i] and i != primary]
     order += [i for i in reversed(range(n)) if value[i] and columns[i] != "id" and i != primary]
     order += [i for i in range(n) if columns[i] == "id" and i != primary]
 
-    def needs(shown: list[int], stacked: bool) -> int:
-        floors = [(item[i] if stacked else natural[i]) if value[i] else free_floor[i] for i in shown]
-        return sum(floors) + GAP * (len(shown) - 1)
+    def needs(shown: list[int], stacked: bool, free: list[int]) -> int:
+        return sum((item[i] if stacked else natural[i]) if value[i] else free[i] for i in shown) + GAP * (len(shown) - 1)
 
     shown = list(range(n))
-    stacked = False
+    stacked, free = False, comfortable
     if sum(natural) + GAP * (n - 1) > width:
-        for drop in [None] + order:
+        for k, drop in enumerate([None] + order):
             if drop is not None:
                 shown.remove(drop)
-            if needs(shown, False) <= width:
-                break
-            if needs(shown, True) <= width:
-                stacked = True
+            nxt = order[k] if k < len(order) else None
+            tries = [(False, comfortable), (True, comfortable)]
+            if nxt is None or value[nxt]:  # before a value goes, the primary gives up its comfort
+                tries.append((True, floor))
+            fit = next((t for t in tries if needs(shown, *t) <= width), None)
+            if fit is not None:
+                stacked, free = fit
                 break
             if len(shown) == 1:
                 break
     widths = [0] * n
     for i in shown:
-        widths[i] = (item[i] if stacked else natural[i]) if value[i] else free_floor[i]
+        widths[i] = (item[i] if stacked else natural[i]) if value[i] else free[i]
     if len(shown) == 1:
         widths[shown[0]] = min(natural[shown[0]], width)  # one column left: it folds (values) or ends in ...
     spare = width - sum(widths) - GAP * (len(shown) - 1)
     grow = [i for i in shown if widths[i] < natural[i]]
+
     def level(j: int) -> float:  # the primary grows twice as fast up to PRIMARY_EASY cells
-        return widths[j] / 2 if j == primary and widths[j] < PRIMARY_EASY else max(widths[j], PRIMARY_EASY / 2) if j == primary else widths[j]
+        if j != primary:
+            return widths[j]
+        return widths[j] / 2 if widths[j] < PRIMARY_EASY else widths[j] - PRIMARY_EASY / 2
 
     while spare > 0 and grow:  # water-filling: the narrowest shortened column grows first
         i = min(grow, key=lambda j: (level(j), j))
