@@ -35,6 +35,9 @@ class UsageError(HeroError):
 
 
 class NotFound(HeroError):
+    """No such record, context or book, and also no such file or folder (a path given to
+    read, or the folder to write into): every command exits 3 for a missing path."""
+
     exit_code = 3
     code = "not_found"
 
