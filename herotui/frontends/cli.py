@@ -4,7 +4,8 @@ Only the service named on the command line is imported (``hero contact list`` do
 for the calendar or the index); ``hero --help`` lists the services from the manifest without
 importing any. Every command gets ``--context``, ``--json`` and, for destructive verbs,
 ``--yes``. Errors are one or two lines on stderr with a hint; ``HERO_DEBUG=1`` shows the
-traceback. Exit codes: 0 ok, 1 error, 2 usage, 3 not found.
+traceback. Exit codes: 0 ok, 1 error, 2 usage, 3 not found (also a missing file). Usage
+errors (Click's, raised before the command runs) honour ``--json`` like any other error.
 """
 
 from __future__ import annotations
