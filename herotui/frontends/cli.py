@@ -306,6 +306,7 @@ def _main(argv: list[str]) -> int:
     import typer  # ~40 ms: not paid by 'hero --help'
 
     debug = bool(os.environ.get("HERO_DEBUG"))
+    _state.update(context=None, json=False)  # per call (tests and the TUI call _main more than once)
     from typer import exceptions as typer_exc
     from typer._click import exceptions as click_exc
 
