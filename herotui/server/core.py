@@ -114,7 +114,11 @@ class HeroServer:
     def __init__(self, folder: str, expect_uid: int | None = None) -> None:
         from herotui import __version__  # noqa: F401
 
+        from herotui import paths
+
         self.folder = folder
+        self.home = str(paths.data_dir())  # removed (a test's temporary home): nothing left to serve
+        self.home_existed = os.path.isdir(self.home)
         self.version = wire.server_version()
         self.fingerprint = wire.fingerprint()
         self.expect_uid = os.getuid() if expect_uid is None else expect_uid
@@ -209,6 +213,10 @@ class HeroServer:
                 replaced = os.stat(path).st_ino != self.sock_ino
             except OSError:
                 replaced = True
+            if self.home_existed and not os.path.isdir(self.home):
+                log.info("the data folder %s is gone: exiting", self.home)
+                self.stop()
+                return
             if replaced:
                 log.info("socket %s removed or replaced: exiting", path)
                 self.stop()

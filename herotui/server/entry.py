@@ -144,7 +144,21 @@ def replace(conn: wire.Connection, folder: str, info: dict) -> None:
     wire.spawn(folder)
 
 
-def manifest(conn: wire.Connection, folder: str) -> dict:
+#: Commands that are never forwarded (front-ends, the server itself, context management).
+NOT_FORWARDED = {"serve", "doctor", "mcp", "rpc", "tui", "voice", "context"}
+
+
+def _command(argv: list[str]) -> str | None:
+    it = iter(argv)
+    for tok in it:
+        if tok in ("--context", "-c"):
+            next(it, None)
+        elif not tok.startswith("-"):
+            return tok
+    return None
+
+
+def cached_manifest(folder: str) -> dict | None:
     path = os.path.join(folder, f"manifest-{wire.server_version()}.json")
     try:
         with open(path, encoding="utf-8") as fh:
@@ -153,6 +167,14 @@ def manifest(conn: wire.Connection, folder: str) -> dict:
             return data
     except (OSError, ValueError):
         pass
+    return None
+
+
+def manifest(conn: wire.Connection, folder: str) -> dict:
+    path = os.path.join(folder, f"manifest-{wire.server_version()}.json")
+    data = cached_manifest(folder)
+    if data is not None:
+        return data
     resp = conn.call("hero.manifest", timeout=30)
     data = resp.get("result")
     if not isinstance(data, dict):
@@ -334,9 +356,15 @@ def forward(argv: list[str]) -> int | None:
     folder = wire.ensure_runtime_dir()
     if folder is None:
         return None  # no server possible here: in-process, as before
+    man = cached_manifest(folder)
+    if man is not None:
+        call = parse(argv, man)  # not forwardable (help, serve, a usage error...): no server needed
+    elif _command(argv) in NOT_FORWARDED or "--help" in argv or "-h" in argv:
+        return None
     conn = _connection(folder)
     try:
-        call = parse(argv, manifest(conn, folder))
+        if man is None:
+            call = parse(argv, manifest(conn, folder))
         mutates = call.pop("mutates")
         call["term"] = _term()
         try:

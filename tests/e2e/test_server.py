@@ -344,3 +344,26 @@ def test_tui_follower_refreshes_within_200ms_of_a_cli_write(hero_home):
     time.sleep(0.3)
     assert len(seen) == 1  # a write in another context does not refresh this one
     done.set()
+
+
+def test_server_exits_when_its_data_folder_is_removed(hero_home, tmp_path):
+    home = tmp_path / "h"  # a short home: its socket lives inside it
+    env = child_env(HERO_HOME=str(home))
+    subprocess.run([hero_exe(), "serve"], capture_output=True, env=env, timeout=60, check=True)
+    os.environ["HERO_HOME"] = str(home)
+    try:
+        assert wire.server_running()
+        pid = wire.read_pid()[0]
+        import shutil
+
+        shutil.rmtree(home)
+        assert wait_for(lambda: pid not in server_pids(home), timeout=10), "the server outlived its home"
+    finally:
+        os.environ["HERO_HOME"] = str(hero_home)
+
+
+def test_commands_that_are_not_forwarded_start_no_server(hero_home):
+    for args in (["serve", "status"], ["serve", "stop"], ["--help"], ["contact", "--help"]):
+        run_hero(*args)
+    time.sleep(0.3)
+    assert server_pids(hero_home) == [] and not wire.server_running()
