@@ -183,7 +183,7 @@ def ask_text(result: Any) -> Text:
     if reply:
         out.append(reply + "\n", style="bold")
     if result.pending:
-        out.append("press y to confirm, n to cancel (or type yes / no)\n", style="yellow")
+        out.append("y to confirm, n to cancel (or type yes / no)\n", style="yellow")
     return out
 
 

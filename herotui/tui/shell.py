@@ -123,7 +123,7 @@ class HeroApp(App):
     def on_mount(self) -> None:
         # the first island's own focus (the Assistant's input; elsewhere no text field, so
         # space talks), not the tab bar's
-        self.island(self.initial_island).when_ready(lambda i: self.call_after_refresh(i.focus_first))
+        self.island(self.initial_island).when_ready(lambda i: i.focus_first())  # at once: keys typed next land there
         self._show_context()
         self._revision = self._read_revision()
         self.set_interval(POLL_SECONDS, self._poll_revision)

@@ -5,8 +5,10 @@ included: push-to-talk is for the other islands, where no text field has the foc
 request that presents a deck ("find the deck about Alex and open it") opens it in the Slides
 island, as the same request spoken does.
 
-A plan with a destructive step waits: ``y`` confirms it (``ask.run "yes"``), ``n`` cancels it
-(``ask.run "no"``); typing yes / no in the input does the same.
+A plan that waits for a yes (a destructive step, an offer to summarise) keeps the input
+focused: ``y`` or ``n`` typed into the empty input answers at once (one key, as the design
+asks of the TUI), and the rest of a typed "yes" / "no" and its Enter are taken as part of that
+answer, not sent again; "Yes" or any other text typed and sent goes to the planner as it is.
 """
 
 from __future__ import annotations
@@ -15,11 +17,34 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual import events
 from textual.binding import Binding
 from textual.widgets import Input, RichLog
 
 from herotui.tui.format import ask_text, presented_deck
 from herotui.tui.islands.base import Island
+
+
+class AskInput(Input):
+    """The Assistant's input: while a plan waits, a lone y / n in the empty field answers."""
+
+    _rest = ""  # what is left of "yes" / "no" after its first key answered
+
+    async def _on_key(self, event: events.Key) -> None:
+        island = self.query_ancestor(AssistantIsland)
+        char = event.character or ""
+        if self._rest:
+            if event.key == "enter" or (char and self._rest.startswith(char.lower())):
+                event.stop()
+                event.prevent_default()
+                self._rest = "" if event.key == "enter" else self._rest[1:] or "\r"
+                return
+            self._rest = ""
+        if island.pending and not self.value and char in ("y", "n"):
+            event.stop()
+            event.prevent_default()
+            self._rest = "es" if char == "y" else "o"
+            island.action_answer("yes" if char == "y" else "no")
 
 
 class AssistantIsland(Island):
@@ -35,17 +60,14 @@ class AssistantIsland(Island):
 
     def compose(self) -> ComposeResult:
         yield RichLog(id="assistant-log", wrap=True, markup=False, highlight=False)
-        yield Input(placeholder="Ask Hero: what's on today? · add Lena Fischer as a contact · help", id="assistant-input")
+        yield AskInput(placeholder="Ask Hero: what's on today? · add Lena Fischer as a contact · help", id="assistant-input")
 
     def on_mount(self) -> None:
         self.query_one(RichLog).write(Text("Type a request; every step is shown as the hero command it runs.", style="dim"))
 
     def focus_first(self) -> None:
-        """On arrival: the input (the log only while a yes / no is awaited)."""
-        if self.pending:
-            self.query_one(RichLog).focus()
-        else:
-            self.query_one(Input).focus()
+        """On arrival: the input (a yes / no awaited is answered there too)."""
+        self.query_one(Input).focus()
 
     def reload(self) -> None:  # the conversation is not reloaded
         self.stale = False
@@ -94,7 +116,4 @@ class AssistantIsland(Island):
         if deck is not None:  # "... and open it": the deck on screen
             self.app.open_deck(*deck)  # type: ignore[attr-defined]
             return
-        if self.pending:
-            log.focus()  # y / n reach the island's bindings
-        else:
-            self.query_one(Input).focus()
+        self.query_one(Input).focus()  # y / n answer from there too (AskInput)

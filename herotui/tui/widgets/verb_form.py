@@ -34,7 +34,13 @@ from herotui.tui import calls
 
 class FormInput(Input):
     """A form's text field: tab moves on at once; a key queued here after the focus moved on
-    goes to the field that has the focus."""
+    goes to the field that has the focus. No select-on-focus: the field's Focus event comes
+    after the keys already passed on to it, and selecting then would let the next key replace
+    them ("tmux@example.com" became "@example.com")."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(*args, **kwargs)
 
     async def _on_key(self, event: events.Key) -> None:
         focused = self.screen.focused
