@@ -35,12 +35,48 @@ LOG_FILE = "serve.log"
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes; leave room
 
 
+_SOURCE_STAMP: str | None = None
+
+
+def _source_stamp() -> str:
+    """In a source checkout (an editable install: code that changes under a running server),
+    a stamp of the code: the newest modification time and the number of the ``.py`` files
+    of the package and of the shipped ``commands/`` templates. Empty for an installed wheel,
+    whose version number changes when its code does. About 1 ms (a stat per file)."""
+    global _SOURCE_STAMP
+    if _SOURCE_STAMP is None:
+        pkg = os.path.dirname(os.path.abspath(__file__))
+        pkg = os.path.dirname(pkg)  # herotui/
+        if "site-packages" in pkg or "dist-packages" in pkg:
+            _SOURCE_STAMP = ""
+        else:
+            newest, count = 0, 0
+            stack = [pkg, os.path.join(os.path.dirname(pkg), "commands")]
+            while stack:
+                try:
+                    entries = os.scandir(stack.pop())
+                except OSError:
+                    continue
+                with entries:
+                    for e in entries:
+                        if e.is_dir(follow_symlinks=False):
+                            if e.name != "__pycache__" and not e.name.startswith("."):
+                                stack.append(e.path)
+                        elif e.name.endswith((".py", ".yaml")):
+                            count += 1
+                            newest = max(newest, e.stat().st_mtime_ns)
+            _SOURCE_STAMP = f"+src{_hash(f'{newest}:{count}')[:8]}"
+    return _SOURCE_STAMP
+
+
 def server_version() -> str:
-    """What client and server compare: they talk only when these are equal.
+    """What client and server compare: they talk only when these are equal (a client
+    replaces a server of another version; in a source checkout, one started before the code
+    changed).
 
     ``HERO_SERVE_VERSION`` overrides it (a test seam: a server "of another version").
     """
-    return os.environ.get("HERO_SERVE_VERSION") or f"{__version__}+p{PROTOCOL}"
+    return os.environ.get("HERO_SERVE_VERSION") or f"{__version__}+p{PROTOCOL}{_source_stamp()}"
 
 
 def _hash(text: str) -> str:

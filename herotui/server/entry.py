@@ -185,6 +185,9 @@ def manifest(conn: wire.Connection, folder: str) -> dict:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
         os.replace(tmp, path)
+        for name in os.listdir(folder):  # those of earlier versions
+            if name.startswith("manifest-") and name.endswith(".json") and os.path.join(folder, name) != path:
+                os.unlink(os.path.join(folder, name))
     except OSError:
         pass
     return data
