@@ -159,7 +159,76 @@ def sync(ctx: Context, conn, full: bool = False) -> int:
         writer.rollback()
         raise
     _set_revision(ctx, db_rev)
+    collect_garbage(ctx, idx)
     return count
+
+
+#: Stale segment files tolerated before a collection (a segment is 6 files).
+GC_SLACK = 60
+#: Files younger than this are never collected (a reader that has just read meta.json
+#: opens its segments within milliseconds).
+GC_MIN_AGE = 10.0
+_SEGMENT_FILE = re.compile(r"^([0-9a-f]{32})(?:\.(\d+))?\.[a-z]+$")
+
+
+def _stale(folder) -> list[str]:
+    """Segment files that ``meta.json`` no longer names (old segments, old deletes)."""
+    import json
+
+    try:
+        segments = json.loads((folder / "meta.json").read_text())["segments"]
+        names = os.listdir(folder)
+    except (OSError, ValueError, KeyError):
+        return []
+    live = {}
+    for seg in segments:
+        deletes = seg.get("deletes") or {}
+        live[seg["segment_id"].replace("-", "")] = deletes.get("opstamp")
+    stale = []
+    for name in names:
+        m = _SEGMENT_FILE.match(name)
+        if not m:
+            continue
+        seg, opstamp = m.group(1), m.group(2)
+        if seg not in live or (opstamp is not None and int(opstamp) != live[seg]):
+            stale.append(name)
+    return stale
+
+
+def collect_garbage(ctx: Context, idx, min_age: float = GC_MIN_AGE, slack: int = GC_SLACK) -> int:
+    """Delete segment files the index no longer uses; returns how many.
+
+    Tantivy collects its own files, but it knows them from ``.managed.json``, which writers
+    in different processes overwrite with their own view: files of another process's
+    segments are then never collected (872 files for 3 live segments after a contention
+    run). This runs when more than ``slack`` stale files are seen, while holding Tantivy's
+    writer lock (so no writer is building a segment that ``meta.json`` does not name yet),
+    and leaves files younger than ``min_age`` seconds. Readers in other processes keep the
+    files they have open (unlinked files live on until closed).
+    """
+    import time
+
+    folder = ctx.index_path
+    if len(_stale(folder)) <= slack:
+        return 0
+    try:
+        writer = idx.writer(heap_size=15_000_000, num_threads=1)
+    except ValueError:  # another writer holds the lock: it (or a later one) collects
+        return 0
+    removed = 0
+    try:
+        now = time.time()
+        for name in _stale(folder):  # again, under the lock
+            path = folder / name
+            try:
+                if now - path.stat().st_mtime >= min_age:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+    finally:
+        writer.wait_merging_threads()  # releases the lock
+    return removed
 
 
 @dataclass
