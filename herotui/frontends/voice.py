@@ -5,6 +5,10 @@
   quits. No microphone: one line saying so, then a text prompt (the same planner).
 * ``hero voice --file x.wav`` — one utterance from a file: transcript, the plan as CLI
   lines, the reply (spoken unless ``--silent`` or there is no audio output); ``--json``.
+  The conversation carries between invocations: every voice turn in a context shares one
+  (a recording of "yes" answers the previous recording's offer or question), or the one
+  named by ``--session ID`` (the same as ``hero ask --session ID``: typed and spoken turns
+  of one conversation).
 * ``hero voice transcribe FILE`` · ``hero voice say TEXT [--out f.wav]`` ·
   ``hero voice devices`` · ``hero voice doctor``.
 
@@ -84,6 +88,9 @@ def cli():
         silence_ms: Optional[float] = typer.Option(None, "--silence-ms", help="Silence that ends an utterance (ms, default 700)."),
         max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Longest utterance (s, default 15)."),
         text: bool = typer.Option(False, "--text", help="Type instead of talking (what happens with no microphone)."),
+        session: Optional[str] = typer.Option(None, "--session", help="Conversation id, as for 'hero ask --session': a "
+                                              "spoken yes answers only the question of the same conversation "
+                                              "(default: one conversation for every voice turn in the context)."),
     ) -> None:
         """Talk to Hero: push-to-talk in this terminal, or one recording with --file."""
         import os
@@ -105,7 +112,7 @@ def cli():
         if file:
             from herotui.voice import loop
 
-            turn = loop.handle_file(file, _context(), dry_run=dry_run)
+            turn = loop.handle_file(file, _context(), dry_run=dry_run, session=session)
             if as_json:  # the JSON says whether it was spoken
                 _speak(turn, silent, as_json, out)
                 _print_turn(turn, as_json)
@@ -113,7 +120,7 @@ def cli():
                 _print_turn(turn, as_json)
                 _speak(turn, silent, as_json, out)
             return
-        interactive(silent=silent, dry_run=dry_run, text_only=text, as_json=as_json)
+        interactive(silent=silent, dry_run=dry_run, text_only=text, as_json=as_json, session=session)
 
     @app.command("transcribe")
     def transcribe(
@@ -234,7 +241,7 @@ def _read_key(timeout: float | None = None) -> str | None:
     return os.read(sys.stdin.fileno(), 8).decode(errors="replace")
 
 
-def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool) -> None:
+def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool, session: str | None = None) -> None:
     import threading
 
     from herotui.voice import capture, loop
@@ -246,7 +253,7 @@ def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool) 
               file=sys.stderr)
         text_only = True
     if text_only or not sys.stdin.isatty():
-        _text_prompt(ctx, silent, dry_run, as_json)
+        _text_prompt(ctx, silent, dry_run, as_json, session)
         return
     import termios
     import tty
@@ -268,7 +275,7 @@ def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool) 
 
             def work() -> None:
                 try:
-                    box["turn"] = loop.listen_once(ctx, cancel=cancel, stop=stop, dry_run=dry_run)
+                    box["turn"] = loop.listen_once(ctx, cancel=cancel, stop=stop, dry_run=dry_run, session=session)
                 except Exception as exc:  # NoMicrophone, a HeroError from the plan: shown below
                     box["error"] = exc
 
@@ -296,14 +303,14 @@ def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool) 
             _speak(turn, silent, as_json)
             if turn.waiting_for_yes and turn.result.plan.needs_confirmation:
                 print("listening for yes or no...", file=sys.stderr)
-                answer = loop.confirm_by_voice(ctx)
+                answer = loop.confirm_by_voice(ctx, session=session)
                 _print_turn(answer, as_json)
                 _speak(answer, silent, as_json)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _text_prompt(ctx, silent: bool, dry_run: bool, as_json: bool) -> None:
+def _text_prompt(ctx, silent: bool, dry_run: bool, as_json: bool, session: str | None = None) -> None:
     from herotui.errors import HeroError
     from herotui.voice import loop
 
@@ -314,7 +321,7 @@ def _text_prompt(ctx, silent: bool, dry_run: bool, as_json: bool) -> None:
         if not line or not line.strip():
             return
         try:
-            turn = loop.handle_text(line.strip(), ctx, dry_run=dry_run)
+            turn = loop.handle_text(line.strip(), ctx, dry_run=dry_run, session=session)
         except HeroError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             continue

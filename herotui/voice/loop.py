@@ -160,12 +160,16 @@ def clean_transcript(text: str) -> str:
 
 
 def handle_file(path, ctx=None, *, dry_run: bool = False, confirm: bool = False,
-                max_seconds: float | None = None) -> VoiceTurn:
-    """One utterance from a recording (its first ``HERO_VOICE_MAX_SECONDS``, 15 s by default)."""
+                max_seconds: float | None = None, session: str | None = None) -> VoiceTurn:
+    """One utterance from a recording (its first ``HERO_VOICE_MAX_SECONDS``, 15 s by default).
+
+    ``session``: the conversation it belongs to (as for :func:`handle_text`); without one, every
+    voice turn in a context shares one conversation, so a recording saying "yes" answers the
+    offer or question of the previous recording, in another process too."""
     from herotui.voice import stt
 
     max_seconds = max_seconds if max_seconds is not None else env_float("HERO_VOICE_MAX_SECONDS", 15)
-    return handle_audio(stt.read_audio(path, max_seconds), ctx, dry_run=dry_run, confirm=confirm)
+    return handle_audio(stt.read_audio(path, max_seconds), ctx, dry_run=dry_run, confirm=confirm, session=session)
 
 
 def speak_reply(turn: VoiceTurn, *, silent: bool = False, out=None) -> dict:
