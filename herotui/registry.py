@@ -115,6 +115,7 @@ class Verb:
     examples: list[str] = field(default_factory=list)
     cli_name: str | None = None  # "hero search" instead of "hero search query"
     scope: Callable[..., str | None] | None = None  # (ctx, args) -> what a confirmation covers
+    pages: Callable[..., Any] | None = None  # (ctx, **args) -> iterator of lists: the result page by page
 
     @property
     def service(self) -> str:
@@ -235,13 +236,16 @@ def verb(
     examples: list[str] | None = None,
     cli_name: str | None = None,
     scope: Callable[..., str | None] | None = None,
+    pages: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a verb; its service is the module's ``SERVICE``.
 
     The function's first parameter is the :class:`~herotui.contexts.Context`; the others
     become the verb's parameters. ``destructive`` implies ``mutates``. ``scope(ctx, args)``
     says in words what a call would change, for the question that asks for a yes
-    ("'Standup': all 23 occurrences, from Mon 30 Nov").
+    ("'Standup': all 23 occurrences, from Mon 30 Nov"). ``pages(ctx, **args)``, for a
+    listing, yields the same result as lists of at most a page of rows, so a front-end that
+    prints as it goes (``call(..., paged=True)``) holds one page, not the whole set.
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -279,6 +283,7 @@ def verb(
             examples=examples or [],
             cli_name=cli_name,
             scope=scope,
+            pages=pages,
         )
         if full in _VERBS:
             raise TypeError(f"verb {full} is registered twice")
@@ -361,6 +366,20 @@ def confine(v: Verb, args: dict[str, Any], pinned: str | None, context: str | No
         args["in_context"] = pinned
 
 
+class Pages:
+    """A listing's result page by page (``call(..., paged=True)`` on a verb with ``pages``):
+    iterate it once for lists of rows. The pages are read as they are iterated; a read that
+    fails then raises from the iteration."""
+
+    __pages__ = True
+
+    def __init__(self, pages: Any) -> None:
+        self._pages = iter(pages)
+
+    def __iter__(self):
+        return self._pages
+
+
 ACTOR: ContextVar[str] = ContextVar("hero_actor", default="python")
 """Who is calling the verb that runs now (cli, tui, voice, mcp, rpc, planner...): conversation
 state (the assistant's pending plan) is kept per actor, so a "yes" over RPC never answers a
@@ -373,6 +392,7 @@ def call(
     ctx: Any = None,
     actor: str = "python",
     confirmed: bool = False,
+    paged: bool = False,
 ) -> Any:
     """Run verb ``name`` with ``args`` in context ``ctx``: the one entry point.
 
@@ -403,7 +423,7 @@ def call(
             raise ConfirmationRequired(f"{name} with force overwrites a file and needs confirmation",
                                        hint="pass confirm: true with force")
         try:
-            result = v.func(ctx, **values)
+            result = Pages(v.pages(ctx, **values)) if paged and v.pages is not None else v.func(ctx, **values)
         except OverflowError as exc:  # a number the verb's dates or C calls cannot hold
             raise InvalidInput(_overflow_message(v, args, exc), hint=f"see 'hero {v.cli_path} --help'") from None
     except HeroError as exc:

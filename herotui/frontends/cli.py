@@ -152,7 +152,7 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
             render.err("cancelled, nothing changed")
             raise typer.Exit(1)
         confirmed = True
-    result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed)
+    result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed, paged=True)  # listings as they come
     render.output(result, as_json, cross_context=bool(args.get("all_contexts")))
     from herotui.store import db
 

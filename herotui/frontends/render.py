@@ -8,6 +8,7 @@ Errors go to stderr: ``error: ...`` and ``hint: ...`` lines, or with ``--json`` 
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from datetime import date, datetime
@@ -125,6 +126,9 @@ def output(result: Any, as_json: bool, *, cross_context: bool = False) -> None:
     ``cross_context``: the rows come from several contexts (``--all-contexts``), so a table
     says which context each row is from.
     """
+    if getattr(result, "__pages__", False):
+        _pages(iter(result), as_json, cross_context)
+        return
     if as_json:
         print(_json(result))
         return
@@ -149,6 +153,46 @@ def output(result: Any, as_json: bool, *, cross_context: bool = False) -> None:
         _record(result)
         return
     print(result)
+
+
+def _pages(pages: Any, as_json: bool, cross_context: bool) -> None:
+    """A listing printed page by page (``registry.Pages``): memory holds one page.
+
+    The same text as the whole list would give: JSON item by item; piped lines as they come;
+    a terminal table laid out from its first page (a short listing is one page, and keeps
+    Rich's table), the later pages in the same columns.
+    """
+    first = next(pages, [])
+    second = next(pages, None)
+    if second is None:
+        output(first, as_json, cross_context=cross_context)
+        return
+    if as_json:
+        from pydantic import TypeAdapter
+
+        adapter = TypeAdapter(type(first[0]))
+        sys.stdout.write("[\n")
+        sep = ""
+        for chunk in itertools.chain((first, second), pages):
+            for item in chunk:
+                body = adapter.dump_json(item, indent=2).decode().replace("\n", "\n  ")
+                sys.stdout.write(f"{sep}  {body}")
+                sep = ",\n"
+        sys.stdout.write("\n]\n")
+        return
+    columns = _columns(first, cross_context)
+    if _piped():
+        for chunk in itertools.chain((first, second), pages):
+            _table(chunk, cross_context=cross_context, columns=columns)
+        return
+    width = _console().width
+    layout = _layout(columns, [[_items(r, c) for c in columns] for r in first], width)
+    header = True
+    for chunk in itertools.chain((first, second), pages):
+        _plain_table(layout, [[_items(r, c) for c in columns] for r in chunk], header=header)
+        header = False
+    if layout.hidden:
+        err(f"(not shown at {width} columns: {', '.join(layout.hidden)}; a wider terminal or --json shows them)")
 
 
 def _document_width(result: Any) -> int | None:
@@ -196,12 +240,12 @@ def _columns(rows: list, cross_context: bool) -> list[str]:
     return columns
 
 
-def _table(rows: list, cross_context: bool = False) -> None:
+def _table(rows: list, cross_context: bool = False, columns: list[str] | None = None) -> None:
     if not rows:
         err("nothing found")
         return
     first = rows[0]
-    columns = _columns(rows, cross_context)
+    columns = columns or _columns(rows, cross_context)
     all_day = "all_day" in type(first).model_fields
     if _piped():
         # Piped: one record per line, tab-separated, no header and no wrapping (like gh, ls),
@@ -343,7 +387,7 @@ def _layout(columns: list[str], cells: list[list[list[str]]], width: int) -> _La
     return _Layout(columns, widths, shown, {i for i in shown if value[i] and stacked})
 
 
-def _plain_table(layout: _Layout, cells: list[list[list[str]]]) -> None:
+def _plain_table(layout: _Layout, cells: list[list[list[str]]], header: bool = True) -> None:
     """Aligned columns for long listings (Rich's layout is slow there): the same widths."""
     from rich.cells import cell_len, set_cell_size
 
@@ -353,8 +397,9 @@ def _plain_table(layout: _Layout, cells: list[list[list[str]]]) -> None:
         return set_cell_size(text, w - 1) + "…" if free else text  # a value is never cut
 
     out = []
-    header = [layout.columns[i] for i in layout.shown]
-    out.append("  ".join(fit(h, layout.widths[i], True) for h, i in zip(header, layout.shown)).rstrip())
+    if header:
+        names = [layout.columns[i] for i in layout.shown]
+        out.append("  ".join(fit(h, layout.widths[i], True) for h, i in zip(names, layout.shown)).rstrip())
     for row in cells:
         parts = [layout.cell(i, row[i]).replace("[[", "").replace("]]", "").split("\n") for i in layout.shown]
         for k in range(max(len(p) for p in parts)):

@@ -430,7 +430,8 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
         v = registry.get(params["method"])
         context = params.get("context") or None
         ctx = contexts.current(context)
-        result = registry.call(v.name, params.get("args") or {}, ctx, actor=actor, confirmed=bool(params.get("yes")))
+        result = registry.call(v.name, params.get("args") or {}, ctx, actor=actor, confirmed=bool(params.get("yes")),
+                               paged=True)
         notices = db.take_notices()
         with _RENDER, _term_env(term.get("env") or {}):
             render.output(result, as_json, cross_context=bool((params.get("args") or {}).get("all_contexts")))

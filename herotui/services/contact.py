@@ -192,14 +192,13 @@ def show(ctx, id: Id) -> Contact:
         return _get(conn, resolve_id(conn, "contacts", "contact", id))
 
 
-@verb(examples=["hero contact list", "hero contact list --tag finance", "hero contact list --company Northwind"])
-def list_(
-    ctx,
-    tag: Annotated[str | None, P("Only contacts with this tag")] = None,
-    company: Annotated[str | None, P("Only contacts at this company (case-insensitive)")] = None,
-    limit: Annotated[int | None, P("At most this many", minimum=1)] = None,
-) -> list[Contact]:
-    """List contacts, sorted by name."""
+PAGE = 1000  # rows per page of a listing printed as it goes
+
+
+def _list_pages(ctx, tag: str | None = None, company: str | None = None, limit: int | None = None,
+                page: int = PAGE):
+    """``list`` page by page, in name order: each page is the next ``page`` rows after the
+    last one shown (keyset), so neither Python nor DuckDB holds the whole set."""
     where, params = [], []
     if tag:
         where.append("list_contains(tags, ?)")
@@ -207,14 +206,38 @@ def list_(
     if company:
         where.append("lower(company) = lower(?)")
         params.append(company.strip())
-    sql = f"SELECT {COLUMNS} FROM contacts"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY lower(name), id"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
+    left = limit
+    after: tuple[str, str] | None = None
     with ctx.read() as conn:
-        return [_row(r) for r in conn.execute(sql, params).fetchall()]
+        while left is None or left > 0:
+            n = page if left is None else min(page, left)
+            clauses, args = list(where), list(params)
+            if after is not None:
+                clauses.append("(lower(name) > ? OR (lower(name) = ? AND id > ?))")
+                args += [after[0], after[0], after[1]]
+            sql = f"SELECT {COLUMNS}, lower(name) FROM contacts"
+            if clauses:
+                sql += " WHERE " + " AND ".join(clauses)
+            rows = conn.execute(sql + f" ORDER BY lower(name), id LIMIT {int(n)}", args).fetchall()
+            if rows:
+                yield [_row(r[:-1]) for r in rows]
+            if len(rows) < n:
+                return
+            after = (rows[-1][-1], rows[-1][0])
+            if left is not None:
+                left -= len(rows)
+
+
+@verb(examples=["hero contact list", "hero contact list --tag finance", "hero contact list --company Northwind"],
+      pages=_list_pages)
+def list_(
+    ctx,
+    tag: Annotated[str | None, P("Only contacts with this tag")] = None,
+    company: Annotated[str | None, P("Only contacts at this company (case-insensitive)")] = None,
+    limit: Annotated[int | None, P("At most this many", minimum=1)] = None,
+) -> list[Contact]:
+    """List contacts, sorted by name."""
+    return [c for chunk in _list_pages(ctx, tag, company, limit, page=limit or 2**62) for c in chunk]  # one query
 
 
 @verb(mutates=True, examples=['hero contact update 01JD3 --role "CFO" --email alex@new.example'])
