@@ -310,3 +310,29 @@ def test_document_export_never_overwrites_nor_follows_a_link(ctx, tmp_path):
         registry.call("document.export", {"id": doc.id, "output": "bad\x00name"}, ctx)
     with pytest.raises(InvalidInput, match="not a folder|is a file"):
         registry.call("document.export", {"id": doc.id, "output": str(victim)}, ctx)
+
+
+def test_leftovers_of_a_killed_export_are_swept_by_the_next_one(filled, tmp_path):
+    """A process killed mid-export leaves its ``.hero-export-*.tmp``; the next export into that
+    folder removes the old ones (not a young one: an export may be running), and nothing else."""
+    old, young = tmp_path / ".hero-export-0a1b2c.tmp", tmp_path / ".hero-export-3d4e5f.tmp"
+    lookalike = tmp_path / ".hero-export-notes.txt"  # not ours: another name
+    for f in (old, young, lookalike):
+        f.write_text("half an export")
+    os.utime(old, (1, 1))
+    os.utime(lookalike, (1, 1))
+    link = tmp_path / ".hero-export-link.tmp"
+    link.symlink_to(lookalike)
+    os.utime(link, (1, 1), follow_symlinks=False)
+    registry.call("contact.export", {"output": str(tmp_path / "a.vcf")}, filled)
+    assert not old.exists() and young.exists() and lookalike.exists() and link.is_symlink()
+    doc = tmp_path / "d.md"
+    doc.write_text("# D\n\ntext\n")
+    added = registry.call("document.add", {"paths": [str(doc)]}, filled).added[0]
+    out = tmp_path / "docs"
+    out.mkdir()
+    stale = out / ".hero-export-zzz.tmp"
+    stale.write_text("x")
+    os.utime(stale, (1, 1))
+    registry.call("document.export", {"id": added.id, "output": str(out)}, filled)
+    assert sorted(p.name for p in out.iterdir()) == ["d.md"]

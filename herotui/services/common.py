@@ -364,11 +364,41 @@ def _check_overwrite(st: os.stat_result, name: str, force: bool) -> None:
                            hint="give a new file name, or pass --force (force=true) to replace it")
 
 
+EXPORT_TEMP = ".hero-export-"
+#: An export's temporary file older than this is a leftover of a killed export.
+STALE_TEMP_SECONDS = 600
+
+
+def sweep_export_temps(folder: Path) -> int:
+    """Remove leftovers of killed exports in ``folder``: our own ``.hero-export-*.tmp``
+    regular files, older than :data:`STALE_TEMP_SECONDS` (a live export is far younger)."""
+    import time
+
+    removed = 0
+    try:
+        with os.scandir(folder) as entries:
+            for e in entries:
+                if not (e.name.startswith(EXPORT_TEMP) and e.name.endswith(".tmp")):
+                    continue
+                try:
+                    st = e.stat(follow_symlinks=False)
+                    if stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() \
+                            and time.time() - st.st_mtime > STALE_TEMP_SECONDS:
+                        os.unlink(e.path)
+                        removed += 1
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return removed
+
+
 def _exclusive_temp(folder: Path) -> tuple[Path, int]:
     import secrets
 
+    sweep_export_temps(folder)
     for _ in range(100):
-        tmp = folder / f".hero-export-{secrets.token_hex(6)}.tmp"
+        tmp = folder / f"{EXPORT_TEMP}{secrets.token_hex(6)}.tmp"
         try:
             return tmp, os.open(tmp, _EXCL, 0o666)
         except FileExistsError:

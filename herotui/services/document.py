@@ -1045,7 +1045,10 @@ def _write_new(folder: Path, name: str, data: bytes) -> Path:
         stem, ext = name, ""
     else:
         ext = "." + ext
-    fd, tmp = tempfile.mkstemp(prefix=".hero-export-", dir=folder)
+    from herotui.services.common import EXPORT_TEMP, sweep_export_temps
+
+    sweep_export_temps(folder)  # leftovers of a killed export
+    fd, tmp = tempfile.mkstemp(prefix=EXPORT_TEMP, suffix=".tmp", dir=folder)
     try:
         from herotui.paths import check_root
 
