@@ -2,10 +2,15 @@
 
 Speech is a piper recording (deterministic synthesis, made once per module) fed in as the
 microphone through ``HERO_VOICE_INPUT``; CI has no sound card, so the no-microphone path is
-tested as such, and no reply is spoken (no output device).
+tested as such, and no reply is spoken (no output device). The morning story is spoken with
+space, request after request, under a frozen clock (time-machine), on a Wednesday and a Sunday.
 """
 
 from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from support import hero_app, until
@@ -21,6 +26,11 @@ pytestmark = pytest.mark.anyio
 
 TODAY = "what's on today"
 DECK = "find the deck about Alex and open it"
+# the morning story, as said (issue 14)
+STORY = {"today": "What's on today?", "yes": "Yes", "no": "No",
+         "lena": "Add Lena Fischer from Lumen Labs as a contact in business",
+         "deck": "Find the deck about Alex and open it"}
+ZONE = ZoneInfo("Europe/Brussels")
 
 
 @pytest.fixture
@@ -34,7 +44,9 @@ def wavs(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("tui-voice")
     return {text: tts.synthesize(text, "piper", deterministic=True).write(folder / f"u{i}.wav")
-            for i, text in enumerate((TODAY, DECK))}
+            for i, text in enumerate((TODAY, DECK))} | {
+        key: tts.synthesize(text, "piper", deterministic=True).write(folder / f"story-{key}.wav")
+        for key, text in STORY.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +147,104 @@ async def test_no_microphone_is_one_notification(ctx):
         await pilot.click("#assistant-input")
         await pilot.press("h", "i")
         assert app.query_one("#assistant-input").value == "hi"
+
+
+def _flat(app) -> str:
+    """The Assistant's log as one line (the log wraps long replies); "" before it is mounted."""
+    from textual.css.query import NoMatches
+
+    try:
+        lines = app.query_one("#assistant-log").lines
+    except NoMatches:
+        return ""
+    return re.sub(r"\s+", " ", " ".join(line.text for line in lines))
+
+
+def _deck_shown(app) -> str:
+    from textual.css.query import NoMatches
+
+    try:
+        return str(app.query_one("#slides-position").render())
+    except NoMatches:  # the Slides island is mounted when first shown
+        return ""
+
+
+@pytest.mark.parametrize("when", [datetime(2026, 12, 9, 7, 30, tzinfo=ZONE), datetime(2026, 12, 13, 7, 30, tzinfo=ZONE)],
+                         ids=["wed", "sun"])
+async def test_the_morning_story_spoken_with_space(ctx, wavs, monkeypatch, when):
+    """Space, "What's on today?" -> the meetings and the offer; space, "Yes" -> the summary;
+    space, "Add Lena Fischer ..." -> created, or the name as heard read back: a right name
+    confirmed by a spoken yes, a misheard one refused by a spoken no (nothing created) and then
+    typed; Home, space, "Find the deck about Alex and open it" -> the deck in the Slides island."""
+    time_machine = pytest.importorskip("time_machine")
+    from herotui import contexts
+    from herotui.tui.islands.assistant import AssistantIsland
+
+    with time_machine.travel(when, tick=False):
+        registry.call("demo.load", {}, ctx)
+        today = registry.call("calendar.today", {}, ctx)
+        business = contexts.load("business")
+        before = {c.id for c in registry.call("contact.list", {}, business)}
+        assert today, "the demo has meetings every day"
+        app = hero_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+
+            async def speak(key: str) -> str:
+                """Space with ``key``'s recording as the microphone; the log after the turn."""
+                monkeypatch.setenv("HERO_VOICE_INPUT", str(wavs[key]))
+                turns = _flat(app).count("\U0001f3a4")
+                app.voice_history.clear()
+                await pilot.press("space")
+                assert await until(pilot, lambda: app.voice_history[:1] == ["listening"] and app.voice_state == ""
+                                   and _flat(app).count("\U0001f3a4") > turns, timeout=60), (key, app.voice_history, app.focused, app.query_one("#islands").active, app.screen_stack)
+                return _flat(app).split("\U0001f3a4")[-1]
+
+            # 1. today: every meeting once, and the offer of the first meeting's document
+            said = await speak("today")
+            assert said.lower().startswith(" what's on today"), said
+            assert "$ hero --context personal calendar today" in said, said
+            for e in today:
+                assert said.count(e.title) >= 1, (e.title, said)
+            offer = re.search(r"Shall I summarise \u201c(?P<doc>[^\u201d]+)\u201d \(for (?P<event>[^,]+),", said)
+            assert offer and offer["event"] in [e.title for e in today], said
+            assistant = app.query_one(AssistantIsland)
+            assert assistant.pending and app.query_one("#islands").active == "assistant"
+            assert not app.query_one("#assistant-input").has_focus  # space talks (the log has the focus)
+            # 2. yes: the summary of that document
+            said = await speak("yes")
+            assert said.lower().startswith(" yes"), said
+            assert "document summarize" in said and f"Summary of \u201c{offer['doc']}\u201d" in said, said
+            assert not assistant.pending
+            # 3. Lena Fischer, in business (space again, on the island the summary brought up)
+            said = await speak("lena")
+            assert "--context business contact create" in said, said
+            read_back = re.search(r"I heard the name \u201c(?P<name>[^\u201d]+)\u201d(?: at \u201c(?P<company>[^\u201d]+)\u201d)?",
+                                  said)
+            if read_back is None:  # heard with confidence: created at once, and rightly
+                assert "Lena Fischer" in said and "Lumen Labs" in said, said
+            else:
+                assert assistant.pending
+                assert {c.id for c in registry.call("contact.list", {}, business)} == before  # nothing yet
+                if (read_back["name"], read_back["company"]) == ("Lena Fischer", "Lumen Labs"):
+                    said = await speak("yes")
+                    assert "Lena Fischer" in said, said
+                else:  # misheard ("Lena Fisher" at "Lumen Lives"): no, then typed, as the reply says
+                    said = await speak("no")
+                    assert "OK, cancelled: nothing changed." in said, said
+                    assert {c.id for c in registry.call("contact.list", {}, business)} == before
+                    field = app.query_one("#assistant-input")
+                    assert await until(pilot, lambda: field.has_focus)
+                    await pilot.press(*STORY["lena"], "enter")
+                    assert await until(pilot, lambda: "Lena Fischer \u00b7 Lumen Labs" in _flat(app), timeout=30), _flat(app)
+            new = [c for c in registry.call("contact.list", {}, business) if c.id not in before]
+            assert [(c.name, c.company) for c in new] == [("Lena Fischer", "Lumen Labs")], new
+            assert not [c for c in registry.call("contact.list", {}, ctx) if "lena" in c.name.lower()]
+            # 4. from Home (no text field has the focus there): the deck, on screen
+            await pilot.press("alt+1")
+            assert await until(pilot, lambda: app.query_one("#islands").active == "home")
+            monkeypatch.setenv("HERO_VOICE_INPUT", str(wavs["deck"]))
+            await pilot.press("space")
+            assert await until(pilot, lambda: "Alex at 40" in _deck_shown(app), timeout=60), _flat(app)
+            assert app.query_one("#islands").active == "slides" and "slide 1 of" in _deck_shown(app)
+            assert await until(pilot, lambda: app.voice_state == "")

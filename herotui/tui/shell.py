@@ -353,6 +353,8 @@ class HeroApp(App):
             self.open_deck(*deck)
         elif key == "assistant" and turn.waiting_for_yes:
             self.show_island(key, then=lambda assistant: self.call_after_refresh(assistant.focus_log))
+        elif key != "assistant":  # space talks again there: not its search field (it takes a space as text)
+            self.show_island(key, then=lambda island: self.call_after_refresh(_focus_past_text_fields, island))
         else:
             self.show_island(key)
 
@@ -360,6 +362,19 @@ class HeroApp(App):
     def open_deck(self, deck_id: str, start: int = 1) -> None:
         """The Slides island on deck ``deck_id`` at slide ``start`` (what "open it" opens)."""
         self.show_island("slides", then=lambda slides: slides.present(deck_id, start))
+
+
+def _focus_past_text_fields(island: Any) -> None:
+    """After a voice turn: when the island's first focusable widget (what ``focus_first`` just
+    focused) is a text field, focus its first other one (a table), so the next space talks."""
+    from textual.widgets import Input, TextArea
+
+    focusable = [w for w in island.query("*") if w.focusable]
+    if not focusable or not isinstance(focusable[0], (Input, TextArea)):
+        return
+    other = next((w for w in focusable if not isinstance(w, (Input, TextArea))), None)
+    if other is not None:
+        other.focus()  # queued after focus_first's (Widget.focus defers to call_later)
 
 
 def island_for(turn: Any) -> str:
