@@ -5,10 +5,10 @@
   quits. No microphone: one line saying so, then a text prompt (the same planner).
 * ``hero voice --file x.wav`` — one utterance from a file: transcript, the plan as CLI
   lines, the reply (spoken unless ``--silent`` or there is no audio output); ``--json``.
-  The conversation carries between invocations: every voice turn in a context shares one
-  (a recording of "yes" answers the previous recording's offer or question), or the one
-  named by ``--session ID`` (the same as ``hero ask --session ID``: typed and spoken turns
-  of one conversation).
+  The conversation carries between invocations, per terminal as for ``hero ask`` (a
+  recording of "yes" answers the offer or question of the previous recording made from the
+  same terminal, or script: never another terminal's), or the one named by ``--session ID``
+  (the same as ``hero ask --session ID``: typed and spoken turns of one conversation).
 * ``hero voice transcribe FILE`` · ``hero voice say TEXT [--out f.wav]`` ·
   ``hero voice devices`` · ``hero voice doctor``.
 
@@ -57,6 +57,19 @@ def _print_turn(turn, as_json: bool) -> None:
         console.print(turn.reply)
 
 
+def terminal_session() -> str:
+    """The default conversation of ``hero voice``: this terminal's (or, with none, the parent
+    process's: a script's calls share one), as ``hero ask`` keeps one per terminal."""
+    import os
+
+    for fd in (0, 1, 2):
+        try:
+            return f"voice@{os.ttyname(fd)}"
+        except OSError:
+            continue
+    return f"voice@ppid-{os.getppid()}"
+
+
 _told = False  # "reply not spoken" is said once per session
 
 
@@ -90,7 +103,7 @@ def cli():
         text: bool = typer.Option(False, "--text", help="Type instead of talking (what happens with no microphone)."),
         session: Optional[str] = typer.Option(None, "--session", help="Conversation id, as for 'hero ask --session': a "
                                               "spoken yes answers only the question of the same conversation "
-                                              "(default: one conversation for every voice turn in the context)."),
+                                              "(default: this terminal's voice conversation)."),
     ) -> None:
         """Talk to Hero: push-to-talk in this terminal, or one recording with --file."""
         import os
@@ -109,6 +122,7 @@ def cli():
         if max_seconds is not None:
             os.environ["HERO_VOICE_MAX_SECONDS"] = str(max_seconds)
         as_json = _as_json(json_)
+        session = session or terminal_session()
         if file:
             from herotui.voice import loop
 

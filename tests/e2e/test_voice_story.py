@@ -69,11 +69,15 @@ def ok(env: dict, *args: str, timeout: float = 120) -> str:
     return proc.stdout
 
 
-def say(env: dict, wav: Path, *, context: str | None = None, session: str | None = None) -> str:
-    """``hero [--context C] voice --file WAV [--session S]`` in its own process: what it prints."""
+def say(env: dict, wav: Path, *, context: str | None = None, session: str | None = None,
+        elsewhere: bool = False) -> str:
+    """``hero [--context C] voice --file WAV [--session S]`` in its own process: what it prints.
+    The conversation is this test's (its calls share a parent process, as a script's do);
+    ``elsewhere``: from another one (a shell in between, as from another terminal)."""
     args = (["--context", context] if context else []) + ["voice", "--file", str(wav)] + (
         ["--session", session] if session else [])
-    proc = subprocess.run([hero_exe(), *args], capture_output=True, text=True, env=env, timeout=120)
+    argv = ["sh", "-c", '"$0" "$@"; exit $?', hero_exe(), *args] if elsewhere else [hero_exe(), *args]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, f"hero {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     assert proc.stderr.strip() == "", proc.stderr  # no ALSA chatter, no warnings
     assert proc.stdout.startswith("heard: "), proc.stdout
@@ -170,8 +174,8 @@ def test_the_morning_story_by_voice(day, spoken):
 
 def test_a_name_read_back_is_created_by_a_spoken_yes(spoken):
     """A name heard with doubt ("Sarah" at p=0.32 here; HERO_VOICE_UNSURE=0.9 makes sure of
-    the doubt) is read back, nothing is created until the "yes" spoken in the next process,
-    which creates it once, as heard."""
+    the doubt) is read back, nothing is created until the "yes" spoken in the next process of
+    the same conversation (not another terminal's), which creates it once, as heard."""
     env = frozen_env("2026-12-11") | {"HERO_VOICE_UNSURE": "0.9"}
     ok(env, "demo")
     before = contacts(env, "business")
@@ -179,6 +183,9 @@ def test_a_name_read_back_is_created_by_a_spoken_yes(spoken):
     assert heard(out).rstrip(".") == SAID["sarah"], out
     assert "$ hero --context business contact create --name 'Sarah Miller'" in out, out
     assert "I heard the name \u201cSarah Miller\u201d. Shall I create that contact in business?" in out, out
+    assert contacts(env, "business") == before
+    # a yes from another terminal answers nothing: the question is this conversation's
+    assert "There is nothing waiting for a yes." in say(env, spoken["yes"], context="business", elsewhere=True)
     assert contacts(env, "business") == before
     created = say(env, spoken["yes"], context="business")
     assert "Created Sarah Miller" in created, created
