@@ -23,9 +23,14 @@ Decisions (written down here, as DESIGN.md asks):
   content must be an object) and as one text block holding the JSON.
 - Errors: a ``HeroError`` becomes a tool error (``isError``) whose text is the human message
   and hint; an unexpected exception becomes ``internal error: ...`` (logged with traceback).
-- Every call runs ``registry.call(..., actor="mcp")`` in a worker thread (anyio) so the event
-  loop never blocks; the registry opens DuckDB/Tantivy per call, so the server holds no lock
-  between calls and the TUI and CLI keep working while it runs.
+- Every call runs ``registry.call(..., actor="mcp")`` in the resident server (``hero serve``,
+  started in the background when none runs; :mod:`herotui.server.bridge`), which has the
+  stores open: this process keeps the protocol, its limits and checks, and hands each tool
+  call over with this server's file roots and ``--context``; a cancellation is passed on
+  (``hero.cancel``). Until the resident server answers, and where none can run
+  (``HERO_NO_SERVER=1``...), a call runs here in a worker thread (anyio), opening and closing
+  the stores, as before. If the resident server dies during a call, a read runs again here; a
+  write that may have committed is reported as such.
 - Verbs left out (:data:`EXCLUDED`): those that need the server's own terminal. ``document.add``
   stays, but its ``'-'`` (standard input) path is refused: over stdio, standard input *is* the
   protocol.
@@ -164,13 +169,15 @@ def build_tools(roots=None) -> list:
 
 
 def run_tool(name: str, arguments: dict | None, default_context: str | None = None, roots=None,
-             cancelled=None) -> tuple[bool, Any]:
+             cancelled=None, fallback_context: str | None = None) -> tuple[bool, Any]:
     """Run one tool call (blocking; called in a worker thread): ``(ok, payload)``.
 
     ``payload`` is the JSON-able result, or the human error text when ``ok`` is false.
     ``roots``: the folders files may be read from and written to (``paths.FileRoots``).
     ``cancelled`` (a ``threading.Event``): set when the client cancels the call; a write not
-    yet committed then rolls back (see :class:`_Cancellable`).
+    yet committed then rolls back (see :class:`_Cancellable`). ``default_context`` pins the
+    calls to one context (``--context``); ``fallback_context`` is only the default when a call
+    names none (the front-end's ``HERO_CONTEXT``, when the resident server runs the call).
     """
     from herotui import contexts, logs, registry
     from herotui.errors import HeroError, NotFound, UsageError
@@ -195,7 +202,7 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
             raise UsageError("'-' (standard input) cannot be used over MCP: standard input is the protocol",
                              hint="pass the path of a file the server can read")
         registry.confine(v, args, default_context, context)  # --context: that context only
-        ctx = contexts.current(context or default_context)
+        ctx = contexts.current(context or default_context or fallback_context)
         if cancelled is not None:
             ctx = _Cancellable(ctx, cancelled)
         result = served_call(v, args, ctx, "mcp", confirmed, roots)
@@ -273,7 +280,6 @@ def _tool_index() -> dict[str, Any]:
 
 def make_server(default_context: str | None = None, roots=None):
     """The low-level MCP server with one tool per verb (files only under ``roots``)."""
-    import threading
 
     import anyio
     import mcp_types as types
@@ -286,6 +292,19 @@ def make_server(default_context: str | None = None, roots=None):
 
     tools = build_tools(roots)
     schemas = {t.name: t.input_schema for t in tools}
+    from herotui.server import bridge as bridge_mod
+
+    # the tool calls run in the resident server (with these roots and this pin) once it answers
+    bridge = bridge_mod.Bridge("mcp", default_context, os.environ.get("HERO_CONTEXT") or None, roots) \
+        if bridge_mod.available() else None
+    index = _tool_index()
+
+    def run(name, arguments, cancelled):
+        local = lambda: run_tool(name, arguments, default_context, roots, cancelled)  # noqa: E731
+        v = index.get(name)
+        if bridge is None or v is None:
+            return local()
+        return bridge.tool(name, arguments, v.mutates, cancelled, local)
 
     async def list_tools(ctx, params) -> types.ListToolsResult:
         if params is not None and getattr(params, "cursor", None) is not None:
@@ -298,11 +317,12 @@ def make_server(default_context: str | None = None, roots=None):
         if name not in schemas and name.replace("_", ".", 1) not in EXCLUDED:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool: {clip(name, 200)}",
                            {"hint": "tools/list gives the names"})
-        cancelled = threading.Event()
+        cancelled = bridge_mod.CancelEvent()
         try:  # on the client's notifications/cancelled the SDK cancels this task: the thread
-            # is let go at once and told, so its write rolls back (see _Cancellable)
-            ok, payload = await anyio.to_thread.run_sync(run_tool, params.name, params.arguments, default_context,
-                                                         roots, cancelled, abandon_on_cancel=True)
+            # is let go at once and told (the server too: hero.cancel), so its write rolls back
+            # (see _Cancellable)
+            ok, payload = await anyio.to_thread.run_sync(run, params.name, params.arguments, cancelled,
+                                                         abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():
             cancelled.set()
             raise

@@ -55,9 +55,15 @@ being kept in memory and answered with -32600 (id null); JSON nested deeper than
 string or null is -32600. The server keeps serving after each. Error messages are cut to
 :data:`MAX_ERROR_CHARS`, so an error never echoes megabytes of input.
 
-Concurrency: requests are served one after another; every call opens the context's stores
-and closes them before the response is written, so between calls the server holds no
-database or index lock and other Hero processes (the TUI, the CLI) write freely.
+Concurrency: requests are served one after another. Each valid request is run by the
+resident server (``hero serve``, started in the background when none runs; see
+:mod:`herotui.server.bridge`), which has the stores open and serialises the writes of every
+client; the limits above, the framing and the ids are handled here, and the server runs the
+call with this server's file roots and ``--context``. Until the resident server answers, and
+where none can run (``HERO_NO_SERVER=1``, a runtime folder that cannot be used), a call
+opens the context's stores in this process and closes them before the response is written.
+If the resident server dies during a call, a read is run again here; a write that may have
+committed gets -32000 saying to check before sending it again.
 """
 
 from __future__ import annotations
@@ -286,11 +292,14 @@ def served_call(v, args: dict, ctx, actor: str, confirmed: bool, roots) -> Any:
 
 
 def call_method(method: str, params: Any, default_context: str | None = None, actor: str = "rpc",
-                roots: Any = None) -> Any:
+                roots: Any = None, fallback_context: str | None = None) -> Any:
     """Run one method; returns a JSON-able result or raises :class:`RpcError`.
 
     ``roots`` (a ``paths.FileRoots``): the folders the client may have files read from and
-    written to (``hero rpc serve`` passes them; in-process callers pass none)."""
+    written to (``hero rpc serve`` passes them; in-process callers pass none).
+    ``default_context`` pins the calls to one context (``--context``); ``fallback_context``
+    is only the default when a call names none (the front-end's ``HERO_CONTEXT``, when the
+    resident server runs the call)."""
     from herotui import contexts, registry
     from herotui.frontends import render
 
@@ -305,7 +314,7 @@ def call_method(method: str, params: Any, default_context: str | None = None, ac
                                               hint="send the files' paths on the server, or copy them there first"))
     try:
         registry.confine(v, args, default_context, context)  # serve --context: that context only
-        ctx = contexts.current(context or default_context)
+        ctx = contexts.current(context or default_context or fallback_context)
         result = served_call(v, args, ctx, actor, confirmed, roots)
     except InvalidInput as exc:
         raise RpcError(INVALID_PARAMS, tool_terms(exc.message, v), {"kind": exc.code, "hint": tool_terms(exc.hint, v)}) from None
@@ -316,6 +325,11 @@ def call_method(method: str, params: Any, default_context: str | None = None, ac
 
 class Server:
     """The JSON-RPC 2.0 dispatcher, independent of the transport: one line in, one line out."""
+
+    #: the context of calls that name none when not pinned (set by the resident server)
+    fallback_context: str | None = None
+    #: a ``herotui.server.bridge.Bridge``: valid requests are run by the resident server
+    bridge: Any = None
 
     def __init__(self, context: str | None = None, roots: Any = None) -> None:
         self.context = context
@@ -382,8 +396,13 @@ class Server:
         if params is not None and not isinstance(params, (dict, list)):
             return _error_response(rid, RpcError(INVALID_REQUEST, "invalid request: \"params\" must be an object or an array"))
         notification = "id" not in req
+        if self.bridge is not None:  # checked here, run by the resident server (None: run here)
+            response = self.bridge.rpc(rid, method, params)
+            if response is not None:
+                return None if notification else response
         try:
-            result = call_method(method, params, self.context, actor=getattr(self, "actor", "rpc"), roots=self.roots)
+            result = call_method(method, params, self.context, actor=getattr(self, "actor", "rpc"), roots=self.roots,
+                                 fallback_context=self.fallback_context)
             response = {"jsonrpc": "2.0", "id": rid, "result": result}
         except RpcError as exc:
             response = _error_response(rid, exc)
@@ -428,6 +447,10 @@ def serve_stdio(context: str | None = None, roots: list[str] | None = None) -> N
     os.dup2(devnull, 0)
     os.close(devnull)
     server = Server(context, paths.served_roots(roots))
+    from herotui.server import bridge
+
+    if bridge.available():  # the calls run in the resident server, with these roots and this pin
+        server.bridge = bridge.Bridge("rpc", context, os.environ.get("HERO_CONTEXT") or None, server.roots)
     with os.fdopen(in_fd, "rb", buffering=0) as raw_in, os.fdopen(out_fd, "wb") as out:
         reader = _lines(raw_in)
         for line in reader:

@@ -103,6 +103,9 @@ class _ThreadStream(io.TextIOBase):
         return True
 
 
+#: The server's own methods a served front-end's (confined) connection may call.
+CONFINED_OWN = {"hero.tool", "hero.cancel", "hero.manifest"}
+
 _RENDER = threading.Lock()  # rendering reads terminal variables from os.environ: one at a time
 _TERM_VARS = ("COLUMNS", "LINES", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE")
 
@@ -254,6 +257,12 @@ class HeroServer:
             try:
                 conn.sendall(json.dumps({"jsonrpc": "2.0", "id": None, "error": {
                     "code": -32010, "message": "refused: this Hero server serves only its own user"}}).encode() + b"\n")
+                # keep our end open until the client has sent its first request and read this:
+                # closed at once, its send would fail (EPIPE) before it saw why
+                conn.shutdown(socket.SHUT_WR)
+                conn.settimeout(2.0)
+                while conn.recv(4096):
+                    pass
             except OSError:
                 pass
             conn.close()
@@ -265,6 +274,7 @@ class HeroServer:
         try:
             client.run()
         finally:
+            client.cancel_all()
             with self.lock:
                 self.clients -= 1
                 self.last_activity = time.monotonic()
@@ -323,6 +333,8 @@ class _Client:
         self.wlock = threading.Lock()
         self.actor = "rpc"
         self.dispatch = rpc.Server(None)
+        self.serve: dict | None = None  # a served front-end's connection (see herotui.server.bridge)
+        self.inflight: dict[Any, threading.Event] = {}  # hero.tool calls running: their cancel events
 
     def write(self, data: bytes) -> None:
         with self.wlock:
@@ -349,6 +361,13 @@ class _Client:
                 if self.server.stopping.is_set():
                     return
 
+    def cancel_all(self) -> None:
+        """The front-end went away: its tool calls still running roll back their writes."""
+        with self.server.lock:
+            events = list(self.inflight.values())
+        for event in events:
+            event.set()
+
     def handle_line(self, line) -> str | None:
         from herotui.frontends import rpc
 
@@ -361,8 +380,10 @@ class _Client:
                 req = json.loads(line)
             except ValueError:
                 req = None
-            if isinstance(req, dict) and isinstance(req.get("method"), str) and req["method"].startswith("hero."):
-                return json.dumps(self.own(req), ensure_ascii=False, default=str)
+            if isinstance(req, dict) and isinstance(req.get("method"), str) and req["method"].startswith("hero.") \
+                    and (self.serve is None or req["method"] in CONFINED_OWN):
+                out = self.own(req)
+                return None if out is None else json.dumps(out, ensure_ascii=False, default=str)
         self.dispatch.actor = self.actor  # the audit records who really called (hook in rpc.Server)
         try:
             return self.dispatch.handle_line(line)
@@ -370,7 +391,59 @@ class _Client:
             with srv.lock:
                 srv.last_activity = time.monotonic()
 
-    def own(self, req: dict) -> dict:
+    def confine(self, serve: dict) -> None:
+        """A served front-end (``hero rpc serve --stdio``, ``hero mcp serve``): every call of
+        this connection runs with its file roots and its pinned context, and the server's own
+        methods that run without them are no longer answered (see herotui.server.bridge)."""
+        from pathlib import Path
+
+        from herotui import paths
+        from herotui.errors import InvalidInput
+        from herotui.frontends import rpc
+
+        def folders(key: str) -> list[Path]:
+            value = serve.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(x, str) and os.path.isabs(x) for x in value):
+                raise InvalidInput(f"hero.hello: serve.{key} must be a list of absolute paths")
+            return [Path(x) for x in value]
+
+        pinned, default = serve.get("context"), serve.get("default_context")
+        if not all(x is None or isinstance(x, str) for x in (pinned, default)):
+            raise InvalidInput("hero.hello: serve.context must be a context name")
+        roots = paths.FileRoots(folders("roots"), folders("readable"))
+        self.serve = {"context": pinned or None, "default_context": default or None, "roots": roots}
+        self.dispatch = rpc.Server(pinned or None, roots)
+        self.dispatch.fallback_context = default or None
+
+    def start_tool(self, rid: Any, params: dict) -> None:
+        """An MCP tool call (``hero.tool {name, arguments}``), run in its own thread so that a
+        ``hero.cancel`` of it (and other calls) are read meanwhile."""
+        if self.serve is None:
+            raise RuntimeError("hero.tool is for served front-ends (hero.hello with serve)")
+        event = threading.Event()
+        with self.server.lock:
+            self.inflight[rid] = event
+
+        def run() -> None:
+            from herotui.frontends import mcp
+
+            srv = self.server
+            try:
+                ok, payload = mcp.run_tool(params.get("name") or "", params.get("arguments"), self.serve["context"],
+                                           self.serve["roots"], event, fallback_context=self.serve["default_context"])
+                response = {"jsonrpc": "2.0", "id": rid, "result": [ok, payload]}
+            except Exception as exc:  # noqa: BLE001 - run_tool reports errors itself; a bug here
+                log.exception("internal error in hero.tool")
+                response = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": f"internal error: {type(exc).__name__}: {exc}"}}
+            finally:
+                with srv.lock:
+                    self.inflight.pop(rid, None)
+                    srv.last_activity = time.monotonic()
+            self.write(json.dumps(response, ensure_ascii=False, default=str).encode("utf-8", "surrogateescape") + b"\n")
+
+        threading.Thread(target=run, name="hero-tool", daemon=True).start()
+
+    def own(self, req: dict) -> dict | None:
         rid = req.get("id")
         params = req.get("params") or {}
         method = req["method"]
@@ -383,6 +456,20 @@ class _Client:
                 self.actor = actor if actor in ACTORS else "rpc"
                 result: Any = {"version": srv.version, "pid": os.getpid(), "fingerprint": srv.fingerprint,
                                "started": srv.started}
+                if params.get("serve") is not None:
+                    self.confine(params["serve"])
+                    result["confined"] = True
+            elif method == "hero.tool":
+                self.start_tool(rid, params)
+                return None  # answered by the call's thread
+            elif method == "hero.cancel":
+                with srv.lock:
+                    event = self.inflight.get(params.get("id"))
+                if event is not None:
+                    event.set()
+                if rid is None:
+                    return None
+                result = {"cancelled": event is not None}
             elif method == "hero.manifest":
                 result = srv.manifest()
             elif method == "hero.cli":
