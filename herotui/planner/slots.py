@@ -673,6 +673,72 @@ def pick(cands: list[Candidate], *, floor: float = 0.5, margin: float = 0.15) ->
     return None, close[:4]
 
 
+class _Names:
+    """The contacts' names made ready for :func:`contact_mentions`: each name's words, and the
+    contacts by first and by last word, so a span is scored against the few names it may be
+    rather than all of them (10k contacts: every name was scored for every span)."""
+
+    __slots__ = ("contacts", "parts", "by_first", "by_last", "firsts", "near")
+
+    def __init__(self, contacts: list[tuple[str, str]]) -> None:
+        self.contacts = contacts  # held: the cache is keyed by this list's identity
+        self.parts = []
+        self.by_first: dict[str, list[int]] = {}
+        self.by_last: dict[str, list[int]] = {}
+        for i, (cid, name) in enumerate(contacts):
+            ws = [w for w in re.findall(r"[\w\u00C0-\u024F-]+", _fold(name.lower())) if w not in ("dr", "mr", "mrs", "ms")]
+            self.parts.append((cid, name, ws))
+            if ws:
+                self.by_first.setdefault(ws[0], []).append(i)
+                self.by_last.setdefault(ws[-1], []).append(i)
+        self.firsts = list(self.by_first)
+        self.near: dict[tuple[str, float], list[str]] = {}  # (word, least closeness) -> first words
+
+    def _near_firsts(self, w: str, least: float) -> list[str]:
+        key = (w, least)
+        hit = self.near.get(key)
+        if hit is None:
+            hit = self.near[key] = [f for f in self.firsts if _near(w, f) >= least]
+        return hit
+
+    def candidates(self, span: list[str]) -> list[int]:
+        """Indexes of every name :func:`_name_score` may give a score for ``span`` (a superset)."""
+        first = span[0]
+        forms = {first, first[:-1]} if first.endswith("s") and len(first) > 3 else {first}  # possessive s
+        out: set[int] = set()
+        for f in forms:
+            out.update(self.by_first.get(f, ()))
+        if len(span) == 1:
+            for f in forms:
+                out.update(self.by_last.get(f, ()))
+            for f in forms:
+                if len(f) >= 4:
+                    for g in self._near_firsts(f, 0.85):
+                        out.update(self.by_first[g])
+        else:
+            for f in forms:
+                for g in self._near_firsts(f, 0.7):
+                    out.update(self.by_first[g])
+        return sorted(out)
+
+
+_NAMES: dict[int, _Names] = {}
+
+
+def _names(contacts: list[tuple[str, str]]) -> _Names:
+    """The prepared names of a contact list, kept while the planner keeps the list: its live
+    data (``intents.live_data``) is one list per context until the database changes, so the
+    preparation is made once per (context, revision)."""
+    hit = _NAMES.get(id(contacts))
+    if hit is not None and hit.contacts is contacts:
+        return hit
+    prepared = _Names(contacts)
+    if len(_NAMES) >= 8:
+        _NAMES.pop(next(iter(_NAMES)))
+    _NAMES[id(contacts)] = prepared
+    return prepared
+
+
 def contact_mentions(text: str, contacts: list[tuple[str, str]]) -> list[tuple[int, int, list[Candidate]]]:
     """Where people are named in ``text``: spans with the contacts they may be, best first.
 
@@ -682,10 +748,8 @@ def contact_mentions(text: str, contacts: list[tuple[str, str]]) -> list[tuple[i
     toks = list(re.finditer(r"[A-Za-z\u00C0-\u024F][\w\u00C0-\u024F'-]*", text))
     if not toks or not contacts:
         return []
-    parts = []
-    for cid, name in contacts:
-        ws = [w for w in re.findall(r"[\w\u00C0-\u024F-]+", _fold(name.lower())) if w not in ("dr", "mr", "mrs", "ms")]
-        parts.append((cid, name, ws))
+    names = _names(contacts)
+    parts = names.parts
     out: list[tuple[int, int, list[Candidate]]] = []
     i = 0
     while i < len(toks):
@@ -698,7 +762,8 @@ def contact_mentions(text: str, contacts: list[tuple[str, str]]) -> list[tuple[i
             if n == 1 and (span_words[0] in STOP or len(span_words[0]) < 3 or span_words[0] in _NOT_NAMES):
                 break
             cands = []
-            for cid, name, ws in parts:
+            for k in names.candidates(span_words):
+                cid, name, ws = parts[k]
                 s = _name_score(span_words, ws)
                 if s:
                     cands.append(Candidate(cid, name, s))
