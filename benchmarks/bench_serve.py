@@ -4,6 +4,7 @@ Run by hand (not by CI):
 
     .venv/bin/python benchmarks/bench_serve.py                  # 15 runs, 10k contacts, 120 s writers
     .venv/bin/python benchmarks/bench_serve.py --runs 9 --writers-seconds 30
+    .venv/bin/python benchmarks/bench_serve.py --only voice --voice-runs 12   # hero voice --file
 
 Everything happens in a temporary HERO_HOME. Each CLI measure is a fresh process, interleaved
 with its baseline in the same run; ratios are medians over medians. Targets (issue 15):
@@ -16,7 +17,9 @@ with its baseline in the same run; ratios are medians over medians. Targets (iss
 - RPC per call in the server: read p50 <= 5 ms, write p50 <= 15 ms (p95 reported);
 - nine mixed writers (3 CLI processes, 3 RPC connections, 3 'python' connections) for
   ``--writers-seconds``: 0 busy failures, 0 lost, index = database, every writer within 2x
-  of the others, aggregate >= 50 writes/s.
+  of the others, aggregate >= 50 writes/s;
+- ``hero voice --file`` on a 2-3 s command with a warm server: end of audio -> action done
+  p50 <= 0.8 s (``--voice-runs N``; beside the in-process command).
 """
 
 from __future__ import annotations
@@ -117,6 +120,54 @@ def rpc_latency(env: dict, n: int) -> dict:
     return out
 
 
+def voice_latency(env: dict, local: dict, runs: int) -> dict:
+    """``hero voice --file`` on piper WAVs of 2-3 s commands that do something (a read and a
+    write): end of audio (the file is whole when the command starts) -> action done, i.e.
+    the command's wall time up to its turn (measured without speaking: --silent), with a warm
+    server (model loaded) and in-process (HERO_NO_SERVER=1: what every call cost before).
+    Also the server's own share (the turn's timings: read + transcribe + plan + run)."""
+    from herotui.voice import tts
+
+    folder = Path(env["HERO_HOME"]) / "wavs"
+    folder.mkdir(exist_ok=True)
+    texts = ["what is on my calendar today", "create a contact Ada Lovelace at Northwind"]
+    wavs = []
+    for i, text in enumerate(texts):
+        clip = tts.synthesize(text, "piper", deterministic=True)
+        wavs.append(clip.write(folder / f"v{i}.wav"))
+    import wave
+
+    seconds = [round(wave.open(str(w)).getnframes() / wave.open(str(w)).getframerate(), 2) for w in wavs]
+
+    def once(wav: Path, e: dict) -> tuple[float, float]:
+        t = time.perf_counter()
+        cp = subprocess.run([HERO, "voice", "--file", str(wav), "--json", "--silent"], capture_output=True, text=True,
+                            env=e)
+        dt = time.perf_counter() - t
+        if cp.returncode != 0:
+            raise SystemExit(f"voice failed: {cp.stderr[-500:]}")
+        turn = json.loads(cp.stdout)
+        return dt, turn["timings"].get("total", 0.0)
+
+    once(wavs[0], env)  # loads the model in the server
+    warm, warm_inner, cold = [], [], []
+    for i in range(runs):
+        wav = wavs[i % len(wavs)]
+        dt, inner = once(wav, env)
+        warm.append(dt)
+        warm_inner.append(inner)
+        if i < max(3, runs // 3):
+            cold.append(once(wav, local)[0])
+    out = {"audio_seconds": seconds, "warm_p50_s": round(med(warm), 3), "warm_p95_s": round(p95(warm), 3),
+           "server_share_p50_s": round(med(warm_inner), 3), "in_process_p50_s": round(med(cold), 3),
+           "load": os.getloadavg()}
+    out["ok"] = out["warm_p50_s"] <= 0.8
+    print(f"voice --file ({', '.join(map(str, seconds))} s of audio): end of audio -> action done p50 "
+          f"{out['warm_p50_s']} s (p95 {out['warm_p95_s']}; in the server {out['server_share_p50_s']} s) vs "
+          f"in-process {out['in_process_p50_s']} s  {'ok' if out['ok'] else 'MISSED'}", flush=True)
+    return out
+
+
 def index_titles() -> set[str]:
     """The titles of every contact in the personal context's Tantivy index (HERO_HOME from os.environ)."""
     import tantivy
@@ -214,6 +265,9 @@ def main() -> int:
     ap.add_argument("--contacts", type=int, default=10_000)
     ap.add_argument("--rpc-calls", type=int, default=300)
     ap.add_argument("--writers-seconds", type=float, default=120)
+    ap.add_argument("--voice-runs", type=int, default=0, help="also measure hero voice --file (needs the voice extra)")
+    ap.add_argument("--only", choices=["cli", "rpc", "writers", "voice"], action="append",
+                    help="run only these parts (repeat; default: all but voice unless --voice-runs)")
     ap.add_argument("--json", help="write the results to this file")
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="hs-", dir="/tmp"))
@@ -230,27 +284,33 @@ def main() -> int:
         copy = home / "copy.duckdb"
         shutil.copy(db, copy)
         bare = [PY, "-c", f"import duckdb; duckdb.connect({str(copy)!r}, read_only=True).close()"]
+        parts = set(args.only or ["cli", "rpc", "writers"] + (["voice"] if args.voice_runs else []))
         rows = []
-        # first call with no server (it starts one in the background) vs the in-process CLI
-        rows.append(pair("first call, no server (calendar today)", [HERO, "calendar", "today"],
-                         [HERO, "calendar", "today"], env, max(5, args.runs // 2), 1.5, base_env=local,
-                         before=lambda: stop_server(env)))
+        if "cli" in parts:
+            # first call with no server (it starts one in the background) vs the in-process CLI
+            rows.append(pair("first call, no server (calendar today)", [HERO, "calendar", "today"],
+                             [HERO, "calendar", "today"], env, max(5, args.runs // 2), 1.5, base_env=local,
+                             before=lambda: stop_server(env)))
         stop_server(env)
         start_server(env)
         for _ in range(3):
             timed([HERO, "contact", "list"], env)
             timed([HERO, "ask", "--dry-run", "what's on today"], env)
-        rows.append(pair("calendar today (warm server)", [HERO, "calendar", "today"], [PY, "-c", "pass"], env,
-                         args.runs, 5.0))
-        rows.append(pair(f"contact list of {args.contacts} piped", [HERO, "contact", "list", "--limit", "100000"], bare,
-                         env, args.runs, 1.3))
-        rows.append(pair("ask --dry-run", [HERO, "ask", "--dry-run", "what's on today"], [PY, "-c", "pass"], env,
-                         args.runs, 6.0))
-        rows.append(pair("in-process calendar today (before)", [HERO, "calendar", "today"], [PY, "-c", "pass"], local,
-                         max(5, args.runs // 2), 1e9))
-        results["cli"] = rows
-        results["rpc"] = rpc_latency(env, args.rpc_calls)
-        if args.writers_seconds > 0:
+        if "cli" in parts:
+            rows.append(pair("calendar today (warm server)", [HERO, "calendar", "today"], [PY, "-c", "pass"], env,
+                             args.runs, 5.0))
+            rows.append(pair(f"contact list of {args.contacts} piped", [HERO, "contact", "list", "--limit", "100000"],
+                             bare, env, args.runs, 1.3))
+            rows.append(pair("ask --dry-run", [HERO, "ask", "--dry-run", "what's on today"], [PY, "-c", "pass"], env,
+                             args.runs, 6.0))
+            rows.append(pair("in-process calendar today (before)", [HERO, "calendar", "today"], [PY, "-c", "pass"],
+                             local, max(5, args.runs // 2), 1e9))
+            results["cli"] = rows
+        if "rpc" in parts:
+            results["rpc"] = rpc_latency(env, args.rpc_calls)
+        if "voice" in parts:
+            results["voice"] = voice_latency(env, local, max(3, args.voice_runs or args.runs))
+        if "writers" in parts and args.writers_seconds > 0:
             results["writers"] = writers(env, args.writers_seconds)
     finally:
         stop_server(env)

@@ -124,6 +124,12 @@ def cli():
         as_json = _as_json(json_)
         session = session or terminal_session()
         if file:
+            from herotui.frontends import cli as cli_mod
+            from herotui.server import voice as served  # the resident server, its model loaded
+
+            if served.forward_file(file, cli_mod._state.get("context"), dry_run=dry_run, session=session,
+                                   silent=silent, as_json=as_json, out=out):
+                return
             from herotui.voice import loop
 
             turn = loop.handle_file(file, _context(), dry_run=dry_run, session=session)

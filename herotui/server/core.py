@@ -13,6 +13,8 @@ codes), plus a few methods of its own:
 - ``hero.cli {method, args, context, json, yes, term}``: run a verb as ``hero`` on the
   command line would and return the text it prints, rendered for the client's terminal
   (``term``: tty or not, width, colour variables) as ``{out, err, code}``;
+- ``hero.voice {path, context, dry_run, session, json, term}``: ``hero voice --file`` with
+  the speech model kept loaded (:mod:`herotui.server.voice`);
 - ``hero.subscribe``: from then on the connection receives ``hero.changed {context,
   revision}`` notifications after every committed write;
 - ``hero.status``, ``hero.stop``.
@@ -474,6 +476,10 @@ class _Client:
                 result = srv.manifest()
             elif method == "hero.cli":
                 result = run_cli(params, self.actor)
+            elif method == "hero.voice":  # hero voice --file: the speech model stays loaded here
+                from herotui.server import voice
+
+                result = voice.run_voice(params)
             elif method == "hero.subscribe":
                 with srv.lock:
                     if self not in srv.subscribers:

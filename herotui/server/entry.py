@@ -47,7 +47,14 @@ class _Fallback(Exception):
     """Run this call in-process instead."""
 
 
+THIN = False
+"""True in the ``hero`` command (this entry): front-ends it runs in-process may still hand
+work to the server (``hero voice --file``: :mod:`herotui.server.voice`)."""
+
+
 def main(argv: list[str] | None = None) -> None:
+    global THIN
+    THIN = True
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         code = forward(argv)

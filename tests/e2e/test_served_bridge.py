@@ -211,3 +211,33 @@ def test_mcp_calls_run_in_the_server_and_a_cancel_rolls_back_there(stores, hero_
     from herotui import contexts
 
     assert stores.db_contacts(contexts.current()) == []
+
+
+def test_voice_file_runs_in_the_server_with_the_model_kept(hero_home, tmp_path):
+    """hero voice --file hands the recording to the server (the speech model loaded once):
+    same turn as in-process, the plan run there with actor voice."""
+    import pytest
+
+    pytest.importorskip("piper", reason="voice extra not installed")
+    from herotui.voice import tts
+
+    wav = tts.synthesize("create a contact Ada Lovelace", "piper", deterministic=True).write(tmp_path / "ada.wav")
+    info = start_server()
+
+    def voice(**env) -> dict:
+        cp = subprocess.run([hero_exe(), "voice", "--file", str(wav), "--json", "--silent", "--dry-run"],
+                            capture_output=True, text=True, env=child_env(**env), timeout=120)
+        assert cp.returncode == 0, cp.stderr
+        return json.loads(cp.stdout)
+
+    served = voice()
+    record = audit(hero_home)[-1]
+    assert (record["verb"], record["actor"], record["pid"]) == ("ask.run", "voice", info["pid"])
+    local = voice(HERO_NO_SERVER="1")
+    assert audit(hero_home)[-1]["pid"] != info["pid"]
+    for turn in (served, local):
+        turn.pop("timings"), turn.pop("spoken")
+        (turn.get("result") or {}).pop("session", None)
+    assert served == local
+    assert served["plan"] and "contact create" in served["plan"][0]
+    assert serve_cli.status()["pid"] == info["pid"]
