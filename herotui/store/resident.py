@@ -159,6 +159,7 @@ class Resident:
                     break
                 self.cond.wait(0.05)  # another thread is opening or closing it
             e = _Entry(ctx, self)
+            e.users = 1  # ours while it opens: the reaper never closes an entry being opened
             self.entries[key] = e
         try:
             wait = 0.2 - (time.monotonic() - self.release_asked)
@@ -172,7 +173,6 @@ class Resident:
                 self.cond.notify_all()
             raise
         with self.cond:
-            e.users += 1
             e.last_used = time.monotonic()
             self.cond.notify_all()
         return e
@@ -186,8 +186,10 @@ class Resident:
                 self._drop(e)
             self.cond.notify_all()
         if close:
-            e.close()
-            self._dropped(e)
+            try:
+                e.close()
+            finally:  # whatever closing raised, the entry goes (else every caller waits on it)
+                self._dropped(e)
 
     def _drop(self, e: _Entry) -> None:
         e.closed = True  # under self.cond: nobody acquires it any more
@@ -207,8 +209,12 @@ class Resident:
             for e in victims:
                 self._drop(e)
         for e in victims:
-            e.close()
-            self._dropped(e)
+            try:
+                e.close()
+            except Exception as exc:  # noqa: BLE001 - logged; the entry goes all the same
+                log.warning("closing the stores of %s failed: %s", e.ctx.name, exc)
+            finally:
+                self._dropped(e)
         return len(victims)
 
     def ask_release(self) -> None:
