@@ -84,8 +84,12 @@ def main() -> None:
     build_demo_home()
     cases = {c["text"]: c for c in yaml.safe_load((ROOT / "tests" / "data" / "utterances.yaml").read_text())}
     texts = [t for t in SPOKEN if t not in ("yes", "no", "delete Alex Smith")]
-    t0 = time.perf_counter(); stt.backend(); load_stt = time.perf_counter() - t0
-    t0 = time.perf_counter(); tts._load_piper(); load_tts = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    stt.backend()
+    load_stt = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tts._load_piper()
+    load_tts = time.perf_counter() - t0
     tts.synthesize("Warm up.", "piper")  # onnxruntime's first run
     vocabulary.prepare()
     silence_ms = float(os.environ.get("HERO_VAD_SILENCE_MS", 700))

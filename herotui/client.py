@@ -39,42 +39,26 @@ import threading
 from typing import Any, Sequence
 
 from herotui import errors
-from herotui.errors import HeroError
+from herotui.errors import HeroError, RemoteError
 
 __all__ = ["Hero", "RemoteError"]
 
-_KINDS: dict[str, type[HeroError]] = {
-    cls.code: cls
-    for cls in (errors.InvalidInput, errors.UsageError, errors.NotFound, errors.Ambiguous, errors.ContextBusy,
-                errors.ConfirmationRequired)
-}
-
-
-class RemoteError(HeroError):
-    """A JSON-RPC failure that is not one of Hero's own kinds (protocol, transport, internal)."""
-
-    code = "remote"
-
-    def __init__(self, message: str, hint: str | None = None, rpc_code: int | None = None) -> None:
-        super().__init__(message, hint)
-        self.rpc_code = rpc_code
-
 
 def _error_from_rpc(err: dict) -> HeroError:
+    """A JSON-RPC error object back to the HeroError class the server raised (errors.py's
+    table, by ``data.kind``); a failure of none of Hero's kinds is a :class:`RemoteError`."""
     data = err.get("data") if isinstance(err.get("data"), dict) else {}
     message = str(err.get("message", "remote error"))
     hint = data.get("hint")
     kind = data.get("kind")
     code = err.get("code")
-    if kind in _KINDS:
-        return _KINDS[kind](message, hint)
-    if code == -32602:
-        return errors.InvalidInput(message, hint)
-    if code == -32601:
-        return errors.NotFound(message, hint)
-    if kind == "error":
-        return HeroError(message, hint)
-    return RemoteError(message, hint, rpc_code=code)
+    if kind == "remote" or kind not in errors.KINDS:
+        if code == errors.INVALID_PARAMS:
+            return errors.InvalidInput(message, hint)
+        if code == -32601:  # method not found: no such verb
+            return errors.NotFound(message, hint)
+        return RemoteError(message, hint, rpc_code=code)
+    return errors.KINDS[kind].from_wire(message, hint)
 
 
 class _InProcess:
@@ -148,7 +132,7 @@ class _Stdio:
         return response.get("result")
 
     def call(self, v, args: dict, context: str | None, confirm: bool) -> Any:
-        from herotui.frontends.render import jsonable
+        from herotui.results import jsonable
 
         params = jsonable(dict(args))
         if context or self.context:
@@ -232,7 +216,7 @@ class _Server(_Stdio):
     def call(self, v, args: dict, context: str | None, confirm: bool) -> Any:
         import os
 
-        from herotui.frontends.render import jsonable
+        from herotui.results import jsonable
 
         params = jsonable(dict(args))
         for p in v.params:

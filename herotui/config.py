@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from herotui.errors import HeroError
+from herotui.errors import HeroError, ModelError, ModelPolicyError
 
 DEFAULT_TIMEOUT = 30.0
 OLLAMA_DEFAULT_BASE = "http://127.0.0.1:11434"
@@ -57,18 +57,6 @@ POLICIES = ("any", "local-only")
 LOCAL_PROVIDERS = frozenset({"ollama", "ollama_chat", "openai", "hosted_vllm", "lm_studio", "llamafile"})
 OLLAMA_PROVIDERS = frozenset({"ollama", "ollama_chat"})
 KEY_HINT = "put the key in an environment variable and name it: api_key_env = \"OPENAI_API_KEY\""
-
-
-class ModelError(HeroError):
-    """A model is configured but cannot be used (policy, settings, endpoint, key, timeout)."""
-
-    code = "model"
-
-
-class ModelPolicyError(ModelError):
-    """The context's policy forbids the configured model (e.g. a cloud model under local-only)."""
-
-    code = "model_policy"
 
 
 class ModelSettings(BaseModel):

@@ -70,7 +70,6 @@ def test_context_create_works_when_hero_context_names_it(hero):
 
 def test_import_workers_die_with_a_killed_parent():
     """A SIGKILLed import leaves no parsing worker behind (they used to block forever)."""
-    import os
     import signal
     import subprocess
     import sys

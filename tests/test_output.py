@@ -21,7 +21,6 @@ import struct
 import subprocess
 import termios
 import time
-from pathlib import Path
 
 import pytest
 from support import hero_exe

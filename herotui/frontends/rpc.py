@@ -74,7 +74,7 @@ import os
 import sys
 from typing import Any
 
-from herotui.errors import HeroError, InvalidInput
+from herotui.errors import RPC_CODES, HeroError, InvalidInput, Unavailable
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -89,17 +89,8 @@ MAX_DEPTH = 64
 #: Error messages and hints are cut to this many characters (no echo of huge input).
 MAX_ERROR_CHARS = 1000
 
-#: HeroError kind (``HeroError.code``) -> JSON-RPC error code. ``invalid`` is -32602.
-APP_CODES: dict[str, int] = {
-    "error": -32000,
-    "confirm": -32001,
-    "usage": -32002,
-    "not_found": -32003,
-    "ambiguous": -32004,
-    "busy": -32005,
-    "unavailable": -32006,
-    "invalid": INVALID_PARAMS,
-}
+#: HeroError kind (``HeroError.code``) -> JSON-RPC error code: errors.py's table.
+APP_CODES: dict[str, int] = RPC_CODES
 
 #: Verbs that cannot run over RPC at all, with the reason.
 REFUSED: dict[str, str] = {
@@ -108,12 +99,6 @@ REFUSED: dict[str, str] = {
 
 OPENRPC_VERSION = "1.3.2"
 DISCOVER = "rpc.discover"
-
-
-class Unavailable(HeroError):
-    """A verb (or an argument of it) that needs the server's own terminal."""
-
-    code = "unavailable"
 
 
 class RpcError(Exception):
@@ -187,7 +172,7 @@ def too_deep(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
 
 def error_from_hero(exc: HeroError, v: Any = None) -> RpcError:
     message, hint = tool_terms(exc.message, v), tool_terms(exc.hint, v)
-    return RpcError(APP_CODES.get(exc.code, -32000), message, {"kind": exc.code, "hint": hint})
+    return RpcError(exc.rpc_code, message, {"kind": exc.code, "hint": hint})
 
 
 _FLAG = None
@@ -662,8 +647,10 @@ def cli():
     @app.command("serve")
     def serve(
         stdio: bool = typer.Option(False, "--stdio", help="Speak JSON-RPC 2.0 on stdin/stdout (newline-delimited JSON)."),
-        context: str | None = typer.Option(None, "--context", "-c", help="Serve only this context (calls in another, all_contexts and its history are refused)."),
-        root: list[str] = typer.Option([], "--root", help="Let clients read and write files in this folder (repeat; also HERO_FILE_ROOTS). Default: only <data>/exports."),
+        context: str | None = typer.Option(None, "--context", "-c", help="Serve only this context "
+                                           "(calls in another, all_contexts and its history are refused)."),
+        root: list[str] = typer.Option([], "--root", help="Let clients read and write files in this folder "
+                                       "(repeat; also HERO_FILE_ROOTS). Default: only <data>/exports."),
     ) -> None:
         """Serve every verb as a JSON-RPC 2.0 method on stdin/stdout (one JSON message per line).
 

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from herotui.errors import ContextBusy, HeroError
+from herotui.results import jsonable
 from herotui.planner.plan import Plan, Step
 
 # The planner never plans its own verbs, servers or demo loading (one list, shared with llm.py)
@@ -250,16 +251,6 @@ def closest_commands(text: str, verbs: dict, n: int = 3) -> list:
 # ---------------------------------------------------------------------------------------
 # Running a plan
 # ---------------------------------------------------------------------------------------
-
-
-def jsonable(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
 
 
 def _ref_value(results: list[Any], token: str, field: str | None, index: int) -> Any:

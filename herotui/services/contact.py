@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
 
-from herotui.errors import HeroError, InvalidInput, NotFound
+from herotui.errors import DuplicateContact, InvalidInput, NotFound
 from herotui.registry import P, verb
 from herotui.services.common import (
     ExportResult,
@@ -171,18 +171,6 @@ def create(
                 raise DuplicateContact(same[0], same[1], same[2])
         cid = _insert(tx, fields)
         return _get(tx.conn, cid)
-
-
-class DuplicateContact(HeroError):
-    """``contact create`` for a name and company that are already a contact."""
-
-    code = "duplicate"
-
-    def __init__(self, existing_id: str, name: str, company: str | None) -> None:
-        at = f" at {company}" if company else ""
-        super().__init__(f"{name}{at} is already a contact ({existing_id})",
-                         hint="add --duplicate to create a second one, or 'hero contact update' to change it")
-        self.existing_id = existing_id
 
 
 @verb(examples=["hero contact show 01JD3"])

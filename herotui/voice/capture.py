@@ -24,20 +24,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from herotui.errors import HeroError
+from herotui.errors import NoMicrophone, PlaybackFailed
 from herotui.voice import SAMPLE_RATE, env_float
 
 FRAME_MS = 30
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000  # 480 samples, what webrtcvad takes
 BACKENDS = ("pyaudio", "sounddevice")
-
-
-class NoMicrophone(HeroError):
-    code = "no_microphone"
-
-
-class PlaybackFailed(HeroError):
-    code = "playback_failed"
 
 
 _quiet_lock = threading.Lock()

@@ -58,7 +58,7 @@ class VoiceTurn(BaseModel):
         return bool(self.result is not None and self.result.pending)
 
     def to_json(self) -> dict:
-        from herotui.frontends.render import jsonable
+        from herotui.results import jsonable
 
         return {"transcript": self.transcript, "heard": self.heard, "plan": self.plan_lines,
                 "heard_as": self.heard_as or None,

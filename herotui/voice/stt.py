@@ -23,15 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from herotui.errors import HeroError, InvalidInput, NotFound
+from herotui.errors import InvalidInput, NotFound, VoiceUnavailable
 from herotui.voice import INSTALL_HINT, SAMPLE_RATE
 
 _lock = threading.Lock()
 _backend: Any = None
-
-
-class VoiceUnavailable(HeroError):
-    code = "voice_unavailable"
 
 
 @dataclass

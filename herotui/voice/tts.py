@@ -31,15 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from herotui.errors import HeroError
+from herotui.errors import NoSpeechEngine
 from herotui.voice import INSTALL_HINT
 
 MAX_CHARS = 320
 LIST_ITEMS = 3
-
-
-class NoSpeechEngine(HeroError):
-    code = "no_tts"
 
 
 @dataclass

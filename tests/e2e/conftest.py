@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-from pathlib import Path
 
 import pytest
 from support import hero_exe  # noqa: F401  (e2e tests import it from here)

@@ -5,7 +5,6 @@ Real ``hero`` server processes and the official MCP SDK client."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 import urllib.error
