@@ -266,8 +266,8 @@ def main() -> int:
     ap.add_argument("--rpc-calls", type=int, default=300)
     ap.add_argument("--writers-seconds", type=float, default=120)
     ap.add_argument("--voice-runs", type=int, default=0, help="also measure hero voice --file (needs the voice extra)")
-    ap.add_argument("--only", choices=["cli", "rpc", "writers", "voice"], action="append",
-                    help="run only these parts (repeat; default: all but voice unless --voice-runs)")
+    ap.add_argument("--only", choices=["cli", "list", "rpc", "writers", "voice"], action="append",
+                    help="run only these parts (repeat; default: all but voice unless --voice-runs; list: only the contact list of cli)")
     ap.add_argument("--json", help="write the results to this file")
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="hs-", dir="/tmp"))
@@ -299,12 +299,15 @@ def main() -> int:
         if "cli" in parts:
             rows.append(pair("calendar today (warm server)", [HERO, "calendar", "today"], [PY, "-c", "pass"], env,
                              args.runs, 5.0))
+        if "cli" in parts or "list" in parts:
             rows.append(pair(f"contact list of {args.contacts} piped", [HERO, "contact", "list", "--limit", "100000"],
                              bare, env, args.runs, 1.3))
+        if "cli" in parts:
             rows.append(pair("ask --dry-run", [HERO, "ask", "--dry-run", "what's on today"], [PY, "-c", "pass"], env,
                              args.runs, 6.0))
             rows.append(pair("in-process calendar today (before)", [HERO, "calendar", "today"], [PY, "-c", "pass"],
                              local, max(5, args.runs // 2), 1e9))
+        if rows:
             results["cli"] = rows
         if "rpc" in parts:
             results["rpc"] = rpc_latency(env, args.rpc_calls)

