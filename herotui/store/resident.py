@@ -28,6 +28,7 @@ directly, as another program would).
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import threading
@@ -50,6 +51,41 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
+class _FairLock:
+    """A lock handed to its waiters in the order they asked (a FIFO queue): a client that
+    writes in a tight loop over its socket cannot take the lock again ahead of a CLI process
+    whose write has been waiting (threading.Lock lets the releasing thread barge back in)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+        self._held = False
+
+    def acquire(self) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by release(): the lock is ours, handed over directly
+        return True
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held: now by the first waiter
+            else:
+                self._held = False
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 class _Entry:
     """One context's open stores."""
 
@@ -59,7 +95,7 @@ class _Entry:
         self.conn = None
         self.users = 0
         self.last_used = time.monotonic()
-        self.wlock = threading.Lock()  # one writer at a time
+        self.wlock = _FairLock()  # one writer at a time, in the order they came
         self.ilock = threading.Lock()  # one index sync at a time
         self.dirty = threading.Event()
         self.closed = False
