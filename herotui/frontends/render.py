@@ -234,8 +234,10 @@ FREE_FLOOR = 8  # free text is shortened down to this many cells (or its header)
 def _columns(rows: list, cross_context: bool) -> list[str]:
     first = rows[0]
     columns = list(getattr(type(first), "__columns__", None) or type(first).model_fields)
+    if "context" not in type(first).model_fields:
+        return columns
     cross_context = cross_context or len({getattr(r, "context", None) for r in rows}) > 1
-    if cross_context and "context" in type(first).model_fields and "context" not in columns:
+    if cross_context and "context" not in columns:
         columns.insert(0, "context")
     return columns
 
@@ -282,8 +284,8 @@ def _piped_lines(rows: list, columns: list[str]) -> list[str]:
                 cells.append(v)
             elif v is None:
                 cells.append("")
-            elif t is list and all(type(x) is str for x in v):
-                cells.append(", ".join(v))
+            elif t is list and (not v or (len(v) == 1 and type(v[0]) is str) or all(type(x) is str for x in v)):
+                cells.append(v[0] if len(v) == 1 else ", ".join(v))
             else:
                 cells.append(_cell(v))
         line = "\t".join(cells)

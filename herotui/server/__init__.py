@@ -208,6 +208,20 @@ class Connection:
         line, _, self.buf = self.buf.partition(b"\n")
         return json.loads(line)
 
+    def read_raw(self, n: int, timeout: float | None = None) -> bytes:
+        """``n`` bytes that follow a response (``hero.cli`` with ``raw``)."""
+        self.sock.settimeout(timeout)
+        parts = [self.buf[:n]]
+        got = len(parts[0])
+        self.buf = self.buf[n:]
+        while got < n:
+            chunk = self.sock.recv(min(1 << 20, n - got))
+            if not chunk:
+                raise ServerGone("the Hero server closed the connection")
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
+
     def call(self, method: str, params=None, timeout: float | None = None) -> dict:
         """The response object (``result`` or ``error``) of one call; raises
         :class:`ServerGone` if the connection ends before it comes."""

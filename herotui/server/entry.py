@@ -356,6 +356,14 @@ def _convert(p: dict, raw: str):
     return raw
 
 
+def _utf8(stream) -> bool:
+    """The stream takes UTF-8 bytes as they are (then the server sends its text raw)."""
+    try:
+        return stream.encoding.lower().replace("-", "").replace("_", "") == "utf8" and stream.buffer is not None
+    except (AttributeError, ValueError):
+        return False
+
+
 def forward(argv: list[str]) -> int | None:
     """Run ``argv`` through the server; None (or :class:`_Fallback`) to run it in-process."""
     if os.environ.get("HERO_NO_SERVER") or os.environ.get("HERO_DEBUG") or "_HERO_COMPLETE" in os.environ:
@@ -377,8 +385,12 @@ def forward(argv: list[str]) -> int | None:
             call = parse(argv, manifest(conn, folder))
         mutates = call.pop("mutates")
         call["term"] = _term()
+        call["raw"] = _utf8(sys.stdout)
         try:
             resp = conn.call("hero.cli", call)
+            result = resp.get("result")
+            if isinstance(result, dict) and "out_bytes" in result:
+                result["out"] = conn.read_raw(int(result.pop("out_bytes")))
         except (wire.ServerGone, OSError, ValueError):
             if not mutates:
                 wire.spawn(folder)
@@ -389,14 +401,18 @@ def forward(argv: list[str]) -> int | None:
             return 1
     finally:
         conn.close()
-    result = resp.get("result")
     if not isinstance(result, dict):
         err = resp.get("error") or {}
         print(f"error: {err.get('message', 'the server gave no answer')}", file=sys.stderr)
         return 1
     try:
         for stream, text in ((sys.stdout, result.get("out")), (sys.stderr, result.get("err"))):
-            if text:
+            if isinstance(text, bytes):
+                if text:
+                    stream.flush()
+                    stream.buffer.write(text)  # UTF-8 already (raw: the stream is UTF-8)
+                    stream.buffer.flush()
+            elif text:
                 try:
                     stream.write(text)
                 except UnicodeEncodeError:
