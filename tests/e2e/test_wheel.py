@@ -54,7 +54,7 @@ def test_wheel_contents(wheel):
     assert any(n.startswith("herotui/_data/commands/") for n in names)
     assert not any(n.startswith(("tests/", "herotui/tests/")) for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "hero = herotui.frontends.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "hero = herotui.server.entry:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 @pytest.mark.slow
