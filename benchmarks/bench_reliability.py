@@ -262,8 +262,11 @@ class Run:
             return {"consistent": False, "error": cp.stderr.decode(errors="replace")[-800:]}
         return json.loads(cp.stdout)
 
-    def hero_processes(self) -> list[tuple[int, str]]:
-        """Live processes whose environment carries this run's HERO_HOME (ours, so readable)."""
+    def hero_processes(self, server: bool = False) -> list[tuple[int, str]]:
+        """Live processes whose environment carries this run's HERO_HOME (ours, so readable).
+
+        The resident server (``hero serve``, started by the first command and meant to stay
+        until idle) is not one of them unless ``server``: it is no orphan of a killed import."""
         mark = f"HERO_HOME={self.home}".encode()
         found = []
         for d in os.listdir("/proc"):
@@ -277,7 +280,10 @@ class Run:
                     if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
                         continue  # a zombie: already dead, waiting for its parent
                 with open(f"/proc/{d}/cmdline", "rb") as f:
-                    found.append((int(d), f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:200]))
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:200]
+                if "-m herotui.server" in cmd and not server:
+                    continue
+                found.append((int(d), cmd))
             except OSError:
                 continue
         return found
@@ -656,7 +662,8 @@ def main() -> int:
             args.json.write_text(json.dumps(res, indent=2, default=str))
             print(f"JSON written to {args.json}")
     finally:
-        for pid, _cmd in run.hero_processes():
+        run.hero("serve", "stop")  # the resident server of this run's HERO_HOME
+        for pid, _cmd in run.hero_processes(server=True):
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
