@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -231,6 +232,12 @@ def test_voice_file_runs_in_the_server_with_the_model_kept(hero_home, tmp_path):
         return json.loads(cp.stdout)
 
     served = voice()
+    # the thin command hands it over without building the full CLI (no Typer, no pydantic)
+    cp = subprocess.run([sys.executable, "-X", "importtime", hero_exe(), "voice", "--file", str(wav), "--json",
+                         "--silent", "--dry-run"], capture_output=True, text=True, env=child_env(), timeout=120)
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in cp.stderr.splitlines() if line.startswith("import time:")}
+    assert "herotui.server.voice" in imported and not imported & {"typer", "pydantic", "duckdb", "rich"}
     record = audit(hero_home)[-1]
     assert (record["verb"], record["actor"], record["pid"]) == ("ask.run", "voice", info["pid"])
     local = voice(HERO_NO_SERVER="1")
