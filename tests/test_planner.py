@@ -393,3 +393,11 @@ def test_hero_history_cli(demo, capsys):
     assert cli._main(["history", "--verb", "ask", "--limit", "1", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 1 and rows[0]["verb"] == "ask.run"
+
+
+def test_listed_events_read_cleanly_all_day_included():
+    from herotui.planner.ask import _compact
+
+    out = _compact([{"start": "2026-12-06T00:00:00+00:00", "title": "Mom's birthday", "all_day": True},
+                    {"start": "2026-12-06T10:00:00+00:00", "title": "Sunday brunch"}])
+    assert out.splitlines() == ["  Sun, all day · Mom's birthday", "  Sun 10:00 · Sunday brunch"]

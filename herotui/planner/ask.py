@@ -131,7 +131,7 @@ def _compact(result: Any, limit: int = 8) -> str:
             if isinstance(item, dict):
                 from herotui.planner.execute import _when
 
-                bits = [_when(item) if k == "start" else str(item.get(k))
+                bits = [_when(item).rstrip(",") if k == "start" else str(item.get(k))  # "Sun, all day"
                         for k in ("start", "title", "name", "kind", "company") if item.get(k)]
                 lines.append("  " + " · ".join(bits[:3]))
             else:
