@@ -187,6 +187,8 @@ def index_titles() -> set[str]:
 
 
 def writers(env: dict, seconds: float) -> dict:
+    # the socket writers and the index check reach the bench's home (not the default one)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("HERO_")})
     from herotui import server as wire
 
     stop = time.monotonic() + seconds
