@@ -458,6 +458,11 @@ def forward(argv: list[str]) -> int | None:
         err = resp.get("error") or {}
         print(f"error: {err.get('message', 'the server gave no answer')}", file=sys.stderr)
         return 1
+    return _emit(result)
+
+
+def _emit(result: dict) -> int:
+    """Print what the server rendered (text, or raw UTF-8 bytes); the command's exit code."""
     try:
         for stream, text in ((sys.stdout, result.get("out")), (sys.stderr, result.get("err"))):
             if isinstance(text, bytes):

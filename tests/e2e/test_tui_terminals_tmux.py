@@ -89,6 +89,7 @@ def _sgr_before(screen: str, word: str) -> str:
 
 def test_colours_and_scrollback(pane):
     pane.run("printf '\\033[38;5;208mC256\\033[0m \\033[38;2;10;200;30mTRUEC\\033[0m \\033[1;4mBOLDUL\\033[0m\\n'")
+    pane.wait("C256 TRUEC BOLDUL")  # the output itself (the echoed command line also holds the words)
     screen = pane.wait("BOLDUL", escapes=True)
     assert "38;2;255;135;0" in _sgr_before(screen, "C256")  # xterm colour 208 is #ff8700
     assert "38;2;10;200;30" in _sgr_before(screen, "TRUEC")
