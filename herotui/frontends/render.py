@@ -15,18 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from herotui.errors import HeroError
-
-
-def jsonable(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
+from herotui.results import jsonable  # noqa: F401 (render.jsonable: the front-ends' name for it)
 
 
 def err(message: str) -> None:
