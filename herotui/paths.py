@@ -157,8 +157,9 @@ class FileRoots:
 
     def place(self, path: str) -> str:
         """A client's relative path, taken under the first root (where exports land by default)."""
-        if not isinstance(path, str) or not path or path == "-" or os.path.isabs(path) or not self.folders:
-            return path
+        if not isinstance(path, str) or not path or path == "-" or os.path.isabs(path) or path.startswith("~") \
+                or not self.folders:
+            return path  # absolute (or ~): checked as given
         return os.path.join(self.folders[0], path)
 
     def describe(self) -> str:
