@@ -158,11 +158,7 @@ def test_rpc_without_a_server_runs_in_process(hero_home):
     assert not wire.server_running()
 
 
-def _big_vcf(path: Path, n: int) -> None:
-    with path.open("w") as fh:
-        for i in range(n):
-            fh.write(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Person {i:05d}\r\nEMAIL:p{i}@example.org\r\n"
-                     f"NOTE:{'x' * 200}\r\nEND:VCARD\r\n")
+from test_served_clients import _big_vcf  # noqa: E402 (tests/e2e is on sys.path)
 
 
 def test_mcp_calls_run_in_the_server_and_a_cancel_rolls_back_there(stores, hero_home, tmp_path):
