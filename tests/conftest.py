@@ -58,6 +58,22 @@ def hero(hero_home):
 
 
 @pytest.fixture
+def weekday_morning():
+    """The clock at Wednesday 9 December 2026, 09:30 in Brussels (HERO_TZ), ticking: for tests
+    whose data is relative to "today" ("today 23:00", "in 5 days"), so that neither the hour
+    nor the weekday the suite runs at changes what they see. In-process only (subprocesses
+    keep the real clock: use libfaketime for them, as test_readme_tour does)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    when = datetime(2026, 12, 9, 9, 30, tzinfo=ZoneInfo("Europe/Brussels"))
+    with time_machine.travel(when, tick=True):
+        yield when
+
+
+@pytest.fixture
 def ctx(hero_home):
     """The active context (``personal``), created on first use."""
     from herotui import contexts

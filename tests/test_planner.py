@@ -236,8 +236,9 @@ def test_a_failed_step_is_reported_and_the_rest_skipped(demo):
     assert "no contact" in results[0].error
 
 
-def test_story_whats_on_today_offers_the_linked_report(demo):
-    """Story 1-2: today's first meeting has a linked report; "yes" summarises it."""
+def test_story_whats_on_today_offers_the_linked_report(demo, weekday_morning):
+    """Story 1-2: today's first meeting has a linked report; "yes" summarises it (at 09:30,
+    whatever the hour the suite runs: a meeting 30 minutes from now is still today)."""
     from datetime import datetime, timedelta
 
     from herotui import registry

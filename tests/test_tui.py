@@ -15,7 +15,9 @@ pytest.importorskip("textual")
 from herotui import registry  # noqa: E402
 
 SIZE = (120, 40)
-pytestmark = pytest.mark.anyio
+
+# data relative to today ("today 23:00", "in 5 days"): the same whatever the hour or weekday
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("weekday_morning")]
 
 
 @pytest.fixture

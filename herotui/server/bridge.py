@@ -74,6 +74,11 @@ class Uncertain(Exception):
     """The server went away during a call that may have written."""
 
 
+class NotSendable(ValueError):
+    """The call's arguments cannot be sent as UTF-8 (a lone surrogate): run it in-process,
+    where the checks answer it with a clear error."""
+
+
 class Link:
     """One connection to the resident server, shared by a front-end's calls (multiplexed by id)."""
 
@@ -113,10 +118,13 @@ class Link:
                 raise wire.ServerGone("the Hero server closed the connection")
             self.next_id += 1
             rid = self.next_id
+            try:  # strict: bytes that are not UTF-8 would get a parse error with no id, never our answer
+                data = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params},
+                                  ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+            except ValueError as exc:  # a lone surrogate, NaN
+                raise NotSendable(str(exc)) from None
             slot: list = [threading.Event(), None]
             self.pending[rid] = slot
-            data = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params},
-                              ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogateescape") + b"\n"
             try:
                 self.conn.sock.sendall(data)
             except OSError:
@@ -281,6 +289,8 @@ class Bridge:
             return None
         try:
             response = link.call(method, params)
+        except NotSendable:
+            return None
         except (wire.ServerGone, OSError, ValueError):
             if not self.mutates(link, method):
                 return None

@@ -104,6 +104,23 @@ def test_rpc_bridge_runs_calls_in_the_server_with_its_roots_and_pin(hero_home, t
     assert serve_cli.status()["pid"] == info["pid"]
 
 
+def test_rpc_bridge_answers_text_that_is_not_utf8_and_goes_on(hero_home):
+    """A lone surrogate cannot cross to the server as UTF-8: the call is checked in-process (a
+    clear error, not a wait for an answer that never comes) and the next call goes on."""
+    info = start_server()
+    rpc = Rpc()
+    try:
+        until_in_server(hero_home, lambda: rpc("contact.list"), info["pid"])
+        r = rpc("contact.create", {"name": "a\udcffb"})
+        assert r["error"]["code"] == -32602 and "not valid UTF-8" in r["error"]["message"], r
+        r = rpc("contact.search", {"query": "x\u0000"})
+        assert r["error"]["code"] == -32602 and "NUL" in r["error"]["message"], r
+        assert rpc("contact.create", {"name": "Lena Fischer"})["result"]["name"] == "Lena Fischer"
+        assert audit(hero_home)[-1]["pid"] == info["pid"]
+    finally:
+        rpc.close()
+
+
 def test_rpc_bridge_keeps_the_pin_and_the_callers_default_context(hero_home):
     info = start_server()
     assert subprocess.run([hero_exe(), "context", "create", "business"], env=child_env(), capture_output=True).returncode == 0
