@@ -116,6 +116,7 @@ class Verb:
     cli_name: str | None = None  # "hero search" instead of "hero search query"
     scope: Callable[..., str | None] | None = None  # (ctx, args) -> what a confirmation covers
     pages: Callable[..., Any] | None = None  # (ctx, **args) -> iterator of lists: the result page by page
+    terminal: bool = False  # its result is shown on the caller's own screen (a pager, a viewer): see verb()
 
     @property
     def service(self) -> str:
@@ -237,6 +238,7 @@ def verb(
     cli_name: str | None = None,
     scope: Callable[..., str | None] | None = None,
     pages: Callable[..., Any] | None = None,
+    terminal: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a verb; its service is the module's ``SERVICE``.
 
@@ -246,6 +248,10 @@ def verb(
     ("'Standup': all 23 occurrences, from Mon 30 Nov"). ``pages(ctx, **args)``, for a
     listing, yields the same result as lists of at most a page of rows, so a front-end that
     prints as it goes (``call(..., paged=True)``) holds one page, not the whole set.
+    ``terminal``: the verb returns something to show on the caller's own screen (a document
+    for a pager or the desktop's viewer) that only a front-end with one can show (the CLI):
+    MCP and RPC do not serve it, and the thin client runs it in-process. The one place that
+    says "not over the network".
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -284,6 +290,7 @@ def verb(
             cli_name=cli_name,
             scope=scope,
             pages=pages,
+            terminal=terminal,
         )
         if full in _VERBS:
             raise TypeError(f"verb {full} is registered twice")
@@ -384,6 +391,12 @@ ACTOR: ContextVar[str] = ContextVar("hero_actor", default="python")
 """Who is calling the verb that runs now (cli, tui, voice, mcp, rpc, planner...): conversation
 state (the assistant's pending plan) is kept per actor, so a "yes" over RPC never answers a
 question the CLI asked."""
+
+PROGRESS: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("hero_progress", default=None)
+"""Where a long verb reports how far it is, set by the front-end that shows it (the CLI's bar
+on a terminal): ``report(what, done, total)``, e.g. ``("adding documents", 120, 3000)``. None
+(the default): nobody is watching, and a verb does not even count its work. Services draw
+nothing themselves."""
 
 
 def call(

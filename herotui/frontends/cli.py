@@ -152,7 +152,18 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
             render.err("cancelled, nothing changed")
             raise typer.Exit(1)
         confirmed = True
-    result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed, paged=True)  # listings as they come
+    bar = render.progress_bar()  # a long verb's progress (document add), drawn on a terminal
+    token = registry.PROGRESS.set(bar)
+    try:
+        result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed, paged=True)  # listings as they come
+    finally:
+        registry.PROGRESS.reset(token)
+        if bar is not None:
+            bar.close()  # also on Ctrl+C: the bar is erased before "interrupted"
+    if v.terminal:  # shown on this screen (document open: the pager or the viewer), then said how
+        from herotui.frontends import present
+
+        result = present.show(result)
     render.output(result, as_json, cross_context=bool(args.get("all_contexts")))
     from herotui.store import db
 

@@ -1,4 +1,5 @@
-"""The terminal presenter: a deck full-screen, slide by slide (``hero slides present``).
+"""The terminal presenter: a deck full-screen, slide by slide (``hero slides present``); a
+document in the pager or the desktop's viewer (``hero document open``: :func:`show`).
 
 ``run(presentation)`` takes the :class:`~herotui.services.slides.Presentation` the
 ``slides.present`` verb returns. In a terminal (stdin and stdout both TTYs) it switches to
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import os
 import select
+import shlex
+import shutil
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -210,7 +213,9 @@ def print_all(presentation: Presentation, console: Any = None) -> None:
     """Every slide, rendered, with a rule between them (no terminal needed)."""
     from rich.console import Console
 
-    (console or Console(highlight=False)).print(presentation)
+    from herotui.frontends import views
+
+    (console or Console(highlight=False)).print(views.view(presentation))
 
 
 def run(presentation: Any) -> None:
@@ -304,3 +309,102 @@ def _loop(presentation: Presentation) -> None:
         pass  # Ctrl+C with ISIG on: quit like q
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+# --- documents: the pager or the desktop's viewer ----------------------------------------------
+#
+# ``document open`` (a verb marked ``terminal`` in the registry) returns what to show: the text
+# of Markdown and text documents, the stored file of the others. Showing it is done here, by
+# the front-end that has a screen: the CLI calls :func:`show` after the verb ran.
+
+
+def show(result: Any) -> Any:
+    """Show a ``terminal`` verb's result on this screen; returns it as shown (``Opened`` with
+    ``command``, ``path`` and ``message`` filled in)."""
+    from herotui.services.document import Opened
+
+    if isinstance(result, Opened):
+        return page(result) if result.how == "pager" else view_file(result)
+    return result
+
+
+def page(doc: Any) -> Any:
+    """The document's text in ``$PAGER`` (default ``less``, with ``LESS=FRX`` unless set)."""
+    import subprocess
+
+    from herotui.errors import HeroError
+
+    pager = os.environ.get("PAGER", "").strip() or "less"
+    argv = shlex.split(pager)
+    if not argv or shutil.which(argv[0]) is None:
+        raise HeroError(f"the pager '{pager}' was not found", hint=f"set PAGER (e.g. PAGER=more), or print it: hero document text {doc.id}")
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # quit at once if it fits, keep colours, leave the screen as is
+    try:
+        subprocess.run(argv, input=(doc.text or "").encode(), env=env, check=False)
+    except OSError as exc:
+        raise HeroError(f"cannot run the pager '{pager}': {exc.strerror or exc}", hint=f"print it instead: hero document text {doc.id}") from None
+    return doc.model_copy(update={"command": pager, "text": None})
+
+
+def opener() -> list[str] | None:
+    """The program that opens files on this desktop: ``$HERO_OPENER``, else ``open`` (macOS)
+    or ``xdg-open`` (only with a graphical session); None when there is none."""
+    custom = os.environ.get("HERO_OPENER", "").strip()
+    if custom:
+        return shlex.split(custom)
+    if sys.platform == "darwin":
+        return ["open"] if shutil.which("open") else None
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None
+    exe = shutil.which("xdg-open")
+    return [exe] if exe else None
+
+
+def view_file(doc: Any) -> Any:
+    """A private copy of the document's file (a new 0700 temporary folder, under its safe
+    name) handed to the system's viewer, which reads it after we return."""
+    import tempfile
+    from pathlib import Path
+
+    from herotui.errors import HeroError
+
+    argv = opener()
+    if argv is None or shutil.which(argv[0]) is None:
+        what = "no graphical session (DISPLAY is not set)" if sys.platform != "darwin" and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and not os.environ.get("HERO_OPENER") else \
+            "no program to open files was found (xdg-open)"
+        extra = f", or read its text: hero document text {doc.id}" if doc.chars else ""
+        raise HeroError(f"cannot open '{doc.title}' ({doc.kind}) here: {what}",
+                        hint=f"write it out with 'hero document export {doc.id} -o DIR'{extra}; HERO_OPENER sets the program")
+    folder = Path(tempfile.mkdtemp(prefix="hero-open-"))
+    path = folder / doc.filename
+    try:
+        shutil.copyfile(doc.file, path)
+    except FileNotFoundError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise HeroError(f"the file of document {doc.id} is missing from the store",
+                        hint="add the file again ('hero document add PATH') to restore it") from None
+    _run_opener(argv, path, doc.id)
+    return doc.model_copy(update={"command": shlex.join(argv), "path": str(path),
+                                  "message": f"opened {doc.title} with {argv[0]} ({path})\n"})
+
+
+def _run_opener(argv: list[str], path: Any, did: str) -> None:
+    import subprocess
+
+    from herotui.errors import HeroError
+
+    try:
+        proc = subprocess.Popen([*argv, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        raise HeroError(f"cannot run '{argv[0]}': {exc.strerror or exc}", hint="set HERO_OPENER to a program that opens files") from None
+    try:
+        _out, err = proc.communicate(timeout=10)  # xdg-open hands over and returns at once
+        if proc.returncode:
+            msg = (err or b"").decode(errors="replace").strip().splitlines()
+            raise HeroError(f"'{shlex.join(argv)}' could not open {path.name}" + (f": {msg[-1]}" if msg else ""),
+                            hint=f"write it out with 'hero document export {did} -o DIR'")
+    except subprocess.TimeoutExpired:
+        pass  # a viewer that stays in the foreground: leave it running

@@ -31,6 +31,45 @@ def error(exc: HeroError, as_json: bool) -> None:
         print(f"hint: {exc.hint}", file=sys.stderr)
 
 
+class ProgressBar:
+    """A Rich progress bar on standard error for a verb's ``registry.PROGRESS`` reports: drawn
+    from the first report (a verb that reports nothing draws nothing), gone when closed."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task(what, total=total)
+            self.bar.start()
+        self.bar.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def progress_bar() -> ProgressBar | None:
+    """A bar for a verb's progress when standard error is a terminal and ``HERO_PROGRESS`` is
+    not ``0``, else None (nothing drawn, nothing counted)."""
+    import os
+
+    stream = sys.stderr
+    try:
+        if stream is None or not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return ProgressBar() if os.environ.get("HERO_PROGRESS", "1") != "0" else None
+
+
 PIPE_WIDTH = 10_000  # piped output: lines are never wrapped or cut (a path, a hash, a plan line)
 
 
@@ -132,8 +171,16 @@ def output(result: Any, as_json: bool, *, cross_context: bool = False) -> None:
     if text_field and getattr(result, text_field, None) is not None:
         sys.stdout.write(getattr(result, text_field))
         return
-    if hasattr(result, "__rich__"):
-        _print(result, _document_width(result) if _piped() else None)
+    from herotui.frontends import views
+
+    func = views.find(result)
+    if func is not None or hasattr(result, "__rich__"):  # a view, or a renderable of its own (the planner's)
+        piped = _piped()
+        shown = func(result, piped) if func is not None else result
+        if isinstance(shown, str):
+            sys.stdout.write(shown)
+        else:
+            _print(shown, _document_width(result) if piped else None)
         return
     if isinstance(result, list):
         _table(result, cross_context=cross_context)

@@ -43,16 +43,6 @@ class DemoReport(BaseModel):
 
     __columns__ = ("contexts",)
 
-    def __rich__(self):
-        from rich.text import Text
-
-        t = Text()
-        for c in self.contexts:
-            t.append(f"{c.context}: ", style="bold")
-            t.append(f"{c.contacts} contacts, {c.events} events, {c.documents} documents and {c.decks} decks added\n")
-        t.append("try: hero calendar week --context business · hero contact list · hero search alex", style="dim")
-        return t
-
 
 def _manifest(folder, key: str) -> list[dict]:
     """The ``[[key]]`` entries of ``folder/manifest.toml`` (none when there is no manifest)."""

@@ -11,8 +11,9 @@ Decisions (the issue left them open):
   into a folder already walked is reported as a loop. Files are handled in batches of
   ``BATCH_FILES`` (or ``BATCH_TEXT_BYTES`` of text): the text is extracted *outside* any
   lock, then one short write transaction per batch stores the rows, so 10,000 files neither
-  hold the context's lock for minutes nor sit in memory at once. A progress bar is drawn on
-  standard error when it is a terminal.
+  hold the context's lock for minutes nor sit in memory at once. Progress is reported to
+  the caller's ``registry.PROGRESS`` (the CLI draws a bar on standard error when it is a
+  terminal); nothing is counted when nobody watches.
 * **Bad input never stops an add**: each bad file is skipped with its reason (missing, too
   large, a symlink loop, a damaged PDF, unreadable, empty), valid files are still added, and
   the verb succeeds. Only when *nothing* could be added (no new document, no duplicate) and
@@ -28,9 +29,12 @@ Decisions (the issue left them open):
 * **Export** writes the original bytes into a folder under the original file name, made
   safe (no path separators, no ``..``, no control or reserved characters); an existing file
   is never overwritten (``name-1.ext``...), and the result is checked to be inside the folder.
-* **Open**: Markdown and text go to ``$PAGER`` (default ``less``); other kinds are copied to
-  a private temporary folder and handed to ``$HERO_OPENER``, else ``xdg-open`` (``open`` on
-  macOS). With none available (or no graphical session): a clear error and a hint.
+* **Open** returns what to show (``Opened``): the text of Markdown and text documents, the
+  stored file of other kinds. The front-end shows it: the CLI pages the text (``$PAGER``,
+  default ``less``) or copies the file to a private temporary folder and hands it to
+  ``$HERO_OPENER``, else ``xdg-open`` (``open`` on macOS); with none available (or no
+  graphical session) a clear error and a hint. The verb is marked ``terminal``: MCP and RPC
+  do not serve it.
 * ``--contact`` accepts a contact id prefix, an email, or a name (every word of it must be a
   word of the contact's name: "alex" finds "Alex Smith"); ``--event`` an event id prefix, its
   iCalendar UID or its title.
@@ -40,15 +44,12 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import shutil
 import stat as statmod
 import sys
 import unicodedata
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Iterator, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
@@ -64,7 +65,6 @@ TEXT_KINDS = ("markdown", "text")  # opened in the pager
 DEFAULT_MAX_MB = 50.0
 BATCH_FILES = 500
 BATCH_TEXT_BYTES = 32 << 20
-SHOWN_IN_REPORT = 20
 MISSING = "no such file or folder"  # reasons a path was skipped: missing (exit 3 when nothing else happened)
 BROKEN_LINK = "broken symlink (its target does not exist)"
 
@@ -131,42 +131,6 @@ class AddReport(BaseModel):
     hidden: int = 0  # hidden files and folders left out of folders (see --hidden)
 
     __columns__ = ("added", "duplicates", "skipped")
-    __text__ = "plain"  # piped output: plain lines, never wrapped (grep works); a terminal: __rich__
-
-    def lines(self) -> list[tuple[str, str]]:
-        """(style, line) pairs: what a person reads."""
-        out = []
-        n = len(self.added)
-        out.append(("bold green" if n else "bold", f"added {n} document{'s' if n != 1 else ''}"))
-        for d in self.added[:SHOWN_IN_REPORT]:
-            extra = f", {d.pages} pages" if d.pages else ""
-            out.append(("", f"  {d.id}  {d.title}  [{d.kind}{extra}]" + (f"  ({d.note})" if d.note else "")))
-        if n > SHOWN_IN_REPORT:
-            out.append(("dim", f"  ... and {n - SHOWN_IN_REPORT} more ('hero document list' shows them)"))
-        for d in self.duplicates[:SHOWN_IN_REPORT]:
-            out.append(("cyan", f"already stored: {d.path} is {d.id} ({d.title})"))
-        if len(self.duplicates) > SHOWN_IN_REPORT:
-            out.append(("cyan", f"... and {len(self.duplicates) - SHOWN_IN_REPORT} more already stored"))
-        for s in self.skipped:
-            out.append(("yellow", f"skipped: {s.path}: {s.reason}"))
-        if self.hidden:
-            out.append(("dim", f"left out {self.hidden} hidden file(s) or folder(s) (add them with --hidden)"))
-        return out
-
-    @property
-    def plain(self) -> str | None:
-        if sys.stdout is not None and sys.stdout.isatty():
-            return None
-        return "".join(line + "\n" for _style, line in self.lines())
-
-    def __rich__(self):
-        from rich.text import Text
-
-        t = Text()
-        for style, line in self.lines():
-            t.append(line + "\n", style=style or None)
-        t.rstrip()
-        return t
 
 
 class DocumentText(BaseModel):
@@ -199,13 +163,24 @@ class Exported(BaseModel):
 
 
 class Opened(BaseModel):
-    """How a document was opened: in the pager, or with the system's opener."""
+    """A document to show on the caller's own screen: Markdown and text as their text (for a
+    pager), other kinds as their stored file (for the system's viewer, under ``filename``).
+
+    The verb shows nothing: the front-end that asked does (the CLI: ``$PAGER``, else
+    ``less``; ``$HERO_OPENER``, else ``xdg-open`` or ``open``), and fills in ``command``,
+    ``path`` and ``message`` with how it did.
+    """
 
     id: str
     title: str
+    kind: str
     how: Literal["pager", "opener"]
-    command: str
-    path: str | None = None  # the temporary copy handed to the opener
+    text: str | None = None  # how = pager: the text to page
+    file: str | None = None  # how = opener: the stored file (read it, never change it)
+    filename: str | None = None  # how = opener: a safe name to open it under (with the kind's extension)
+    chars: int = 0  # length of the extracted text ('hero document text' prints it)
+    command: str = ""  # the program that showed it (set by the front-end)
+    path: str | None = None  # the temporary copy handed to the viewer (set by the front-end)
     message: str = ""  # printed by the CLI (nothing after the pager)
 
     __text__ = "message"
@@ -680,18 +655,17 @@ class _NoProgress:
 
 
 class _Progress:
-    """A Rich progress bar on standard error (only when it is a terminal)."""
+    """Counts the files an add has handled and tells the caller's reporter (``registry.PROGRESS``)."""
 
-    def __init__(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    WHAT = "adding documents"
 
-        self.bar = Progress(TextColumn("adding documents"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-        self.task = self.bar.add_task("add", total=total)
+    def __init__(self, report, total: int) -> None:
+        self.report, self.total, self.done = report, total, 0
+        report(self.WHAT, 0, total)
 
     def advance(self, n: int = 1) -> None:
-        self.bar.advance(self.task, n)
+        self.done += n
+        self.report(self.WHAT, self.done, self.total)
 
 
 def _count_files(paths: list[str], hidden: bool, cap: int = 1_000_000) -> int:
@@ -727,16 +701,15 @@ def _count_files(paths: list[str], hidden: bool, cap: int = 1_000_000) -> int:
     return count
 
 
-@contextmanager
-def _progress_for(paths: list[str], hidden: bool) -> Iterator:
-    show = (sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
-            and os.environ.get("HERO_PROGRESS", "1") != "0" and any(p != "-" and os.path.isdir(os.path.expanduser(p)) for p in paths))
-    if not show:
-        yield _NoProgress()
-        return
-    progress = _Progress(_count_files(paths, hidden))
-    with progress.bar:
-        yield progress
+def _progress_for(paths: list[str], hidden: bool) -> _Progress | _NoProgress:
+    """Progress reported to the front-end that asked for it (``registry.PROGRESS``; the CLI
+    on a terminal), when folders are added: their files are counted first (a cheap walk)."""
+    from herotui.registry import PROGRESS
+
+    report = PROGRESS.get()
+    if report is None or not any(p != "-" and os.path.isdir(os.path.expanduser(p)) for p in paths):
+        return _NoProgress()
+    return _Progress(report, _count_files(paths, hidden))
 
 
 def _stdin_bytes(limit: int) -> bytes:
@@ -788,23 +761,22 @@ def add(
     if contacts or events:
         with ctx.read() as conn:
             cids, eids = _resolve_links(conn, contacts, events)
-    with _progress_for(paths, hidden) as progress:
-        adder = _Adder(ctx, limit, tags, cids, eids, title, hidden, progress)
-        for raw in paths:
-            if raw == "-":
-                data = _stdin_bytes(limit)
-                row = adder.prepare("-", data, source="-", filename="stdin", stdin=True)
-                if row is not None:
-                    with ctx.read() as conn:
-                        known = adder._known(conn, [row["sha256"]])
-                    if row["sha256"] in known:
-                        did, t = known[row["sha256"]]
-                        adder.report.duplicates.append(Duplicate(path="-", id=did, title=t))
-                    else:
-                        adder.store([row])
-                continue
-            adder.add_path(raw)
-        adder.flush_files()
+    adder = _Adder(ctx, limit, tags, cids, eids, title, hidden, _progress_for(paths, hidden))
+    for raw in paths:
+        if raw == "-":
+            data = _stdin_bytes(limit)
+            row = adder.prepare("-", data, source="-", filename="stdin", stdin=True)
+            if row is not None:
+                with ctx.read() as conn:
+                    known = adder._known(conn, [row["sha256"]])
+                if row["sha256"] in known:
+                    did, t = known[row["sha256"]]
+                    adder.report.duplicates.append(Duplicate(path="-", id=did, title=t))
+                else:
+                    adder.store([row])
+            continue
+        adder.add_path(raw)
+    adder.flush_files()
     report = adder.report
     if not report.added and not report.duplicates and report.skipped:
         shown = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5])
@@ -1124,69 +1096,23 @@ def export(
     return Exported(id=did, title=title, path=str(path), size=len(data))
 
 
-def _opener() -> list[str] | None:
-    custom = os.environ.get("HERO_OPENER", "").strip()
-    if custom:
-        return shlex.split(custom)
-    if sys.platform == "darwin":
-        return ["open"] if shutil.which("open") else None
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return None
-    exe = shutil.which("xdg-open")
-    return [exe] if exe else None
-
-
-@verb(name="document.open", examples=["hero document open 01JD3", "PAGER=bat hero document open 01JD3"])
+@verb(name="document.open", terminal=True, examples=["hero document open 01JD3", "PAGER=bat hero document open 01JD3"])
 def open_(ctx, id: Id) -> Opened:
     """Open a document: Markdown and text in $PAGER (default less), other kinds in the system's viewer."""
-    import subprocess
-    import tempfile
+    from herotui.services import _extract
+    from herotui.store import blobs
 
     with ctx.read() as conn:
         did = _resolve(conn, id)
         title, kind, sha, filename, body = conn.execute(
             "SELECT title, kind, sha256, filename, text FROM documents WHERE id = ?", [did]).fetchone()
     if kind in TEXT_KINDS and body is not None:
-        pager = os.environ.get("PAGER", "").strip() or "less"
-        argv = shlex.split(pager)
-        if not argv or shutil.which(argv[0]) is None:
-            raise HeroError(f"the pager '{pager}' was not found", hint=f"set PAGER (e.g. PAGER=more), or print it: hero document text {did}")
-        env = dict(os.environ)
-        env.setdefault("LESS", "FRX")  # quit at once if it fits, keep colours, leave the screen as is
-        try:
-            subprocess.run(argv, input=body.encode(), env=env, check=False)
-        except OSError as exc:
-            raise HeroError(f"cannot run the pager '{pager}': {exc.strerror or exc}", hint=f"print it instead: hero document text {did}") from None
-        return Opened(id=did, title=title, how="pager", command=pager)
-    argv = _opener()
-    if argv is None or shutil.which(argv[0]) is None:
-        what = "no graphical session (DISPLAY is not set)" if sys.platform != "darwin" and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and not os.environ.get("HERO_OPENER") else \
-            "no program to open files was found (xdg-open)"
-        extra = f", or read its text: hero document text {did}" if body else ""
-        raise HeroError(f"cannot open '{title}' ({kind}) here: {what}",
-                        hint=f"write it out with 'hero document export {did} -o DIR'{extra}; HERO_OPENER sets the program")
-    data = _blob_bytes(ctx, sha, did)
-    from herotui.services import _extract
-
-    folder = Path(tempfile.mkdtemp(prefix="hero-open-"))  # private (0700); the viewer reads it after we return
+        return Opened(id=did, title=title, kind=kind, how="pager", text=body, chars=len(body))
+    stored = blobs.path_for(ctx, sha)
+    if not stored.is_file():
+        _blob_bytes(ctx, sha, did)  # the error that says the file is missing, and how to restore it
     name = safe_filename(filename, "") or safe_filename(title, did) + _extract.KIND_EXT.get(kind, "")
-    path = _write_new(folder, name, data)
-    try:
-        proc = subprocess.Popen([*argv, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, start_new_session=True)
-    except OSError as exc:
-        raise HeroError(f"cannot run '{argv[0]}': {exc.strerror or exc}", hint="set HERO_OPENER to a program that opens files") from None
-    try:
-        _out, err = proc.communicate(timeout=10)  # xdg-open hands over and returns at once
-        if proc.returncode:
-            msg = (err or b"").decode(errors="replace").strip().splitlines()
-            raise HeroError(f"'{shlex.join(argv)}' could not open {path.name}" + (f": {msg[-1]}" if msg else ""),
-                            hint=f"write it out with 'hero document export {did} -o DIR'")
-    except subprocess.TimeoutExpired:
-        pass  # a viewer that stays in the foreground: leave it running
-    return Opened(id=did, title=title, how="opener", command=shlex.join(argv), path=str(path),
-                  message=f"opened {title} with {argv[0]} ({path})\n")
+    return Opened(id=did, title=title, kind=kind, how="opener", file=str(stored), filename=name, chars=len(body or ""))
 
 
 # ---------------------------------------------------------------------------------------

@@ -154,23 +154,6 @@ class Answer(BaseModel):
     answer: str | None = None
     method: str = "passages"
 
-    def __rich__(self):
-        from rich.console import Group
-        from rich.text import Text
-
-        parts: list[Any] = []
-        if self.answer:
-            parts.append(Text(self.answer.strip() + "\n"))  # a terminal: wrapped at words; piped: one line each
-        if not self.passages:
-            parts.append(Text("No passage in the knowledge base answers this; "
-                              "try other words, or 'hero knowledge search WORDS'.", style="dim"))
-        for i, p in enumerate(self.passages):
-            if i:
-                parts.append(Text(""))
-            parts.append(Text(p.citation, style="bold cyan"))
-            parts.append(Text(p.text.strip()))  # a terminal: wrapped at words, never cut; piped: as written
-        return Group(*parts)
-
 
 class DeletedBook(BaseModel):
     """What deleting a book removed."""

@@ -221,22 +221,6 @@ class CreatedDeck(Deck):
 
     duplicate: bool = False
 
-    def __rich__(self):
-        from rich.text import Text
-
-        t = Text()
-        if self.duplicate:
-            t.append("already stored: ", style="bold yellow")
-            t.append(f"deck {self.id} '{self.title}' ({self.slides} slides) has the same content; nothing added\n")
-        else:
-            t.append("created ", style="bold green")
-            t.append(f"deck {self.id} '{self.title}' ({self.slides} slides)")
-            if self.tags:
-                t.append(f"  tags: {', '.join(self.tags)}", style="dim")
-            t.append("\n")
-        t.append(f"try: hero slides present {self.id[:10]}", style="dim")
-        return t
-
 
 class DeckSlides(BaseModel):
     """Slides of a deck (one or all), with their Markdown source."""
@@ -266,18 +250,6 @@ class Presentation(BaseModel):
     total: int
 
     __present__: ClassVar = True  # render.output hands it to herotui.frontends.present
-
-    def __rich__(self):
-        from rich.console import Group
-        from rich.markdown import Markdown
-        from rich.rule import Rule
-        from rich.text import Text
-
-        parts: list[Any] = [Text(self.title, style="bold")]
-        for s in self.slides:
-            label = f"slide {s.index} of {self.total}" + (f" · {s.title}" if s.title else "")
-            parts += [Text(""), Rule(label, style="dim"), Text(""), Markdown(s.markdown, code_theme="monokai", hyperlinks=False)]
-        return Group(*parts)
 
 
 class Deleted(BaseModel):

@@ -23,25 +23,6 @@ class Status(BaseModel):
     next_event_start: datetime | None = None
     contexts: list[str]
 
-    def __rich__(self):
-        from rich.text import Text
-
-        t = Text()
-        t.append("Hero", style="bold")
-        t.append(" — context ")
-        t.append(self.context, style="bold cyan")
-        if self.description:
-            t.append(f" ({self.description})", style="dim")
-        t.append(f"\n{self.contacts} contacts, {self.events} events")
-        if self.next_event:
-            when = self.next_event_start.astimezone().strftime("%a %d %b %H:%M") if self.next_event_start else ""
-            t.append(f"\nnext: {when}  {self.next_event}")
-        else:
-            t.append("\nnext: nothing scheduled")
-        t.append(f"\ncontexts: {', '.join(self.contexts)}", style="dim")
-        t.append("\ntry: hero demo · hero contact list · hero calendar today · hero search alex · hero --help", style="dim")
-        return t
-
 
 @verb(cli_name="status", examples=["hero", "hero status --json"])
 def show(ctx) -> Status:
