@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from herotui import paths
+from herotui import paths, settings
 from herotui.errors import HeroError, InvalidInput, NotFound
 
 DEFAULT = "personal"
@@ -170,7 +170,7 @@ def save_choice(name: str) -> None:
 
 def active_name(explicit: str | None = None) -> str:
     """The active context's name: ``--context``, ``HERO_CONTEXT``, saved choice, ``personal``."""
-    return explicit or os.environ.get("HERO_CONTEXT") or saved_choice() or DEFAULT
+    return explicit or settings.get().HERO_CONTEXT or saved_choice() or DEFAULT
 
 
 def current(explicit: str | None = None) -> Context:

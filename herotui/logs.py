@@ -41,7 +41,7 @@ def setup() -> None:
     if _configured:
         return
     _configured = True
-    from herotui import paths
+    from herotui import paths, settings
     from herotui.errors import HeroError
 
     try:
@@ -53,5 +53,5 @@ def setup() -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"))
     root = logging.getLogger("hero")
     root.addHandler(handler)
-    root.setLevel(os.environ.get("HERO_LOG_LEVEL", "INFO").upper())
+    root.setLevel(settings.get().HERO_LOG_LEVEL.upper())
     root.propagate = False

@@ -23,8 +23,10 @@ def _xdg(var: str, fallback: str) -> Path:
 
 
 def hero_home() -> Path | None:
-    value = os.environ.get("HERO_HOME")
-    return Path(value).expanduser() if value else None
+    from herotui import settings  # light: the standard library only (``import herotui.paths`` stays as cheap)
+
+    value = settings.get().HERO_HOME
+    return value.expanduser() if value else None
 
 
 def data_dir() -> Path:
@@ -174,7 +176,9 @@ def served_roots(extra: list[str] | None = None) -> FileRoots:
     ``extra``; Hero's own shipped data (the demo, the manual) may be read too."""
     exports = data_dir() / "exports"
     folders = [exports]
-    env = os.environ.get("HERO_FILE_ROOTS", "")
+    from herotui import settings
+
+    env = settings.get().HERO_FILE_ROOTS or ""
     folders += [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
     folders += [Path(p).expanduser() for p in extra or [] if p.strip()]
     try:

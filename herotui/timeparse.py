@@ -42,6 +42,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from herotui import settings
 from herotui.errors import InvalidInput
 
 __all__ = [
@@ -106,7 +107,7 @@ def _system_zone(link: str = "/etc/localtime", timezone_file: str = "/etc/timezo
 def local_zone() -> ZoneInfo:
     """The user's zone: ``HERO_TZ`` (must be valid), else ``TZ`` if it is an IANA name, else
     the zone /etc/localtime points to, else UTC."""
-    hero_tz = os.environ.get("HERO_TZ", "").strip()
+    hero_tz = (settings.get().HERO_TZ or "").strip()
     if hero_tz:
         zone = _zone_or_none(hero_tz)
         if zone is None:

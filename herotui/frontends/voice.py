@@ -108,7 +108,9 @@ def cli():
         """Talk to Hero: push-to-talk in this terminal, or one recording with --file."""
         import os
 
-        forced = os.environ.get("HERO_AUDIO_BACKEND", "").strip().lower()
+        from herotui import settings
+
+        forced = (settings.get().HERO_AUDIO_BACKEND or "").strip().lower()
         if forced and forced not in ("auto", "pyaudio", "sounddevice"):  # every voice command checks it
             from herotui.errors import UsageError
 

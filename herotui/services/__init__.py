@@ -31,4 +31,5 @@ SERVICES: dict[str, Service] = {
     "index": Service("herotui.services.index", "The full-text index derived from the database."),
     "demo": Service("herotui.services.demo", "Load realistic sample data to try Hero.", "demo.load"),
     "status": Service("herotui.services.status", "A short status: context, counts, next event.", "status.show"),
+    "config": Service("herotui.services.config_show", "Settings (HERO_* variables, the model) and their sources."),
 }

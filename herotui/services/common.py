@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from herotui import settings
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 from herotui.paths import check_root
 
@@ -117,15 +118,13 @@ IMPORT_MB_ENV = "HERO_MAX_IMPORT_MB"
 
 def import_limit() -> int:
     """The size limit of a vCard/iCalendar import in bytes: ``HERO_MAX_IMPORT_MB``, else 50 MB."""
-    raw = os.environ.get(IMPORT_MB_ENV, "").strip()
-    mb = DEFAULT_IMPORT_MB
-    if raw:
-        try:
-            mb = float(raw)
-        except ValueError:
-            raise InvalidInput(f"{IMPORT_MB_ENV}='{shown(raw)}' is not a number", hint=f"e.g. {IMPORT_MB_ENV}=100") from None
-        if not 0 < mb < 1e7:
-            raise InvalidInput(f"{IMPORT_MB_ENV} must be above 0 (got {shown(raw)})", hint=f"e.g. {IMPORT_MB_ENV}=100")
+    s = settings.get()
+    raw = (s.raw(IMPORT_MB_ENV) or "").strip()
+    if s.problem(IMPORT_MB_ENV):
+        raise InvalidInput(f"{IMPORT_MB_ENV}='{shown(raw)}' is not a number", hint=f"e.g. {IMPORT_MB_ENV}=100")
+    mb = s.HERO_MAX_IMPORT_MB
+    if raw and not 0 < mb < 1e7:
+        raise InvalidInput(f"{IMPORT_MB_ENV} must be above 0 (got {shown(raw)})", hint=f"e.g. {IMPORT_MB_ENV}=100")
     return int(mb * 1_000_000)
 
 

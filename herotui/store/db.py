@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
+from herotui import settings
 from herotui.errors import ContextBusy, HeroError
 from herotui.store.schema import MIGRATIONS
 
@@ -31,10 +32,8 @@ _PID_RE = re.compile(r"PID (\d+)")
 
 
 def lock_timeout() -> float:
-    try:
-        return float(os.environ.get("HERO_LOCK_TIMEOUT", "20"))
-    except ValueError:
-        return 20.0
+    """``HERO_LOCK_TIMEOUT`` (a value that is not a number: the default, 20 s)."""
+    return settings.get().HERO_LOCK_TIMEOUT
 
 
 def retry_locked(what: str, ctx_name: str, attempt, is_lock_error, holder=lambda exc: None):

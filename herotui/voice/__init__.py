@@ -5,7 +5,8 @@ webrtcvad, numpy) are imported only inside the functions that need them, so ``he
 and ``hero contact list`` never pay for them (faster-whisper + ctranslate2 cost ~0.5 s,
 piper + onnxruntime ~0.3 s).
 
-Settings (environment variables; the CLI options override them):
+Settings (environment variables, declared in :mod:`herotui.settings`; the CLI options
+override them):
 
 * ``HERO_VOICE``: ``silent`` speaks nothing (replies are printed only).
 * ``HERO_TTS``: ``piper`` | ``espeak`` | ``silent`` (default: piper if installed, else espeak-ng).
@@ -15,23 +16,19 @@ Settings (environment variables; the CLI options override them):
 * ``HERO_VAD_SILENCE_MS`` (700): silence that ends an utterance.
 * ``HERO_VOICE_MAX_SECONDS`` (15): longest utterance recorded; also the part of a file
   ``hero voice --file`` listens to (a command, not a dictation).
+* ``HERO_VOICE_CONFIRM_TIMEOUT`` (8), ``HERO_VOICE_UNSURE`` (0.5), ``HERO_STT_THREADS``,
+  ``HERO_AUDIO_BACKEND``, ``HERO_VOICE_INPUT``: see ``docs/settings.md``.
 """
 
 from __future__ import annotations
 
-import os
+from herotui import settings
 
 SAMPLE_RATE = 16000  # what whisper and webrtcvad want: mono int16 / float32 at 16 kHz
 INSTALL_HINT = "pip install 'herotui[voice]'"
 
 
-def env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def silent_by_env() -> bool:
-    return os.environ.get("HERO_VOICE", "").lower() in ("silent", "off", "0", "mute") or \
-        os.environ.get("HERO_TTS", "").lower() in ("silent", "off", "none")
+    s = settings.get()
+    return (s.HERO_VOICE or "").lower() in ("silent", "off", "0", "mute") or \
+        (s.HERO_TTS or "").lower() in ("silent", "off", "none")

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from herotui.errors import NoMicrophone, PlaybackFailed
-from herotui.voice import SAMPLE_RATE, env_float
+from herotui import settings
+from herotui.voice import SAMPLE_RATE
 
 FRAME_MS = 30
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000  # 480 samples, what webrtcvad takes
@@ -126,7 +127,7 @@ class Backend:
 def backend() -> Backend:
     """The PortAudio binding to use, and why: ``HERO_AUDIO_BACKEND`` if set, else pyaudio,
     else sounddevice."""
-    forced = os.environ.get("HERO_AUDIO_BACKEND", "").strip().lower()
+    forced = (settings.get().HERO_AUDIO_BACKEND or "").strip().lower()
     if forced and forced not in ("auto", *BACKENDS):
         return Backend("none", f"HERO_AUDIO_BACKEND={forced!r}",
                        f"HERO_AUDIO_BACKEND must be pyaudio or sounddevice, not {forced!r}")
@@ -339,13 +340,14 @@ def record_utterance(
     """
     from herotui.voice.vad import EndOfSpeech
 
-    silence_ms = silence_ms if silence_ms is not None else env_float("HERO_VAD_SILENCE_MS", 700)
-    max_seconds = max_seconds if max_seconds is not None else env_float("HERO_VOICE_MAX_SECONDS", 15)
+    s = settings.get()
+    silence_ms = silence_ms if silence_ms is not None else s.HERO_VAD_SILENCE_MS
+    max_seconds = max_seconds if max_seconds is not None else s.HERO_VOICE_MAX_SECONDS
     detector = EndOfSpeech(silence_ms=silence_ms)
     frames: list[bytes] = []
     waited = 0.0
-    if source is None and os.environ.get("HERO_VOICE_INPUT"):
-        source = file_frames(os.environ["HERO_VOICE_INPUT"])
+    if source is None and s.HERO_VOICE_INPUT:
+        source = file_frames(str(s.HERO_VOICE_INPUT))
     with (contextlib.nullcontext() if source is not None else Recorder(device)) as rec:
         while True:
             if cancel is not None and cancel.is_set():

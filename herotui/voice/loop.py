@@ -28,7 +28,8 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from herotui.voice import SAMPLE_RATE, env_float
+from herotui import settings
+from herotui.voice import SAMPLE_RATE
 
 
 class VoiceTurn(BaseModel):
@@ -168,7 +169,7 @@ def handle_file(path, ctx=None, *, dry_run: bool = False, confirm: bool = False,
     offer or question of the previous recording, in another process too."""
     from herotui.voice import stt
 
-    max_seconds = max_seconds if max_seconds is not None else env_float("HERO_VOICE_MAX_SECONDS", 15)
+    max_seconds = max_seconds if max_seconds is not None else settings.get().HERO_VOICE_MAX_SECONDS
     return handle_audio(stt.read_audio(path, max_seconds), ctx, dry_run=dry_run, confirm=confirm, session=session)
 
 
@@ -211,7 +212,7 @@ def confirm_by_voice(ctx=None, *, timeout: float | None = None, cancel: threadin
                      session: str | None = None) -> VoiceTurn:
     """After a turn waiting for a yes: listen for the answer. Silence for ``timeout``
     seconds (``HERO_VOICE_CONFIRM_TIMEOUT``, 8) is a no: the pending plan is dropped."""
-    timeout = timeout if timeout is not None else env_float("HERO_VOICE_CONFIRM_TIMEOUT", 8)
+    timeout = timeout if timeout is not None else settings.get().HERO_VOICE_CONFIRM_TIMEOUT
     turn = listen_once(ctx, cancel=cancel, on_state=on_state, start_timeout=timeout, source=source, session=session)
     if turn is None or not turn.heard:
         t = handle_text("no", ctx, session=session)

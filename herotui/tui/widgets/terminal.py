@@ -53,14 +53,12 @@ def scrollback_limit() -> tuple[int, str | None]:
 
     Returns the limit and, for a bad value, a one-line warning (the default is used).
     """
-    raw = os.environ.get("HERO_TERMINAL_SCROLLBACK", "").strip()
-    if not raw:
-        return DEFAULT_SCROLLBACK, None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
+    from herotui import settings
+
+    s = settings.get()
+    value = s.HERO_TERMINAL_SCROLLBACK
+    if s.problem("HERO_TERMINAL_SCROLLBACK") or value < 0:
+        raw = (s.raw("HERO_TERMINAL_SCROLLBACK") or "").strip()
         return DEFAULT_SCROLLBACK, (f"HERO_TERMINAL_SCROLLBACK='{raw}' is not a line count; using "
                                     f"{DEFAULT_SCROLLBACK} (e.g. HERO_TERMINAL_SCROLLBACK=10000, 0 for none)")
     return value, None
