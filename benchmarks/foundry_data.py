@@ -213,7 +213,8 @@ class Writer:
             else:
                 p = self.paragraph(topics)
                 if rnd.random() < 0.15:
-                    p += f" See [{self.noun(topics)}](https://example.com/{rnd.choice(self.rare)}) and `{rnd.choice(self.rare)}.{rnd.choice(('md', 'py', 'csv'))}`."
+                    p += (f" See [{self.noun(topics)}](https://example.com/{rnd.choice(self.rare)})"
+                          f" and `{rnd.choice(self.rare)}.{rnd.choice(('md', 'py', 'csv'))}`.")
                 out += [p, ""]
                 n += len(p.split())
         return title, "\n".join(out)

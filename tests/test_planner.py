@@ -325,7 +325,8 @@ def test_plan_never_touches_another_context_unless_named(demo):
     sneaky = Plan(text="add Lena as a contact", source="llm",
                   steps=[execute.fill_step(Step(verb="contact.create", args={"name": "Lena"}, context="personal"))])
     assert "personal" in (execute.guard(sneaky, "business") or "")
-    everywhere = Plan(text="search budget", steps=[execute.fill_step(Step(verb="search.query", args={"query": "budget", "all_contexts": True}, context="business"))])
+    everywhere = Plan(text="search budget", steps=[execute.fill_step(Step(verb="search.query", args={"query": "budget", "all_contexts": True},
+                                                                          context="business"))])
     assert execute.guard(everywhere, "business")
     shell = Plan(text="run a shell", steps=[Step(verb="ask.run", args={"text": "x"}, context="business")])
     assert execute.guard(shell, "business")

@@ -197,7 +197,8 @@ async def test_the_morning_story_spoken_with_space(ctx, wavs, monkeypatch, when)
                 app.voice_history.clear()
                 await pilot.press("space")
                 assert await until(pilot, lambda: app.voice_history[:1] == ["listening"] and app.voice_state == ""
-                                   and _flat(app).count("\U0001f3a4") > turns, timeout=60), (key, app.voice_history, app.focused, app.query_one("#islands").active, app.screen_stack)
+                                   and _flat(app).count("\U0001f3a4") > turns, timeout=60), (key, app.voice_history, app.focused,
+                                                                                   app.query_one("#islands").active, app.screen_stack)
                 return _flat(app).split("\U0001f3a4")[-1]
 
             # 1. today: every meeting once, and the offer of the first meeting's document

@@ -31,7 +31,8 @@ Decisions (written down here, as DESIGN.md asks):
   (``HERO_NO_SERVER=1``...), a call runs here in a worker thread (anyio), opening and closing
   the stores, as before. If the resident server dies during a call, a read runs again here; a
   write that may have committed is reported as such.
-- Verbs left out (:data:`EXCLUDED`): those that need the server's own terminal. ``document.add``
+- Verbs left out (:func:`excluded`): those the registry marks ``terminal`` (``document.open``:
+  what it returns is shown on the caller's own screen). ``document.add``
   stays, but its ``'-'`` (standard input) path is refused: over stdio, standard input *is* the
   protocol.
 - Limits (hostile clients): an HTTP body over :data:`MAX_REQUEST_BYTES` (1 MiB) is answered
@@ -65,10 +66,16 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-EXCLUDED: dict[str, str] = {
-    "document.open": "opens a pager or the desktop's file opener on the server's own terminal; "
-    "use document_text or document_export instead",
-}
+#: Why a verb marked ``terminal`` in the registry (``@verb(terminal=True)``) is not a tool.
+TERMINAL_REASON = ("it shows its result on the caller's own screen (a pager or the desktop's viewer); "
+                   "the tools return data instead (e.g. document_text, document_export)")
+
+
+def excluded() -> dict[str, str]:
+    """The verbs left out, with the reason: the registry's ``terminal`` verbs."""
+    from herotui import registry
+
+    return {name: TERMINAL_REASON for name, v in registry.verbs().items() if v.terminal}
 
 DEFAULT_PORT = 8765
 TOKEN_FILE = "mcp-token"
@@ -89,7 +96,7 @@ def tool_verbs() -> dict[str, Any]:
 
     out = {}
     for name, v in registry.verbs().items():
-        if name in EXCLUDED:
+        if v.terminal:
             continue
         tname = tool_name(name)
         if tname in out:  # pragma: no cover - a registry invariant, checked loudly
@@ -188,8 +195,9 @@ def run_tool(name: str, arguments: dict | None, default_context: str | None = No
         tools = _tool_index()
         v = tools.get(name)
         if v is None:
-            hint = f"'{name.replace('_', '.', 1)}' is not served over MCP: {EXCLUDED[name.replace('_', '.', 1)]}" \
-                if name.replace("_", ".", 1) in EXCLUDED else "list the tools to see the names"
+            left_out = excluded()
+            hint = f"'{name.replace('_', '.', 1)}' is not served over MCP: {left_out[name.replace('_', '.', 1)]}" \
+                if name.replace("_", ".", 1) in left_out else "list the tools to see the names"
             raise NotFound(f"unknown tool '{name}'", hint=hint)
         args = dict(arguments or {})
         context = args.pop("context", None)
@@ -298,6 +306,7 @@ def make_server(default_context: str | None = None, roots=None):
     bridge = bridge_mod.Bridge("mcp", default_context, os.environ.get("HERO_CONTEXT") or None, roots) \
         if bridge_mod.available() else None
     index = _tool_index()
+    left_out = excluded()
 
     def run(name, arguments, cancelled):
         local = lambda: run_tool(name, arguments, default_context, roots, cancelled)  # noqa: E731
@@ -314,7 +323,7 @@ def make_server(default_context: str | None = None, roots=None):
 
     async def call_tool(ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
         name = params.name
-        if name not in schemas and name.replace("_", ".", 1) not in EXCLUDED:
+        if name not in schemas and name.replace("_", ".", 1) not in left_out:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool: {clip(name, 200)}",
                            {"hint": "tools/list gives the names"})
         cancelled = bridge_mod.CancelEvent()
@@ -637,7 +646,8 @@ def cli():
                                  help="HTTP address to bind (default loopback; anything else is reachable by others)."),
         context: Optional[str] = typer.Option(None, "--context", "-c",
                                               help="Serve only this context (calls in another, all_contexts and its history are refused)."),
-        root: list[str] = typer.Option([], "--root", help="Let clients read and write files in this folder (repeat; also HERO_FILE_ROOTS). Default: only <data>/exports."),
+        root: list[str] = typer.Option([], "--root", help="Let clients read and write files in this folder (repeat; also HERO_FILE_ROOTS)."
+                                                         " Default: only <data>/exports."),
         allow_host: list[str] = typer.Option([], "--allow-host", help="HTTP: also answer requests for this host name (repeat); others get 421."),
     ) -> None:
         """Serve every verb as an MCP tool, over stdio (default) or streamable HTTP.
@@ -683,7 +693,7 @@ def cli():
         for tname, v in tool_verbs().items():
             flag = " (destructive)" if v.destructive else ""
             print(f"{tname}{flag}")
-        for name, why in EXCLUDED.items():
+        for name, why in excluded().items():
             print(f"# not served: {name}: {why}", file=sys.stderr)
 
     return app

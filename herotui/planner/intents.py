@@ -43,8 +43,10 @@ STOP_WORDS = frozenset(
 CONTRACTIONS = frozenset("what it that there let who here where how he she what's".split())
 _POSSESSIVE = re.compile(r"\b(\w+)['’]s\b")
 _TRAILING = re.compile(r"[\s.!?]+$")
-_CONTEXT_PREFIX = re.compile(r"^\s*(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)(?:\s+context)?\s*[,:]?\s+(?P<rest>.+)$", re.I)
-_CONTEXT_SUFFIX = re.compile(r"^(?P<rest>.+?)[\s,]+(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)(?:\s+context)?\s*$", re.I)
+_CONTEXT_PREFIX = re.compile(r"^\s*(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)"
+                             r"(?:\s+context)?\s*[,:]?\s+(?P<rest>.+)$", re.I)
+_CONTEXT_SUFFIX = re.compile(r"^(?P<rest>.+?)[\s,]+(?:in|for|within|inside)\s+(?:the\s+|my\s+)?(?P<name>[a-z0-9][a-z0-9_-]*)"
+                             r"(?:\s+context)?\s*$", re.I)
 
 # Phrases that start a time expression, for splitting "lunch with Alex tomorrow at 12:30".
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun"

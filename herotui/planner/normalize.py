@@ -41,7 +41,8 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 # Words that say nothing about what to do. Longer phrases first.
 _FILLERS = [
     "would you mind", "would you be so kind as to", "i would like you to", "i'd like you to", "i want you to",
-    "do me a favour and", "do me a favor and", "if you can", "if you could", "for me", "real quick", "hey hero", "ok hero", "okay hero", "hi hero", "hello hero", "hero", "hey", "hi", "uh", "uhm", "um",
+    "do me a favour and", "do me a favor and", "if you can", "if you could", "for me", "real quick",
+    "hey hero", "ok hero", "okay hero", "hi hero", "hello hero", "hero", "hey", "hi", "uh", "uhm", "um",
     "umm", "erm", "er", "ah", "hmm", "mm", "like", "please", "pls", "plz", "kindly", "can you", "could you",
     "would you", "will you", "can u", "could u", "just", "quickly", "actually", "so", "well", "okay so", "ok so",
     "alright", "right",

@@ -68,7 +68,8 @@ _ATOMS = [
     ("weekday", rf"(?:(?:this|next|coming|last|on)\s+)?(?:{_WD})s?"),
     ("part", r"(?:(?:in|during)\s+the\s+|this\s+)?(?:morning|afternoon|evening|night|lunchtime|lunch\s+time)"),
     ("clock", r"(?:at\s+|@\s*|by\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|\d{1,2}\s+oclock|noon|midday|midnight)"),
-    ("bare", r"(?:at|from|to|until|till|@)\s+\d{1,2}(?!\s*(?:%|/|\d|[:.]\d|[ap]m\b|oclock|st|nd|rd|th|minutes?|mins?|hours?|h\b|days?|people|slides?|percent))"),
+    ("bare", r"(?:at|from|to|until|till|@)\s+\d{1,2}"
+             r"(?!\s*(?:%|/|\d|[:.]\d|[ap]m\b|oclock|st|nd|rd|th|minutes?|mins?|hours?|h\b|days?|people|slides?|percent))"),
 ]
 _ATOM_RX = re.compile("|".join(f"(?P<{n}>\\b(?:{p})\\b)" for n, p in _ATOMS), re.I)
 _GLUE = re.compile(r"^[\s,]*(?:(?:on|at|from|this|in\s+the|of|,|the)\s*)*$", re.I)

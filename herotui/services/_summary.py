@@ -53,7 +53,8 @@ _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
-_ABBREV = frozenset("e.g i.e etc vs mr mrs ms dr prof inc ltd no approx fig st jr sr co corp dept est jan feb mar apr jun jul aug sep sept oct nov dec".split())
+_ABBREV = frozenset(("e.g i.e etc vs mr mrs ms dr prof inc ltd no approx fig st jr sr co corp dept est"
+                     " jan feb mar apr jun jul aug sep sept oct nov dec").split())
 _BOUNDARY = re.compile(r"""([.!?…]+)(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
 
 

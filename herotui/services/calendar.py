@@ -464,7 +464,8 @@ def _by_id_or_name(contacts, text: str) -> dict:
 def add(
     ctx,
     title: Annotated[str, P("What the event is", positional=True)],
-    start: Annotated[str, P("When it starts: 'tomorrow 10am', 'next friday 3pm', 'in 2 hours', '2026-03-02 09:00' (a day alone: all-day)", short="-s")],
+    start: Annotated[str, P("When it starts: 'tomorrow 10am', 'next friday 3pm', 'in 2 hours', '2026-03-02 09:00'"
+                            " (a day alone: all-day)", short="-s")],
     end: Annotated[str | None, P("When it ends (for an all-day event: the last day)", short="-e")] = None,
     duration: Annotated[str | None, P("How long instead of --end: '30m', '1h30', '2d' (default 1h)", short="-d")] = None,
     all_day: Annotated[bool, P("An all-day event (also when --start names only a day)")] = False,
@@ -831,7 +832,8 @@ def update(
     ctx,
     id: Id,
     title: Annotated[str | None, P("New title")] = None,
-    start: Annotated[str | None, P("New start, in your zone unless --tz names one (a day alone keeps the time of day; the length is kept)", short="-s")] = None,
+    start: Annotated[str | None, P("New start, in your zone unless --tz names one"
+                                   " (a day alone keeps the time of day; the length is kept)", short="-s")] = None,
     end: Annotated[str | None, P("New end", short="-e")] = None,
     duration: Annotated[str | None, P("New length instead of --end: '45m', '2h'", short="-d")] = None,
     all_day: Annotated[bool | None, P("Make it an all-day event")] = None,

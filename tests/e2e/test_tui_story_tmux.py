@@ -2,9 +2,10 @@
 
 ``hero demo`` and ``hero tui`` run under ``faketime -f '@2026-01-07 09:30:00'`` (a Wednesday;
 the clock starts there and ticks, so Textual's timers run; FAKETIME_DONT_FAKE_MONOTONIC is
-not set: with it, Python's time.sleep fails with EINVAL under libfaketime 0.9). The four requests are typed into the Assistant; the test checks the structure of what
-comes back (the plan's command lines, events listed with their times, a summary, the new
-contact in the store, the deck in the Slides island), not the demo's wording, which changes.
+not set: with it, Python's time.sleep fails with EINVAL under libfaketime 0.9). The four
+requests are typed into the Assistant; the test checks the structure of what comes back
+(the plan's command lines, events listed with their times, a summary, the new contact in the
+store, the deck in the Slides island), not the demo's wording, which changes.
 Colour captures of each step are written to ``$HERO_SCREENS`` when it is set.
 """
 

@@ -104,7 +104,8 @@ class HomeIsland(Island):
         if nxt is None:
             agenda.append("nothing coming up\n", style="dim")
         else:
-            agenda.append(f"{when(nxt.start, nxt.all_day) if local(nxt.start).date() != now.date() or nxt.all_day else when(nxt.start, time_only=True)}  ", style="cyan")
+            today_timed = local(nxt.start).date() == now.date() and not nxt.all_day
+            agenda.append(f"{when(nxt.start, time_only=True) if today_timed else when(nxt.start, nxt.all_day)}  ", style="cyan")
             agenda.append(nxt.title, style="bold")
             if not nxt.all_day:
                 agenda.append(f"  ({_soon(nxt.start, now)})", style="yellow")
