@@ -46,8 +46,9 @@ Error codes (``data`` carries ``{"kind", "hint"}`` for application errors):
  -32006    not available over RPC (the verb needs the server's terminal)
 =========  ====================================================================
 
-Not available over RPC: ``document.open`` (runs a pager or a viewer on the server's
-terminal) and ``document.add`` with ``-`` (reads the server's standard input).
+Not available over RPC: the verbs the registry marks ``terminal`` (``document.open``: what
+it returns is for a pager or a viewer on the caller's own screen) and ``document.add`` with
+``-`` (reads the server's standard input).
 
 Limits (hostile clients): a line longer than :data:`MAX_LINE_BYTES` (1 MiB) is skipped without
 being kept in memory and answered with -32600 (id null); JSON nested deeper than
@@ -92,10 +93,15 @@ MAX_ERROR_CHARS = 1000
 #: HeroError kind (``HeroError.code``) -> JSON-RPC error code: errors.py's table.
 APP_CODES: dict[str, int] = RPC_CODES
 
-#: Verbs that cannot run over RPC at all, with the reason.
-REFUSED: dict[str, str] = {
-    "document.open": "it runs a pager or a viewer on the server's terminal",
-}
+#: Why a verb marked ``terminal`` in the registry (``@verb(terminal=True)``) is not served.
+TERMINAL_REASON = "what it returns is shown on the caller's own screen (a pager or a viewer)"
+
+
+def refused() -> dict[str, str]:
+    """The verbs that cannot run over RPC at all, with the reason: the registry's ``terminal`` verbs."""
+    from herotui import registry
+
+    return {name: TERMINAL_REASON for name, v in registry.verbs().items() if v.terminal}
 
 OPENRPC_VERSION = "1.3.2"
 DISCOVER = "rpc.discover"
@@ -202,14 +208,15 @@ def tool_terms(text: str | None, v: Any = None, confirm: str = '"confirm": true'
 def _verb_for(name: str):
     from herotui import registry
 
-    if name in REFUSED:
-        raise RpcError(APP_CODES["unavailable"], f"{name} is not available over RPC: {REFUSED[name]}",
-                       {"kind": "unavailable", "hint": "run it with the CLI on that machine"})
     try:
-        return registry.get(name)
+        v = registry.get(name)
     except HeroError:
         raise RpcError(METHOD_NOT_FOUND, f"method not found: '{name}'",
                        {"kind": "not_found", "hint": "rpc.discover lists the methods"}) from None
+    if v.terminal:
+        raise RpcError(APP_CODES["unavailable"], f"{name} is not available over RPC: {TERMINAL_REASON}",
+                       {"kind": "unavailable", "hint": "run it with the CLI on that machine"})
+    return v
 
 
 def _extra_names(v) -> tuple[bool, bool]:
@@ -615,7 +622,7 @@ def spec() -> dict:
     from herotui import __version__, registry
 
     components: dict[str, Any] = {}
-    methods = [_method(v, components) for name, v in sorted(registry.verbs().items()) if name not in REFUSED]
+    methods = [_method(v, components) for name, v in sorted(registry.verbs().items()) if not v.terminal]
     methods.append({
         "name": DISCOVER,
         "summary": "This OpenRPC document.",

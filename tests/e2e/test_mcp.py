@@ -75,9 +75,9 @@ def test_stdio_tools_calls_errors_contexts(stores, hero_home):
     async def body():
         async with stdio_session(stores) as s:
             tools = {t.name: t for t in (await s.list_tools()).tools}
-            expected = {hero_mcp.tool_name(n) for n in registry.verbs() if n not in hero_mcp.EXCLUDED}
+            expected = {hero_mcp.tool_name(n) for n in registry.verbs() if n not in hero_mcp.excluded()}
             assert set(tools) == expected
-            assert "document_open" not in tools
+            assert "document_open" not in tools and set(hero_mcp.excluded()) == {"document.open"}  # the terminal verbs
             for name, t in tools.items():
                 Draft202012Validator.check_schema(t.input_schema)
                 assert t.description
