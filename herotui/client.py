@@ -155,7 +155,7 @@ class _Stdio:
             proc.wait()
 
 
-class _Server(_Stdio):
+class ServerTransport(_Stdio):
     """JSON-RPC 2.0 with the resident server (``hero serve``) over its Unix socket.
 
     The server is started when none runs (``start``). If it dies, a read is sent again to a
@@ -381,7 +381,7 @@ class Hero:
         hero = cls.__new__(cls)
         hero._context = context
         hero._services = {}
-        hero._transport = _Server(context, start=start)
+        hero._transport = ServerTransport(context, start=start)
         return hero
 
     @property

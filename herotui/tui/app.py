@@ -44,11 +44,16 @@ def run(island: str | None = None, context: str | None = None) -> None:
     ctx = contexts.current(context)  # fails early, before the screen switches, on a bad name
     from herotui.tui.shell import HeroApp  # ~330 ms: Textual
 
-    app = HeroApp(island=island, context=ctx.name)
-    from herotui.server import live  # refresh on the server's change notifications (issue 15)
+    from herotui.server import bridge, live
+
+    # verbs run in the resident server (started when none runs); in-process where none can
+    app = HeroApp(island=island, context=ctx.name, served=bridge.available())
 
     live.follow(app, lambda: app.ctx.name, lambda: (setattr(app, "_revision", None), app._poll_revision()))
-    app.run()
+    try:
+        app.run()
+    finally:
+        app.calls.close()
 
 
 def cli():

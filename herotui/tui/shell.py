@@ -40,7 +40,6 @@ from herotui.tui.widgets.header import HeroHeader
 POLL_SECONDS = 0.5
 
 
-
 def _alt_digits_as_alt() -> None:
     """Read ESC+digit as alt+digit (the island keys), as xterm, tmux and SSH sessions send them.
 
@@ -48,14 +47,16 @@ def _alt_digits_as_alt() -> None:
     WezTerm on macOS), so alt+1..9 never reach a binding on Linux terminals, and in a text
     field they typed "™" or "£". Dropping those ten entries of its sequence table makes the
     parser fall back to ESC-prefix = alt. Typing "£" itself (a keyboard layout) is unaffected.
+
+    Textual has no public way to change its key parser: this edits its (private) table, once,
+    when the first app is built (not when the module is imported); tests/e2e/test_tui_tmux.py
+    sends ESC+digit through a real terminal and fails if a Textual upgrade moves the table.
     """
     from textual import _ansi_sequences
 
     for digit in "1234567890":
         _ansi_sequences.ANSI_SEQUENCES_KEYS.pop("\x1b" + digit, None)  # type: ignore[attr-defined]
 
-
-_alt_digits_as_alt()
 
 # the voice indicator: listen_once's states -> the header's status text ("" is idle)
 VOICE_STATUS = {
@@ -96,9 +97,14 @@ class HeroApp(App):
         *[Binding(f"alt+{i}", f"island({i})", show=False, priority=True) for i in range(1, 10)],
     ]
 
-    def __init__(self, island: str | None = None, context: str | None = None) -> None:
+    def __init__(self, island: str | None = None, context: str | None = None, served: bool = False) -> None:
+        from herotui.tui.calls import Calls
+
         super().__init__()
+        _alt_digits_as_alt()
         self.ctx = contexts.current(context)
+        # how verbs run: through the resident server when ``served`` (hero, hero tui), else here
+        self.calls = Calls(served=served)
         self.initial_island = island or "home"
         self._revision: str | None = None
         self.voice_state = ""  # "" idle, else a VOICE_STATUS key
@@ -206,7 +212,7 @@ class HeroApp(App):
         from herotui.tui import calls
 
         try:
-            calls.call("context.use", {"name": name}, self.ctx)
+            self.calls.call("context.use", {"name": name}, self.ctx)
             self.ctx = contexts.load(name)
         except Exception as exc:
             self.notify(calls.error_text(exc), title="context", severity="error")
@@ -286,8 +292,6 @@ class HeroApp(App):
 
     @work(thread=True, exclusive=True, group="voice")
     def _listen(self, stop: threading.Event, cancel: threading.Event) -> None:
-        from herotui.tui import calls
-
         held = threading.Event()
 
         def state(name: str) -> None:  # in this worker thread
@@ -298,11 +302,11 @@ class HeroApp(App):
             if name in VOICE_STATUS and not cancel.is_set():
                 self.call_from_thread(self.set_voice_state, name)
             if name in ("transcribing", "thinking") and not held.is_set():
-                calls._LOCK.acquire()
+                self.calls.lock.acquire()
                 held.set()
             elif name == "done" and held.is_set():
                 held.clear()
-                calls._LOCK.release()
+                self.calls.lock.release()
 
         try:
             from herotui.voice import loop
@@ -316,7 +320,7 @@ class HeroApp(App):
             finally:
                 if held.is_set():
                     held.clear()
-                    calls._LOCK.release()
+                    self.calls.lock.release()
         except NoMicrophone:
             self.call_from_thread(self._voice_failed, NO_MICROPHONE, "warning")
             return
@@ -324,7 +328,9 @@ class HeroApp(App):
             self.call_from_thread(self._voice_failed, _install_text(), "warning")
             return
         except Exception as exc:  # a HeroError (no speech model, ...) or a bug: shown, never raised
-            self.call_from_thread(self._voice_failed, calls.error_text(exc), "error")
+            from herotui.tui.calls import error_text
+
+            self.call_from_thread(self._voice_failed, error_text(exc), "error")
             return
         if turn is None or cancel.is_set():
             self.call_from_thread(self.set_voice_state, "")

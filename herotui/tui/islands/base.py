@@ -39,7 +39,7 @@ class Island(Container):
 
     def call(self, name: str, args: dict | None = None, confirmed: bool = False) -> Any:
         """A registry call in the active context (from a worker thread)."""
-        return calls.call(name, args, self.ctx, confirmed=confirmed)
+        return self.app.calls.call(name, args, self.ctx, confirmed=confirmed)  # type: ignore[attr-defined]
 
     def on_key(self, event: events.Key) -> None:
         """A key typed right after one that opened a form (or any modal screen) reached this

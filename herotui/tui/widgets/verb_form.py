@@ -166,7 +166,7 @@ class VerbForm(ModalScreen[Any]):
     @work(thread=True, exclusive=True)
     def _run(self, args: dict, confirmed: bool) -> None:
         try:
-            result = calls.call(self.verb.name, args, self.app.ctx, confirmed=confirmed)  # type: ignore[attr-defined]
+            result = self.app.calls.call(self.verb.name, args, self.app.ctx, confirmed=confirmed)  # type: ignore[attr-defined]
         except Exception as exc:
             self.app.call_from_thread(self._failed, calls.error_text(exc))
             return
