@@ -398,6 +398,10 @@ def markdown() -> str:
         "`HERO_HOME`, `HERO_NO_SERVER`, `HERO_DEBUG`, `HERO_CONTEXT`, `HERO_SERVE_VERSION`,",
         "`HERO_AUDIO_BACKEND` and `HERO_MODEL_API_KEY_ENV` directly, with the same meaning: it must",
         "start without pydantic.",
+        "",
+        "Types: a `flag` is on with any non-empty value (`HERO_DEBUG=1`); a `bool` takes `1/0`,",
+        "`true/false`, `yes/no`, `on/off`; a `path` is used as given (`HERO_HOME` and `HERO_FILE_ROOTS`",
+        "expand `~`).",
     ]
     section = None
     for name in NAMES:
@@ -408,7 +412,7 @@ def markdown() -> str:
         kind, optional = KINDS[name]
         typ = {"Flag": "flag", "Path": "path"}.get(kind, kind)
         default = default_text(name)
-        text = " ".join(doc.split()).replace("|", "\\|")
+        text = " ".join(doc.split()).replace("``", "`").replace("|", "\\|")
         out.append(f"| `{name}` | {typ} | {f'`{default}`' if default else '—'} | {text} |")
     return "\n".join(out) + "\n"
 
@@ -430,18 +434,29 @@ def model() -> type[BaseSettings]:
 def _build_model() -> Any:
     from typing import Annotated, Optional
 
-    from pydantic import BeforeValidator, Field, ValidationInfo, create_model, field_validator
-    from pydantic_settings import BaseSettings, SettingsConfigDict
+    from pydantic import BeforeValidator, Field, create_model
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+    class _NotBlank(PydanticBaseSettingsSource):
+        """The environment, less the blank values of numbers and booleans (unset, as in :func:`get`)."""
+
+        def __init__(self, settings_cls: Any, env: Any) -> None:
+            super().__init__(settings_cls)
+            self.env = env
+
+        def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+            return None, field_name, False  # __call__ does the work
+
+        def __call__(self) -> dict[str, Any]:
+            return {k: v for k, v in self.env().items()
+                    if not (isinstance(v, str) and not v.strip() and KINDS[k][0] not in ("str", "Path"))}
 
     class _Base(BaseSettings):
         model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore", validate_default=False)
 
-        @field_validator("*", mode="before")
         @classmethod
-        def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
-            if isinstance(value, str) and not value.strip() and KINDS[info.field_name][0] not in ("str", "Path"):
-                return getattr(Settings, info.field_name)
-            return value
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+            return init_settings, _NotBlank(settings_cls, env_settings)  # no .env file, no secrets folder
 
     types = {"str": str, "Path": Path, "float": float, "int": int,
              "bool": Annotated[bool, BeforeValidator(lambda v: _bool(v) if isinstance(v, str) else v)],

@@ -7,9 +7,9 @@ No secret is shown: the model's key is named by the variable that holds it, neve
 
 The values are those of the process that runs the call. Through the resident server that
 is the server, whose environment is the caller's for every variable that changes what a
-verb does (``server.fingerprint``); the server's own knobs (``HERO_SERVE_*``,
-``HERO_INDEX_DELAY``, ``HERO_LOG_LEVEL``) are the server's, and ``HERO_CONTEXT`` is not
-there: the ``context`` row says which context the call ran in and why.
+verb does (``server.fingerprint``); the server's own knobs (``HERO_SERVE_IDLE``,
+``HERO_SERVE_HOLD``, ``HERO_INDEX_DELAY``, ``HERO_LOG_LEVEL``) are the server's, and
+``HERO_CONTEXT`` is not there: the ``context`` row says which context the call ran in and why.
 """
 
 from __future__ import annotations
