@@ -230,6 +230,7 @@ def run(presentation: Any) -> None:
 
         deck = presentation.presentation()
         Console(highlight=False).print(presentation.rendered(opening=deck is not None and interactive()))
+        _show_opened(presentation)
         if deck is None:
             return
         presentation = deck
@@ -242,6 +243,24 @@ def run(presentation: Any) -> None:
         print_all(presentation)
         return
     _loop(presentation)
+
+
+def _show_opened(answer: Any) -> None:
+    """The documents an assistant's ``document.open`` steps returned, shown here (the pager or
+    the viewer), as ``hero document open`` shows them; a failure is said, the answer stands."""
+    from herotui.errors import HeroError
+    from herotui.frontends import render
+    from herotui.services.document import Opened
+
+    for step in getattr(answer, "steps", []):
+        if step.verb == "document.open" and step.status == "ok" and isinstance(step.result, dict):
+            try:
+                shown = show(Opened.model_validate(step.result))
+            except HeroError as exc:
+                render.error(exc, False)
+                continue
+            if shown.message:
+                sys.stdout.write(shown.message)
 
 
 def _read_keys(fd: int, timeout: float) -> list[str]:
