@@ -47,10 +47,10 @@ names), read where they are used. ``_HERO_COMPLETE`` is Click's shell-completion
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-TYPE_CHECKING = False  # not typing's: importing typing would cost the light importers ~3 ms
+TYPE_CHECKING = False  # not typing's: importing typing (or pathlib, below) would cost the light importers ms
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Mapping
 
     from pydantic_settings import BaseSettings
@@ -269,7 +269,13 @@ def _bool(raw: str) -> bool:
     raise ValueError(f"not a yes/no value (1/0, true/false, yes/no, on/off): {raw!r}")
 
 
-_PARSE = {"str": str, "Path": Path, "float": _number(float), "int": _number(int), "bool": _bool, "Flag": bool}
+def _path(raw: str) -> Path:
+    from pathlib import Path  # here: timeparse and the store import this module, and pathlib otherwise not
+
+    return Path(raw)
+
+
+_PARSE = {"str": str, "Path": _path, "float": _number(float), "int": _number(int), "bool": _bool, "Flag": bool}
 
 
 def _kind(annotation: str) -> tuple[str, bool]:
@@ -347,7 +353,8 @@ def _declared() -> dict[str, tuple[str, str]]:
         import ast
         import inspect
 
-        source = Path(__file__).read_text(encoding="utf-8")
+        with open(__file__, encoding="utf-8") as fh:
+            source = fh.read()
         lines = source.splitlines()
         tree = ast.parse(source)
         cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Settings")
@@ -432,6 +439,7 @@ def model() -> type[BaseSettings]:
 
 
 def _build_model() -> Any:
+    from pathlib import Path
     from typing import Annotated, Optional
 
     from pydantic import BeforeValidator, Field, create_model
@@ -489,6 +497,7 @@ def validated() -> tuple[Any, dict[str, str]]:
 
 if __name__ == "__main__":
     import sys
+    from pathlib import Path
 
     target = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
     if sys.argv[1:] == ["--write"]:
