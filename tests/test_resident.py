@@ -68,3 +68,40 @@ def test_a_store_whose_closing_fails_is_dropped_all_the_same(stores, monkeypatch
     t.join(10)
     assert result and result[0].conn is not None, "a call waited forever on the dropped entry"
     stores._done(result[0])
+
+
+def test_the_row_cache_serves_what_is_committed(hero_home, monkeypatch):
+    """contact.list in the server reads rows from its cache only when their revision is the
+    committed one: updates, tags, deletes, new contacts and the big first fill all show."""
+    from herotui import registry
+    from herotui.store import db
+
+    monkeypatch.setenv("HERO_SERVE_HOLD", "60")  # kept open between calls, as in a real server
+    stores = resident.Resident()
+    monkeypatch.setattr(db, "_RESIDENT", stores)
+    try:
+        ctx = contexts.current()
+        made = [registry.call("contact.create", {"name": f"Person {i:03d}"}, ctx) for i in range(40)]
+
+        def names(**args) -> list[str]:
+            return [c.name for c in registry.call("contact.list", args, ctx)]
+
+        assert names() == [f"Person {i:03d}" for i in range(40)]  # the first fill (over 32 rows: one scan)
+        cache = db.row_cache(ctx, "contacts")  # outside a call the stores are still open here
+        assert cache is not None and len(cache) == 40
+        registry.call("contact.update", {"id": made[0].id, "name": "Zoe Last", "company": "Acme"}, ctx)
+        registry.call("contact.tag", {"id": made[1].id, "tags": ["vip"]}, ctx)
+        registry.call("contact.delete", {"id": made[2].id}, ctx, confirmed=True)
+        registry.call("contact.create", {"name": "Aaron First"}, ctx)
+        listed = registry.call("contact.list", {"limit": 3}, ctx)
+        assert [c.name for c in listed] == ["Aaron First", "Person 001", "Person 003"]
+        assert listed[1].tags == ["vip"]
+        everyone = registry.call("contact.list", {}, ctx)
+        assert everyone[-1].name == "Zoe Last" and everyone[-1].company == "Acme" and len(everyone) == 40
+        assert names(tag="vip") == ["Person 001"] and names(company="acme") == ["Zoe Last"]
+        # the same rows as the database gives without the cache
+        monkeypatch.setattr(db, "_RESIDENT", None)
+        stores.close_all()
+        assert [c.model_dump() for c in registry.call("contact.list", {}, ctx)] == [c.model_dump() for c in everyone]
+    finally:
+        stores.close_all()

@@ -420,3 +420,15 @@ and groups index commits.
 def set_resident(resident) -> None:
     global _RESIDENT
     _RESIDENT = resident
+
+
+def row_cache(ctx: Context, table: str) -> dict | None:
+    """The resident server's cache of ``table``'s rows for ``ctx`` (id -> (revision, row)),
+    or None in-process (a short-lived process gains nothing from one).
+
+    Valid while the server holds the context's stores open (nobody else can write then); it
+    goes when they close. A row is used only when its ``revision`` in the database is the
+    cached one: every write of a row sets a new revision, so a hit is that row as committed.
+    Call it inside :func:`read`.
+    """
+    return None if _RESIDENT is None else _RESIDENT.row_cache(ctx, table)

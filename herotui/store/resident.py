@@ -100,6 +100,7 @@ class _Entry:
         self.dirty = threading.Event()
         self.closed = False
         self.worker: threading.Thread | None = None
+        self.rows: dict[str, dict] = {}  # table -> id -> (revision, row): db.row_cache
 
     def open(self) -> None:
         from herotui.store import index
@@ -273,6 +274,16 @@ class Resident:
             while any(e.users for e in self.entries.values()) and time.monotonic() < deadline:
                 self.cond.wait(0.1)
         self.release()
+
+    def row_cache(self, ctx: Context, table: str) -> dict | None:
+        """The row cache of ``table`` for the open stores of ``ctx`` (see ``db.row_cache``)."""
+        e = self.entries.get(str(ctx.path))
+        if e is None or e.conn is None or e.closed:
+            return None
+        cache = e.rows.setdefault(table, {})
+        if len(cache) > 500_000:  # rows deleted since they were cached pile up: start again
+            cache.clear()
+        return cache
 
     def open_contexts(self) -> list[str]:
         with self.cond:
