@@ -92,7 +92,7 @@ def check_context(name: str) -> list[Check]:
     out = []
     try:
         with db.read(ctx) as conn:  # the server hands the stores over (SIGUSR1) for this
-            version, revision = db._state(conn)
+            version, revision = db.state(conn)
             counts = []
             for table in ("contacts", "events", "documents"):
                 try:

@@ -105,7 +105,7 @@ def _flock(ctx: Context, exclusive: bool) -> int:
         except BlockingIOError:
             if _RESIDENT is None and time.monotonic() - nudged[0] > 0.5:
                 nudged[0] = time.monotonic()
-                _nudge_server(fd)  # the resident server holds it: ask it to let go
+                nudge_server(fd)  # the resident server holds it: ask it to let go
             raise
 
     try:
@@ -120,7 +120,7 @@ def _flock(ctx: Context, exclusive: bool) -> int:
     return fd
 
 
-def _nudge_server(fd: int) -> None:
+def nudge_server(fd: int) -> None:
     """The lock is held by ``hero serve`` (its line says "PID serve"): send it SIGUSR1, which
     makes it close the stores it is not using right now, so this process gets its turn.
 
@@ -175,7 +175,7 @@ def connect(ctx: Context, read_only: bool):
         ) from None
 
 
-def _state(conn) -> tuple[int, int]:
+def state(conn) -> tuple[int, int]:
     """(schema version, revision); (0, 0) for an empty database."""
     import duckdb
 
@@ -185,7 +185,7 @@ def _state(conn) -> tuple[int, int]:
         return 0, 0
 
 
-def _migrate(conn) -> None:
+def migrate(conn) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied TIMESTAMP DEFAULT now())")
     applied = {row[0] for row in conn.execute("SELECT name FROM _migrations").fetchall()}
     for fn in MIGRATIONS:
@@ -213,7 +213,7 @@ def initialise(ctx: Context) -> None:
     paths.make_private(ctx.path / "context.toml")
     conn = connect(ctx, read_only=False)
     try:
-        _migrate(conn)
+        migrate(conn)
         from herotui.store import index
 
         try:
@@ -249,12 +249,12 @@ def read(ctx: Context) -> Iterator:
         initialise(ctx)
     conn = connect(ctx, read_only=True)
     try:
-        version, revision = _state(conn)
+        version, revision = state(conn)
         if version < len(MIGRATIONS):
             conn.close()
             initialise(ctx)
             conn = connect(ctx, read_only=True)
-            version, revision = _state(conn)
+            version, revision = state(conn)
         from herotui.store import index
 
         try:
@@ -283,7 +283,7 @@ def catch_up(ctx: Context, full: bool = False) -> int:
     conn = connect(ctx, read_only=False)
     try:
         count = 0
-        if full or index.revision(ctx) < _state(conn)[1]:
+        if full or index.revision(ctx) < state(conn)[1]:
             count = index.sync(ctx, conn, full=full)
         index.clear_pending(ctx)
         return count
@@ -320,8 +320,8 @@ def write(ctx: Context) -> Iterator[Tx]:
         return
     conn = connect(ctx, read_only=False)
     try:
-        if _state(conn)[0] < len(MIGRATIONS):
-            _migrate(conn)
+        if state(conn)[0] < len(MIGRATIONS):
+            migrate(conn)
         from herotui.store import index
 
         conn.execute("BEGIN")

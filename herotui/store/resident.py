@@ -19,7 +19,7 @@ context (resident or not) catches the index up from the revisions, exactly as be
 
 Other Hero processes (an in-process CLI where the server cannot answer, the test suite, a
 TUI of an older kind) still get their turn: when one finds the lock held by the server it
-sends it SIGUSR1 (see ``db._nudge_server``), and the server closes the stores it is not
+sends it SIGUSR1 (see ``db.nudge_server``), and the server closes the stores it is not
 using at that moment and waits a moment before opening them again. Stores nobody used for
 ``HERO_SERVE_HOLD`` seconds (default 30) are closed too; with ``HERO_SERVE_HOLD=0`` they are
 closed after every call (the test suite does this: its helpers read the database files
@@ -107,9 +107,9 @@ class _Entry:
 
         conn = db.connect(self.ctx, read_only=False)
         try:
-            db._migrate(conn)
+            db.migrate(conn)
             try:
-                if index.revision(self.ctx) < db._state(conn)[1]:
+                if index.revision(self.ctx) < db.state(conn)[1]:
                     index.sync(self.ctx, conn)
                 index.clear_pending(self.ctx)
             except Exception as exc:  # noqa: BLE001 - a broken index never stops the database
@@ -161,7 +161,7 @@ class _Entry:
             try:
                 index.sync(self.ctx, cur)
                 with self.wlock:  # no writer between its commit and here: the mark may go
-                    if index.revision(self.ctx) >= db._state(cur)[1]:
+                    if index.revision(self.ctx) >= db.state(cur)[1]:
                         index.clear_pending(self.ctx)
             finally:
                 cur.close()
@@ -355,7 +355,7 @@ class Resident:
                 cur = e.conn.cursor()
                 try:
                     count = 0
-                    if full or index.revision(ctx) < db._state(cur)[1]:
+                    if full or index.revision(ctx) < db.state(cur)[1]:
                         count = index.sync(ctx, cur, full=full)
                     index.clear_pending(ctx)
                     return count
