@@ -25,15 +25,12 @@ OVER_CAP = {
     ("benchmarks/bench_interop.py", "print_report"), ("benchmarks/bench_reliability.py", "kills"),
     ("benchmarks/bench_reliability.py", "writer_main"), ("benchmarks/datagen.py", "vcard"),
     ("herotui/frontends/cli.py", "build_app"), ("herotui/frontends/render.py", "_layout"),
-    ("herotui/frontends/voice.py", "cli"), ("herotui/planner/ask.py", "run"),
-    ("herotui/planner/execute.py", "describe"), ("herotui/planner/slots.py", "_interpret"),
-    ("herotui/planner/understand.py", "_overrides"), ("herotui/planner/understand.py", "_target"),
-    ("herotui/planner/understand.py", "f_calendar_add"), ("herotui/planner/understand.py", "f_calendar_move"),
-    ("herotui/server/core.py", "own"), ("herotui/server/entry.py", "parse"),
-    ("herotui/services/_ical.py", "_span"), ("herotui/services/_ical.py", "event_fields"),
-    ("herotui/services/_ical.py", "serialize"), ("herotui/services/_vcard.py", "fields_of"),
-    ("herotui/services/_vcard.py", "properties"), ("herotui/services/_vcard.py", "serialize"),
-    ("herotui/store/index.py", "search"), ("herotui/voice/tts.py", "say"),
+    ("herotui/frontends/voice.py", "cli"), ("herotui/server/core.py", "own"),
+    ("herotui/server/entry.py", "parse"), ("herotui/services/_ical.py", "_span"),
+    ("herotui/services/_ical.py", "event_fields"), ("herotui/services/_ical.py", "serialize"),
+    ("herotui/services/_vcard.py", "fields_of"), ("herotui/services/_vcard.py", "properties"),
+    ("herotui/services/_vcard.py", "serialize"), ("herotui/store/index.py", "search"),
+    ("herotui/voice/tts.py", "say"),
 }
 
 

@@ -375,69 +375,15 @@ def run(
     an answer ("2", "the first one", "Alex Smith"); "and tomorrow?" repeats the last request
     for another time. Both only within the same context and conversation.
     """
-    from herotui.planner import execute, learned as learned_store, understand
+    from herotui.planner import execute
 
     if learned or forget:
-        if forget:
-            n = learned_store.forget(text)
-            reply = f"Forgot {n} learned phrasing{'s' if n != 1 else ''}." if n else (
-                "Nothing learned yet." if not learned_store.load() else f"No learned phrasing \u201c{text}\u201d.")
-        else:
-            rows = learned_store.load()
-            reply = "\n".join(f"{v.get('example')}  \u2192  {v.get('label')}  ({v.get('learned')})" for v in rows.values()) \
-                or "Nothing learned yet."
-        return AskResult(text=text, context=ctx.name, plan=Plan(text=text, source="intent"), reply=reply)
-    convo = _load(ctx.name, session)
-    pins: dict[str, str] = {}
-    choice = convo.get("choice")
-    picked = _answer_to_choice(text, choice["options"]) if choice else None
-    if picked is not None and picked["kind"] == "plan":  # a "did you mean" pick: run it, and learn the phrasing
-        chosen = Plan.model_validate(picked["plan"])
-        _learn(ctx, choice["text"], picked.get("intent"))
-        _save(ctx.name, session, choice=None)
-        text, plan_override = choice["text"], chosen
-    else:
-        plan_override = None
-    if picked is not None and picked["kind"] != "plan":
-        pins = {picked["kind"]: picked["id"]}
-        text = choice["text"]
-    elif convo.get("last") and (m := _FOLLOW_UP.match(text.strip().rstrip("?.! "))):
-        last = convo["last"]
-        from herotui.planner import slots
-
-        if slots.find_when(m.group("rest")) is not None:  # "and tomorrow?": the last request, another time
-            before = slots.find_when(last["text"])
-            text = (slots.cut(last["text"], before.start, before.end) if before else last["text"]) + " " + m.group("rest")
-    with understand.pinned(pins or {k: v for k, v in (convo.get("last") or {}).get("pins", {}).items()
-                                    if re.search(r"\b(?:it|that|this one|her|him|them)\b", text, re.I)}):
-        plan = plan_override or execute.make_plan(ctx, text)
-    unknown = convo.get("unknown")
-    if plan.steps and unknown and plan.intent and plan.intent.islower() and time.time() - convo.get("saved", 0) < 120 \
-            and _shared_words(unknown, text):
-        _learn(ctx, unknown, plan.intent)  # a rephrasing understood right after a miss: the miss meant this
-    _save(ctx.name, session, choice={"text": text, "options": plan.choices} if plan.choices else None,
-          unknown=text if plan.source == "fallback" else None)
-    if plan.steps:
-        _save(ctx.name, session, last={"text": text, "pins": plan.pins})
+        return AskResult(text=text, context=ctx.name, plan=Plan(text=text, source="intent"), reply=_learned_reply(text, forget))
+    text, plan = _plan_in_conversation(ctx, text, session)
     if plan.intent == "help":
         return AskResult(text=text, context=ctx.name, plan=plan, reply=HELP)
     if plan.intent in ("confirm", "deny"):
-        pending = load_pending(ctx.name, session)
-        if plan.intent == "deny" or pending is None:
-            if pending is not None:
-                clear_pending(ctx.name, session)
-                return AskResult(text=text, context=ctx.name, plan=plan, reply="OK, cancelled: nothing changed.")
-            return AskResult(text=text, context=ctx.name, plan=plan,
-                             reply="There is nothing waiting for a yes." if plan.intent == "confirm" else "Nothing to cancel.")
-        waiting, _meta = pending
-        if dry_run:
-            return AskResult(text=text, context=ctx.name, plan=waiting, dry_run=True, pending=True,
-                             reply="This is what a yes would run.")
-        clear_pending(ctx.name, session)
-        steps = execute.run(waiting, confirmed=True)
-        bare = waiting.model_copy(update={"reply": ""})
-        return AskResult(text=text, context=ctx.name, plan=waiting, steps=steps, ran=True, exit_code=_exit_code(steps),
-                         reply=_reply_for(bare, steps), brief=_reply_for(bare, steps, brief=True))
+        return _answer_to_pending(ctx, text, plan, session, dry_run)
     if dry_run:
         return AskResult(text=text, context=ctx.name, plan=plan, dry_run=True,
                          reply=plan.reply or ("Would run the commands above." if plan.steps else ""))
@@ -457,6 +403,94 @@ def run(
                          reply=f"{what}. Say yes to confirm or no to cancel (or add --yes).")
     clear_pending(ctx.name, session)
     steps = execute.run(plan, confirmed=confirm)
+    return _after_run(ctx, text, plan, steps, session)
+
+
+def _learned_reply(text: str, forget: bool) -> str:
+    """``hero ask --learned`` (the phrasings learned) or ``--forget TEXT``: the reply."""
+    from herotui.planner import learned as learned_store
+
+    if forget:
+        n = learned_store.forget(text)
+        return f"Forgot {n} learned phrasing{'s' if n != 1 else ''}." if n else (
+            "Nothing learned yet." if not learned_store.load() else f"No learned phrasing \u201c{text}\u201d.")
+    rows = learned_store.load()
+    return "\n".join(f"{v.get('example')}  \u2192  {v.get('label')}  ({v.get('learned')})" for v in rows.values()) \
+        or "Nothing learned yet."
+
+
+def _plan_in_conversation(ctx, text: str, session: str | None) -> tuple[str, Plan]:
+    """(what the words mean in this conversation, its plan): an answer to "which one?", a "did
+    you mean" pick or "and tomorrow?" read against what came before; the conversation then
+    remembers the plan (and learns a rephrasing understood right after a miss)."""
+    from herotui.planner import execute, understand
+
+    convo = _load(ctx.name, session)
+    text, pins, chosen = _read_follow_up(ctx, text, session, convo)
+    with understand.pinned(pins or {k: v for k, v in (convo.get("last") or {}).get("pins", {}).items()
+                                    if re.search(r"\b(?:it|that|this one|her|him|them)\b", text, re.I)}):
+        plan = chosen or execute.make_plan(ctx, text)
+    unknown = convo.get("unknown")
+    if plan.steps and unknown and plan.intent and plan.intent.islower() and time.time() - convo.get("saved", 0) < 120 \
+            and _shared_words(unknown, text):
+        _learn(ctx, unknown, plan.intent)  # a rephrasing understood right after a miss: the miss meant this
+    _save(ctx.name, session, choice={"text": text, "options": plan.choices} if plan.choices else None,
+          unknown=text if plan.source == "fallback" else None)
+    if plan.steps:
+        _save(ctx.name, session, last={"text": text, "pins": plan.pins})
+    return text, plan
+
+
+def _read_follow_up(ctx, text: str, session: str | None, convo: dict) -> tuple[str, dict[str, str], Plan | None]:
+    """(the request the words stand for, the records they pin, the plan picked from "did you
+    mean", if any)."""
+    pins: dict[str, str] = {}
+    chosen = None
+    choice = convo.get("choice")
+    picked = _answer_to_choice(text, choice["options"]) if choice else None
+    if picked is not None and picked["kind"] == "plan":  # a "did you mean" pick: run it, and learn the phrasing
+        chosen = Plan.model_validate(picked["plan"])
+        _learn(ctx, choice["text"], picked.get("intent"))
+        _save(ctx.name, session, choice=None)
+        text = choice["text"]
+    if picked is not None and picked["kind"] != "plan":
+        pins = {picked["kind"]: picked["id"]}
+        text = choice["text"]
+    elif convo.get("last") and (m := _FOLLOW_UP.match(text.strip().rstrip("?.! "))):
+        last = convo["last"]
+        from herotui.planner import slots
+
+        if slots.find_when(m.group("rest")) is not None:  # "and tomorrow?": the last request, another time
+            before = slots.find_when(last["text"])
+            text = (slots.cut(last["text"], before.start, before.end) if before else last["text"]) + " " + m.group("rest")
+    return text, pins, chosen
+
+
+def _answer_to_pending(ctx, text: str, plan: Plan, session: str | None, dry_run: bool) -> AskResult:
+    """A yes or a no: run, show (--dry-run) or cancel what waits for it."""
+    from herotui.planner import execute
+
+    pending = load_pending(ctx.name, session)
+    if plan.intent == "deny" or pending is None:
+        if pending is not None:
+            clear_pending(ctx.name, session)
+            return AskResult(text=text, context=ctx.name, plan=plan, reply="OK, cancelled: nothing changed.")
+        return AskResult(text=text, context=ctx.name, plan=plan,
+                         reply="There is nothing waiting for a yes." if plan.intent == "confirm" else "Nothing to cancel.")
+    waiting, _meta = pending
+    if dry_run:
+        return AskResult(text=text, context=ctx.name, plan=waiting, dry_run=True, pending=True,
+                         reply="This is what a yes would run.")
+    clear_pending(ctx.name, session)
+    steps = execute.run(waiting, confirmed=True)
+    bare = waiting.model_copy(update={"reply": ""})
+    return AskResult(text=text, context=ctx.name, plan=waiting, steps=steps, ran=True, exit_code=_exit_code(steps),
+                     reply=_reply_for(bare, steps), brief=_reply_for(bare, steps, brief=True))
+
+
+def _after_run(ctx, text: str, plan: Plan, steps: list[StepResult], session: str | None) -> AskResult:
+    """The answer once the plan ran: its reply, with the offer of what comes next (a summary
+    of the meeting's document, or a yes before creating a duplicate) waiting for a yes."""
     again = _duplicate_offer(plan, steps)
     if again is not None:  # "add Lena Fischer ..." a second time: ask rather than create her twice
         save_pending(again, ctx.name, session=session)

@@ -413,44 +413,56 @@ def describe(verb_name: str, value: Any, *, listed: bool = False) -> str:
     are already shown one per line, so only count them."""
     action = verb_name.split(".", 1)[1]
     if isinstance(value, list):
-        if not value:
-            return "Nothing found."
-        first = value[0]
-        if isinstance(first, dict) and "start" in first and "title" in first:
-            count = f"{len(value)} event{'s' if len(value) != 1 else ''}"
-            if listed:
-                return count + "."
-            items = [f"{_when(o)} {o['title']}" for o in value[:5]]
-            more = f" and {len(value) - 5} more" if len(value) > 5 else ""
-            return f"{count}: " + "; ".join(items) + more + "."
-        if listed:
-            return f"{len(value)} found."
-        items = [_label(x) for x in value[:5]]
-        more = f" and {len(value) - 5} more" if len(value) > 5 else ""
-        return f"{len(value)} found: " + ", ".join(items) + more + "."
+        return _describe_list(value, listed)
     if not isinstance(value, dict):
         return "Done." if value is None else str(value)
-    if verb_name == "document.summarize" and value.get("text"):
-        return value["text"].strip()
-    if verb_name == "knowledge.ask":
-        if value.get("answer"):
-            return value["answer"].strip()
-        passages = value.get("passages") or []
-        if not passages:
-            return "The knowledge base has nothing on that."
-        p = passages[0]
-        return f"{(p.get('text') or '').strip()[:400]} [{p.get('citation') or p.get('page', '')}]"
-    if verb_name == "calendar.next":
-        return f"Next: {_time(value.get('start'))} {value.get('title')}."
-    if verb_name == "slides.present":
-        return f"Opening the deck \u201c{value.get('title')}\u201d ({value.get('total')} slides)."
-    if verb_name == "context.use":
-        return f"Switched to the {value.get('name')} context."
-    if verb_name == "status.show":
-        return " ".join(f"{k}: {v}" for k, v in value.items() if isinstance(v, (str, int)) and v != "")
+    own = _DESCRIBE.get(verb_name)
+    said = own(value) if own else None
+    if said is not None:
+        return said
     label = _label(value)
-    past = {"create": "Created", "add": "Added", "update": "Updated", "delete": "Deleted", "tag": "Tagged",
-            "untag": "Untagged", "open": "Opened", "show": "", "use": "Using"}.get(action)
+    past = _PAST.get(action)
     if past:
         return f"{past} {label}."
     return label + "." if label else "Done."
+
+
+def _describe_list(value: list, listed: bool) -> str:
+    """A list: how many (events, or things found) and, unless ``listed``, the first five."""
+    if not value:
+        return "Nothing found."
+    first = value[0]
+    more = f" and {len(value) - 5} more" if len(value) > 5 else ""
+    if isinstance(first, dict) and "start" in first and "title" in first:
+        count = f"{len(value)} event{'s' if len(value) != 1 else ''}"
+        if listed:
+            return count + "."
+        return f"{count}: " + "; ".join(f"{_when(o)} {o['title']}" for o in value[:5]) + more + "."
+    if listed:
+        return f"{len(value)} found."
+    return f"{len(value)} found: " + ", ".join(_label(x) for x in value[:5]) + more + "."
+
+
+def _knowledge_answer(value: dict) -> str:
+    """The answer, else the best passage with its citation."""
+    if value.get("answer"):
+        return value["answer"].strip()
+    passages = value.get("passages") or []
+    if not passages:
+        return "The knowledge base has nothing on that."
+    p = passages[0]
+    return f"{(p.get('text') or '').strip()[:400]} [{p.get('citation') or p.get('page', '')}]"
+
+
+# Verbs whose result is said in their own words (None: the generic sentence).
+_DESCRIBE: dict[str, Callable[[dict], str | None]] = {
+    "document.summarize": lambda v: v["text"].strip() if v.get("text") else None,
+    "knowledge.ask": _knowledge_answer,
+    "calendar.next": lambda v: f"Next: {_time(v.get('start'))} {v.get('title')}.",
+    "slides.present": lambda v: f"Opening the deck \u201c{v.get('title')}\u201d ({v.get('total')} slides).",
+    "context.use": lambda v: f"Switched to the {v.get('name')} context.",
+    "status.show": lambda r: " ".join(f"{k}: {v}" for k, v in r.items() if isinstance(v, (str, int)) and v != ""),
+}
+# The generic sentence: the action in the past, then the record ("Created Lena Fischer.").
+_PAST = {"create": "Created", "add": "Added", "update": "Updated", "delete": "Deleted", "tag": "Tagged",
+         "untag": "Untagged", "open": "Opened", "show": "", "use": "Using"}

@@ -302,37 +302,16 @@ def find_all_when(text: str, *, now: datetime | None = None) -> list[When]:
 
 
 def _interpret(text: str, run: list[re.Match], now: datetime, purpose: str) -> When | None:
-    today = now.date()
     start, end = run[0].start(), run[-1].end()
     # extend over a leading "on"/"at"/"from"/"for"/"between"/"by"
     lead = re.search(r"(?:\b(?:on|at|from|for|between|by|during|in)\s+)$", text[:start], re.I)
     if lead:
         start = lead.start()
-    said = text[start:end]
-    # a range: two halves joined by to/until/and
-    split = None
-    for i in range(1, len(run)):
-        gap = text[run[i - 1].end():run[i].start()]
-        if _RANGE_GLUE.match(gap) or re.match(r"(?:to|until|till)\s", run[i].group(0), re.I):
-            split = i
-            break
+    span = (start, end, text[start:end])
+    split = _range_split(text, run)
     if split is not None:
-        a = _interpret(text, run[:split], now, "point")
-        b = _interpret(text, run[split:], now, "point")
-        if a is None or b is None or a.begin is None or b.begin is None:
-            return None
-        if not b.dated and a.dated:
-            b.begin = datetime.combine(a.begin.date(), b.begin.time())  # "friday from 4 to 6"
-        elif not a.dated and b.dated:
-            a.begin = datetime.combine(b.begin.date(), a.begin.time())  # "from 4 to 6 on friday"
-            a.day_words = b.day_words
-        if a.has_clock and b.has_clock and b.begin <= a.begin:
-            if b.begin.time() < a.begin.time() and b.begin.hour < 12:
-                b.begin += timedelta(hours=12)
-        if b.begin < a.begin and not b.has_clock:
-            b.begin = b.begin.replace(year=b.begin.year + 1)
-        return When(start, end, said, "range", a.begin, b.begin, day_words=a.day_words,
-                    has_clock=a.has_clock or b.has_clock, dated=a.dated or b.dated)
+        return _range(text, run[:split], run[split:], now, span)
+    today = now.date()
     day: date | None = None
     words: str | None = None
     clock: time | None = None
@@ -340,11 +319,12 @@ def _interpret(text: str, run: list[re.Match], now: datetime, purpose: str) -> W
     for m in run:
         k = _kind(m)
         s = m.group(0).lower()
-        if k in ("dayafter", "dayword", "weekday", "isodate", "theord", "mday", "dmon", "slash"):
-            d, w = _day_of(k, s, today)
-            if d is None:
+        if k in _SPAN_ATOMS:  # a span by itself ("this weekend", "in 2 hours", "in january")
+            return _SPAN_ATOMS[k](s, now, span)
+        if k in _DATE_KINDS:
+            day, words = _day_of(k, s, today)
+            if day is None:
                 return None
-            day, words = d, w
         elif k == "tonight":
             day, words, part = today, "today", "tonight"
         elif k == "part":
@@ -353,49 +333,42 @@ def _interpret(text: str, run: list[re.Match], now: datetime, purpose: str) -> W
             clock = _hour(s)
             if clock is None:
                 return None
-        elif k == "weekend":
-            nxt = s.startswith("next")
-            sat = today + timedelta(days=(5 - today.weekday()) % 7)
-            if today.weekday() == 6:
-                sat = today - timedelta(days=1)
-            if nxt:
-                sat += timedelta(days=7)
-            first = max(sat, today)
-            return When(start, end, said, "range", datetime.combine(first, time(0)),
-                        datetime.combine(sat + timedelta(days=1), time(0)))
-        elif k == "weekafter":
-            return When(start, end, said, "week", week_offset=2)
-        elif k == "period":
-            off = {"this": 0, "coming": 1, "the coming": 1, "next": 1, "last": -1}[re.sub(r"\s+(week|month)$", "", s)]
-            if s.endswith("month"):
-                first = date(today.year, today.month, 1)
-                for _ in range(off if off > 0 else 0):
-                    first = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-                if off < 0:
-                    first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
-                last = date(first.year + (first.month == 12), first.month % 12 + 1, 1) - timedelta(days=1)
-                return When(start, end, said, "range", datetime.combine(max(first, today) if off == 0 else first, time(0)),
-                            datetime.combine(last, time(0)))
-            return When(start, end, said, "week", week_offset=off)
-        elif k == "ndays":
-            n_s = re.search(r"\d+|few|couple", s).group(0)
-            n = int(n_s) if n_s.isdigit() else (3 if n_s == "few" else 2)
-            if "week" in s:
-                n *= 7
-            return When(start, end, said, "days", datetime.combine(today, time(0)), days=n)
-        elif k == "reldays":
-            n_s = re.search(r"\d+|an?\b", s).group(0)
-            n = int(n_s) if n_s.isdigit() else 1
-            unit = re.search(r"day|week|hour|min", s).group(0)
-            if unit in ("hour", "min"):
-                at = now + (timedelta(hours=n) if unit == "hour" else timedelta(minutes=n))
-                return When(start, end, said, "point", at.replace(second=0), has_clock=True)
-            at = datetime.combine(today + timedelta(days=n * (7 if unit == "week" else 1)), time(0))
-            return When(start, end, said, "day", at)
-        elif k == "month":
-            first, last = _month_range(s, today)
-            return When(start, end, said, "range", datetime.combine(max(first, today) if first <= today else first, time(0)),
-                        datetime.combine(last, time(0)))
+    return _moment(span, day, words, clock, part, today, purpose)
+
+
+def _range_split(text: str, run: list[re.Match]) -> int | None:
+    """Where a run is two halves joined by to/until/and ("from 4 to 6"), or None."""
+    for i in range(1, len(run)):
+        gap = text[run[i - 1].end():run[i].start()]
+        if _RANGE_GLUE.match(gap) or re.match(r"(?:to|until|till)\s", run[i].group(0), re.I):
+            return i
+    return None
+
+
+def _range(text: str, first: list[re.Match], second: list[re.Match], now: datetime, span: tuple) -> When | None:
+    """"from 4 to 6 on friday", "dec 21 to dec 28": each half read as a point, the day said
+    on one half lent to the other, an end before its start moved after it."""
+    a = _interpret(text, first, now, "point")
+    b = _interpret(text, second, now, "point")
+    if a is None or b is None or a.begin is None or b.begin is None:
+        return None
+    if not b.dated and a.dated:
+        b.begin = datetime.combine(a.begin.date(), b.begin.time())  # "friday from 4 to 6"
+    elif not a.dated and b.dated:
+        a.begin = datetime.combine(b.begin.date(), a.begin.time())  # "from 4 to 6 on friday"
+        a.day_words = b.day_words
+    if a.has_clock and b.has_clock and b.begin <= a.begin:
+        if b.begin.time() < a.begin.time() and b.begin.hour < 12:
+            b.begin += timedelta(hours=12)
+    if b.begin < a.begin and not b.has_clock:
+        b.begin = b.begin.replace(year=b.begin.year + 1)
+    return When(*span, "range", a.begin, b.begin, day_words=a.day_words,
+                has_clock=a.has_clock or b.has_clock, dated=a.dated or b.dated)
+
+
+def _moment(span: tuple, day: date | None, words: str | None, clock: time | None, part: str | None,
+            today: date, purpose: str) -> When | None:
+    """The day, clock time and part of day a run named, as one When (today when no day was said)."""
     if day is None and clock is None and part is None:
         return None
     dated = day is not None
@@ -404,16 +377,85 @@ def _interpret(text: str, run: list[re.Match], now: datetime, purpose: str) -> W
         if part and purpose == "point" and clock is None:
             words = "today"
     if clock is not None:
-        return When(start, end, said, "point", datetime.combine(day, clock), day_words=words, has_clock=True,
+        return When(*span, "point", datetime.combine(day, clock), day_words=words, has_clock=True,
                     moved=day < today, dated=dated)
     if part is not None:
         lo, hi, default = PARTS[part]
         if purpose == "view":
             until = datetime.combine(day, time(0)) + timedelta(hours=hi)
-            return When(start, end, said, "range", datetime.combine(day, time(lo)), until, day_words=words, part=part)
-        return When(start, end, said, "point", datetime.combine(day, time(default)), day_words=words, part=part,
+            return When(*span, "range", datetime.combine(day, time(lo)), until, day_words=words, part=part)
+        return When(*span, "point", datetime.combine(day, time(default)), day_words=words, part=part,
                     has_clock=True)
-    return When(start, end, said, "day", datetime.combine(day, time(0)), day_words=words, moved=day < today)
+    return When(*span, "day", datetime.combine(day, time(0)), day_words=words, moved=day < today)
+
+
+# Atoms that are a whole span by themselves: each read by its function, (said, now, span) -> When.
+
+def _weekend(s: str, now: datetime, span: tuple) -> When:
+    """"this weekend": the rest of it on a Saturday or Sunday, else the coming one; "next
+    weekend": the one after."""
+    today = now.date()
+    sat = today + timedelta(days=(5 - today.weekday()) % 7)
+    if today.weekday() == 6:
+        sat = today - timedelta(days=1)
+    if s.startswith("next"):
+        sat += timedelta(days=7)
+    first = max(sat, today)
+    return When(*span, "range", datetime.combine(first, time(0)), datetime.combine(sat + timedelta(days=1), time(0)))
+
+
+def _week_after_next(s: str, now: datetime, span: tuple) -> When:
+    return When(*span, "week", week_offset=2)
+
+
+def _period(s: str, now: datetime, span: tuple) -> When:
+    """"this week", "next month", "last week": a week by its offset, a month as a range."""
+    off = {"this": 0, "coming": 1, "the coming": 1, "next": 1, "last": -1}[re.sub(r"\s+(week|month)$", "", s)]
+    if not s.endswith("month"):
+        return When(*span, "week", week_offset=off)
+    today = now.date()
+    first = date(today.year, today.month, 1)
+    for _ in range(off if off > 0 else 0):
+        first = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    if off < 0:
+        first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    last = date(first.year + (first.month == 12), first.month % 12 + 1, 1) - timedelta(days=1)
+    return When(*span, "range", datetime.combine(max(first, today) if off == 0 else first, time(0)),
+                datetime.combine(last, time(0)))
+
+
+def _next_days(s: str, now: datetime, span: tuple) -> When:
+    """"the next 3 days", "the coming few weeks"."""
+    n_s = re.search(r"\d+|few|couple", s).group(0)
+    n = int(n_s) if n_s.isdigit() else (3 if n_s == "few" else 2)
+    if "week" in s:
+        n *= 7
+    return When(*span, "days", datetime.combine(now.date(), time(0)), days=n)
+
+
+def _in_days(s: str, now: datetime, span: tuple) -> When:
+    """"in 2 days", "in a week" (a day), "in an hour", "in 20 minutes" (a moment)."""
+    n_s = re.search(r"\d+|an?\b", s).group(0)
+    n = int(n_s) if n_s.isdigit() else 1
+    unit = re.search(r"day|week|hour|min", s).group(0)
+    if unit in ("hour", "min"):
+        at = now + (timedelta(hours=n) if unit == "hour" else timedelta(minutes=n))
+        return When(*span, "point", at.replace(second=0), has_clock=True)
+    at = datetime.combine(now.date() + timedelta(days=n * (7 if unit == "week" else 1)), time(0))
+    return When(*span, "day", at)
+
+
+def _named_month(s: str, now: datetime, span: tuple) -> When:
+    """"in january": the rest of it when it is this month, else the next one of that name."""
+    today = now.date()
+    first, last = _month_range(s, today)
+    return When(*span, "range", datetime.combine(max(first, today) if first <= today else first, time(0)),
+                datetime.combine(last, time(0)))
+
+
+_SPAN_ATOMS = {"weekend": _weekend, "weekafter": _week_after_next, "period": _period, "ndays": _next_days,
+               "reldays": _in_days, "month": _named_month}
+_DATE_KINDS = ("dayafter", "dayword", "weekday", "isodate", "theord", "mday", "dmon", "slash")
 
 
 _DAY_KINDS = ("dayafter", "dayword", "weekday", "isodate", "theord", "mday", "dmon", "slash", "tonight")

@@ -23,7 +23,7 @@ import dataclasses
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from herotui.planner import slots
@@ -169,7 +169,8 @@ def delexicalised(u: U) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-_NEW_NAME = re.compile(r"\b[A-Z\u00C0-\u00DE][a-z\u00DF-\u00FF'-]+(?:\s+(?:van|de|der|von|da|el|le|la)?\s*[A-Z\u00C0-\u00DE][a-z\u00DF-\u00FF'-]+)+\b")
+_NEW_NAME = re.compile(r"\b[A-Z\u00C0-\u00DE][a-z\u00DF-\u00FF'-]+"
+                       r"(?:\s+(?:van|de|der|von|da|el|le|la)?\s*[A-Z\u00C0-\u00DE][a-z\u00DF-\u00FF'-]+)+\b")
 _NOT_NAME = re.compile(r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|"
                        r"July|August|September|October|November|December|I)\b")
 
@@ -280,38 +281,19 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
     """The event, document or deck named by ``words``, or Ask."""
     label = {"event": "event", "document": "document", "deck": "deck"}[kind]
     records = _records(u, kind)
-    pin = (PINS.get() or {}).get(kind)
-    if pin:
-        hit = next((slots.Candidate(rid, title, 1.0) for rid, title, _e in records if rid == pin), None)
-        if hit is not None and (not words.strip() or _pronoun(u) or not slots.pick(slots.rank(words, records))[0]):
-            u.resolved[kind] = pin
-            return hit
-    tries = [words]
-    if u.when and kind == "event":  # "friday drinks": a time word may be part of the title
-        tries.append(f"{words} {u.when.said}")
-    if "," in u.text:  # "drop friday drinks, nobody's coming": the clause that names it
-        sub = U(raw=u.raw, text=u.text.split(",")[0], live=u.live, context=u.context, known=u.known)
-        tries.append(remainder(sub, drop=CUE_WORDS | _MOVE_WORDS | _DOC_WORDS | frozenset(["drop"])) + " " + (
-            u.when.said if u.when and kind == "event" else ""))
+    hit = _pinned_target(u, kind, words, records)
+    if hit is not None:
+        return hit
     cands = []
-    for t in tries:
+    for t in _target_phrasings(u, kind, words):
         ranked = slots.rank(t, records)
         if ranked and (not cands or ranked[0].score > cands[0].score + 1e-9):
             cands = ranked
-    if kind == "event" and u.when is not None and u.when.begin is not None and u.when.dated is not None:
-        that_day = _day_events(u, u.when)
-        if that_day:  # "the meeting with the vendor on monday", "my 4pm meeting": what happens then
-            on_day = [c for c in cands if c.id in that_day]
-            if u.when.has_clock and u.when.kind == "point":
-                at_time = [eid for eid, start in that_day.items() if start == u.when.begin]
-                if len(at_time) == 1 and (not on_day or on_day[0].id == at_time[0] or on_day[0].score < 0.75):
-                    hit = next((slots.Candidate(rid, title, 1.0) for rid, title, _e in records if rid == at_time[0]), None)
-                    if hit is not None:
-                        u.resolved.setdefault(kind, hit.id)
-                        return hit
-            if on_day and on_day[0].score >= floor * 0.6:
-                cands = on_day + [c for c in cands if c.id not in that_day]
-                cands[0] = slots.Candidate(cands[0].id, cands[0].label, max(cands[0].score, floor), cands[0].extra)
+    if kind == "event":
+        hit, cands = _events_then(u, records, cands, floor)
+        if hit is not None:
+            u.resolved.setdefault(kind, hit.id)
+            return hit
     best, close = slots.pick(cands, floor=floor)
     if best is not None:
         u.resolved.setdefault(kind, best.id)
@@ -327,6 +309,56 @@ def _target(u: U, kind: str, words: str, *, required: bool = True, floor: float 
         said = words.strip() or "that"
         raise Ask(f"I found no {label} matching \u201c{said}\u201d in {u.context}.")
     return None
+
+
+def _pinned_target(u: U, kind: str, words: str, records: list) -> slots.Candidate | None:
+    """The record of this kind already chosen (an answer to "which one?", or "it"), when the
+    words do not name another one."""
+    pin = (PINS.get() or {}).get(kind)
+    if not pin:
+        return None
+    hit = next((slots.Candidate(rid, title, 1.0) for rid, title, _e in records if rid == pin), None)
+    if hit is not None and (not words.strip() or _pronoun(u) or not slots.pick(slots.rank(words, records))[0]):
+        u.resolved[kind] = pin
+        return hit
+    return None
+
+
+def _target_phrasings(u: U, kind: str, words: str) -> list[str]:
+    """The ways ``words`` may name the record: as said, with the time words ("friday drinks"),
+    and the first clause alone ("drop friday drinks, nobody's coming")."""
+    tries = [words]
+    if u.when and kind == "event":  # "friday drinks": a time word may be part of the title
+        tries.append(f"{words} {u.when.said}")
+    if "," in u.text:  # "drop friday drinks, nobody's coming": the clause that names it
+        sub = U(raw=u.raw, text=u.text.split(",")[0], live=u.live, context=u.context, known=u.known)
+        tries.append(remainder(sub, drop=CUE_WORDS | _MOVE_WORDS | _DOC_WORDS | frozenset(["drop"])) + " " + (
+            u.when.said if u.when and kind == "event" else ""))
+    return tries
+
+
+def _events_then(u: U, records: list, cands: list[slots.Candidate],
+                 floor: float) -> tuple[slots.Candidate | None, list[slots.Candidate]]:
+    """"the meeting with the vendor on monday", "my 4pm meeting": the one event at the time
+    said (when the words do not clearly name another), else the candidates with that day's
+    events first."""
+    w = u.when
+    if w is None or w.begin is None or w.dated is None:
+        return None, cands
+    that_day = _day_events(u, w)
+    if not that_day:
+        return None, cands
+    on_day = [c for c in cands if c.id in that_day]
+    if w.has_clock and w.kind == "point":
+        at_time = [eid for eid, start in that_day.items() if start == w.begin]
+        if len(at_time) == 1 and (not on_day or on_day[0].id == at_time[0] or on_day[0].score < 0.75):
+            hit = next((slots.Candidate(rid, title, 1.0) for rid, title, _e in records if rid == at_time[0]), None)
+            if hit is not None:
+                return hit, cands
+    if on_day and on_day[0].score >= floor * 0.6:
+        cands = on_day + [c for c in cands if c.id not in that_day]
+        cands[0] = slots.Candidate(cands[0].id, cands[0].label, max(cands[0].score, floor), cands[0].extra)
+    return None, cands
 
 
 _READS: dict[tuple, Any] = {}
@@ -492,43 +524,14 @@ _ADD_CUES = re.compile(
 
 
 def f_calendar_add(u: U) -> Plan:
-    args: dict[str, Any] = {}
     w = u.when
-    title_src = u.text
-    cuts = []
-    for span in ([(w.start, w.end)] if w else []) + ([(u.duration.start, u.duration.end)] if u.duration else []) + \
-            ([(u.repeat.start, u.repeat.end)] if u.repeat else []):
-        cuts.append(span)
-    place = None
-    for m in _PLACE.finditer(u.text):
-        if w and w.start <= m.start() < w.end:
-            continue
-        cand = m.group("place").strip()
-        if slots.find_when(cand) or cand.lower() in ("the", "my"):
-            continue
-        place = cand
-        cuts.append((m.start(), m.end()))
-        break
-    for a, b in sorted(cuts, reverse=True):
-        title_src = title_src[:a] + " " + title_src[b:]
-    title_src = re.sub(r",?\s*\ball[ -]day\b", " ", title_src, flags=re.I)
-    title = u.quoted or _title(title_src)
-    if not title:
-        who = [c.label for _a, _b, cs in u.people if len(cs) == 1 for c in cs]
-        title = "Meeting with " + " and ".join(who) if who else ""
+    place, place_span = _place(u.text, w)
+    title = _event_title(u, [place_span] if place_span else [])
     if not title:
         raise Ask("What is the event? Say a title and a time, e.g. 'add lunch with Alex tomorrow at 12:30'.")
     if w is None or w.begin is None:
         raise Ask(f"When is \u201c{title}\u201d? Say it with a time, e.g. 'add {title.lower()} tomorrow at 10am'.")
-    if w.kind == "range" and w.until and w.has_clock:
-        args["start"] = w.cli()
-        mins = int((w.until - w.begin).total_seconds() // 60)
-        if mins > 0:
-            args["duration"] = slots.Duration(0, 0, mins).cli()
-    elif w.kind in ("point", "day"):
-        args["start"] = w.cli()
-    else:
-        raise Ask(f"When exactly is \u201c{title}\u201d? Say a day and a time, e.g. 'friday at 3pm'.")
+    args = _event_time(w, title)
     if u.duration and "duration" not in args:
         args["duration"] = u.duration.cli()
     if u.repeat:
@@ -544,6 +547,50 @@ def f_calendar_add(u: U) -> Plan:
     if attendees:
         args["attendees"] = list(dict.fromkeys(attendees))
     return _plan(u, [_step("calendar.add", {"title": title, **args}, u.context)])
+
+
+def _place(text: str, w: slots.When | None) -> tuple[str | None, tuple[int, int] | None]:
+    """Where the event is ("at the Blue Door", "in room 4") and its span, or (None, None)."""
+    for m in _PLACE.finditer(text):
+        if w and w.start <= m.start() < w.end:
+            continue
+        cand = m.group("place").strip()
+        if slots.find_when(cand) or cand.lower() in ("the", "my"):
+            continue
+        return cand, (m.start(), m.end())
+    return None, None
+
+
+def _event_title(u: U, more_cuts: list[tuple[int, int]]) -> str:
+    """The title: what is left once the time, length, repetition and place are cut (or the
+    quoted words); "Meeting with ..." when only people are left."""
+    w = u.when
+    cuts = ([(w.start, w.end)] if w else []) + ([(u.duration.start, u.duration.end)] if u.duration else []) + \
+        ([(u.repeat.start, u.repeat.end)] if u.repeat else []) + more_cuts
+    title_src = u.text
+    for a, b in sorted(cuts, reverse=True):
+        title_src = title_src[:a] + " " + title_src[b:]
+    title_src = re.sub(r",?\s*\ball[ -]day\b", " ", title_src, flags=re.I)
+    title = u.quoted or _title(title_src)
+    if not title:
+        who = [c.label for _a, _b, cs in u.people if len(cs) == 1 for c in cs]
+        title = "Meeting with " + " and ".join(who) if who else ""
+    return title
+
+
+def _event_time(w: slots.When, title: str) -> dict[str, Any]:
+    """The start (and, for a range of times, the length) of a new event, or Ask."""
+    args: dict[str, Any] = {}
+    if w.kind == "range" and w.until and w.has_clock:
+        args["start"] = w.cli()
+        mins = int((w.until - w.begin).total_seconds() // 60)
+        if mins > 0:
+            args["duration"] = slots.Duration(0, 0, mins).cli()
+    elif w.kind in ("point", "day"):
+        args["start"] = w.cli()
+    else:
+        raise Ask(f"When exactly is \u201c{title}\u201d? Say a day and a time, e.g. 'friday at 3pm'.")
+    return args
 
 
 def _title(text: str) -> str:
@@ -609,77 +656,18 @@ def _occurrence(u: U, eid: str, day) -> datetime | None:
 
 
 def f_calendar_move(u: U) -> Plan:
-    whens = slots.find_all_when(_blank(u.text, u))
-    if u.when is not None and u.when.kind == "range" and u.when.has_clock and u.when.begin and u.when.until:
-        # "move my 4 o'clock to 6pm" reads as one range: from the first time to the second
-        w0 = u.when
-        whens = [slots.When(w0.start, w0.end, w0.said, "point", w0.begin, has_clock=True, dated=w0.dated),
-                 slots.When(w0.start, w0.end, w0.said, "point", w0.until, has_clock=True, dated=w0.dated)]
-        is_move = True
-    else:
-        is_move = len(whens) == 2 and bool(re.search(r"\bto\s+$", u.text[:whens[1].start]) or re.match(r"to\b", whens[1].said))
-    if is_move:
-        # "move my 4pm meeting to 5": the first time names the event, the second is where it goes
-        origin, target_w = whens
-        u.when = origin
-        probe = _target(u, "event", _event_words(u), required=False)
-        if probe is not None:
-            if not target_w.dated and origin.dated:
-                target_w.begin = datetime.combine(origin.begin.date(), target_w.begin.time())
-                target_w.dated = True
-            u.when = target_w
-            u.pinned_event = probe
-    w = u.when
-    origin_day = None
-    if w and w.kind == "range" and not w.has_clock and w.begin and w.until:  # "from wednesday to thursday"
-        origin_day = w.begin.date()
-        new = slots.When(w.start, w.end, w.said, "day", w.until, day_words=None)
-        new.begin = w.until
-        w = new
-    words = _event_words(u)
-    ev = getattr(u, "pinned_event", None) or _target(u, "event", words)
+    _read_move(u)
+    origin_day, w = _day_to_day(u.when)
+    ev = getattr(u, "pinned_event", None) or _target(u, "event", _event_words(u))
     assert ev is not None
-    current = None
-    if origin_day:
-        current = _occurrence(u, ev.id, origin_day)
-    if current is None and w is not None and w.kind == "point" and not w.dated:
-        current = _event_start(u, ev.id)
-    if current is None:
-        current = _event_start(u, ev.id)
+    current = (_occurrence(u, ev.id, origin_day) if origin_day else None) or _event_start(u, ev.id)
     args: dict[str, Any] = {"id": ev.id}
-    if u.shift and current:
-        target = current + u.shift[2]
-        args["start"] = f"{target:%Y-%m-%d %H:%M}"
-    elif w is None or w.begin is None:
-        raise Ask(f"When should \u201c{ev.label}\u201d move to? e.g. 'move it to friday at 3pm'.")
-    elif w.kind == "point" and not w.dated and current:
-        target = datetime.combine(current.date(), w.begin.time())
-        args["start"] = f"{target:%Y-%m-%d %H:%M}"
-    elif w.kind in ("point", "day"):
-        target = w.begin if w.kind == "point" else datetime.combine(w.begin.date(), current.time() if current else w.begin.time())
-        args["start"] = w.cli() if w.kind == "point" else (w.day_words or w.day_iso())
-    else:
-        raise Ask(f"Move \u201c{ev.label}\u201d to when exactly? Say a day or a time.")
-    info = u.live.event_info.get(ev.id, {})
-    series = bool(info.get("rrule"))
+    target, args["start"] = _move_to(u, ev, w, current)
+    series = bool(u.live.event_info.get(ev.id, {}).get("rrule"))
     one = None  # the day of the one occurrence of a series that moves
-    if series and not _SERIES_WORDS.search(u.text) and current is not None and (origin_day or (w and w.dated) or u.shift):
-        one = origin_day or current.date()
-        if w is not None and w.dated and not origin_day and not u.shift:
-            on_day = _occurrence(u, ev.id, w.begin.date())  # "move the standup on friday to 10": that one
-            if on_day is not None:
-                one, current = on_day.date(), on_day
-                if w.kind == "day":
-                    raise Ask(f"Move \u201c{ev.label}\u201d of {_fmt(current)} to when? Say a time or another day.")
-        args["occurrence"] = f"{current:%Y-%m-%d %H:%M}"
-    elif series and w is not None and w.kind == "point" and not w.dated and not u.shift:
-        first = next((s for e, _t, s, _n in u.live.events if e == ev.id), None)  # every occurrence at the new time:
-        if first is not None:  # the series keeps its first day
-            from herotui import timeparse
-
-            first_local = (first if first.tzinfo else first.replace(tzinfo=__import__("datetime").timezone.utc))
-            first_local = first_local.astimezone(timeparse.local_zone()).replace(tzinfo=None)
-            args["start"] = f"{datetime.combine(first_local.date(), w.begin.time()):%Y-%m-%d %H:%M}"
+    if series:
+        one, current, scope = _series_scope(u, ev, w, current, origin_day)
+        args.update(scope)
     if current is not None and target == current:
         raise Ask(f"\u201c{ev.label}\u201d is already at {_fmt(current)}: nothing to change.")
     change = f"{ev.label}: {_fmt(current) if current else '?'} \u2192 {_fmt(target)}"
@@ -688,6 +676,77 @@ def f_calendar_move(u: U) -> Plan:
     elif series:
         change += " (the whole series)"  # the verb's scope adds how many occurrences, from when
     return _plan(u, [_step("calendar.update", args, u.context)], change=f"Move {change}", confirm=True)
+
+
+def _read_move(u: U) -> None:
+    """"move my 4pm meeting to 5": the first time names the event (pinned on ``u`` when it is
+    found), the second is where it goes (``u.when``)."""
+    whens = slots.find_all_when(_blank(u.text, u))
+    if u.when is not None and u.when.kind == "range" and u.when.has_clock and u.when.begin and u.when.until:
+        # "move my 4 o'clock to 6pm" reads as one range: from the first time to the second
+        w0 = u.when
+        whens = [slots.When(w0.start, w0.end, w0.said, "point", w0.begin, has_clock=True, dated=w0.dated),
+                 slots.When(w0.start, w0.end, w0.said, "point", w0.until, has_clock=True, dated=w0.dated)]
+    elif not (len(whens) == 2 and bool(re.search(r"\bto\s+$", u.text[:whens[1].start]) or re.match(r"to\b", whens[1].said))):
+        return
+    origin, target_w = whens
+    u.when = origin
+    probe = _target(u, "event", _event_words(u), required=False)
+    if probe is not None:
+        if not target_w.dated and origin.dated:
+            target_w.begin = datetime.combine(origin.begin.date(), target_w.begin.time())
+            target_w.dated = True
+        u.when = target_w
+        u.pinned_event = probe
+
+
+def _day_to_day(w: slots.When | None) -> tuple[date | None, slots.When | None]:
+    """"from wednesday to thursday": (the day it leaves, the day it goes to); else (None, w)."""
+    if w and w.kind == "range" and not w.has_clock and w.begin and w.until:
+        new = slots.When(w.start, w.end, w.said, "day", w.until, day_words=None)
+        new.begin = w.until
+        return w.begin.date(), new
+    return None, w
+
+
+def _move_to(u: U, ev: slots.Candidate, w: slots.When | None, current: datetime | None) -> tuple[datetime, str]:
+    """(the new start, as the plan's start argument says it), or Ask."""
+    if u.shift and current:
+        target = current + u.shift[2]
+        return target, f"{target:%Y-%m-%d %H:%M}"
+    if w is None or w.begin is None:
+        raise Ask(f"When should \u201c{ev.label}\u201d move to? e.g. 'move it to friday at 3pm'.")
+    if w.kind == "point" and not w.dated and current:
+        target = datetime.combine(current.date(), w.begin.time())
+        return target, f"{target:%Y-%m-%d %H:%M}"
+    if w.kind in ("point", "day"):
+        target = w.begin if w.kind == "point" else datetime.combine(w.begin.date(), current.time() if current else w.begin.time())
+        return target, (w.cli() if w.kind == "point" else (w.day_words or w.day_iso()))
+    raise Ask(f"Move \u201c{ev.label}\u201d to when exactly? Say a day or a time.")
+
+
+def _series_scope(u: U, ev: slots.Candidate, w: slots.When | None, current: datetime | None,
+                  origin_day: date | None) -> tuple[date | None, datetime | None, dict[str, str]]:
+    """What of a series moves: (the day of the one occurrence that moves or None for all of
+    them, that occurrence's start, the arguments that say so)."""
+    if not _SERIES_WORDS.search(u.text) and current is not None and (origin_day or (w and w.dated) or u.shift):
+        one = origin_day or current.date()
+        if w is not None and w.dated and not origin_day and not u.shift:
+            on_day = _occurrence(u, ev.id, w.begin.date())  # "move the standup on friday to 10": that one
+            if on_day is not None:
+                one, current = on_day.date(), on_day
+                if w.kind == "day":
+                    raise Ask(f"Move \u201c{ev.label}\u201d of {_fmt(current)} to when? Say a time or another day.")
+        return one, current, {"occurrence": f"{current:%Y-%m-%d %H:%M}"}
+    if w is not None and w.kind == "point" and not w.dated and not u.shift:
+        first = next((s for e, _t, s, _n in u.live.events if e == ev.id), None)  # every occurrence at the new time:
+        if first is not None:  # the series keeps its first day
+            from herotui import timeparse
+
+            first_local = (first if first.tzinfo else first.replace(tzinfo=__import__("datetime").timezone.utc))
+            first_local = first_local.astimezone(timeparse.local_zone()).replace(tzinfo=None)
+            return None, current, {"start": f"{datetime.combine(first_local.date(), w.begin.time()):%Y-%m-%d %H:%M}"}
+    return None, current, {}
 
 
 def f_calendar_change(u: U) -> Plan:
@@ -826,16 +885,19 @@ def f_contact_create(u: U) -> Plan:
         if d:
             args["birthday"] = d
         t = t[:bday.start()] + t[bday.end():]
-    comp = re.search(r"\b(?:from|at|of|with|who works (?:at|for)|works (?:at|for)|working (?:at|for))\s+(?P<c>[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*)", t)
+    comp = re.search(r"\b(?:from|at|of|with|who works (?:at|for)|works (?:at|for)|working (?:at|for))"
+                     r"\s+(?P<c>[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*)", t)
     if comp:
         args["company"] = comp.group("c").strip()
         t = t[:comp.start()] + t[comp.end():]
     name = None
-    m = re.search(r"\b(?:called|named|name is|name's)\s+(?P<n>[A-Z\u00C0-\u024F][\w\u00C0-\u024F'-]*(?:\s+[A-Z\u00C0-\u024F][\w\u00C0-\u024F'-]*){0,3})", t)
+    m = re.search(r"\b(?:called|named|name is|name's)"
+                  r"\s+(?P<n>[A-Z\u00C0-\u024F][\w\u00C0-\u024F'-]*(?:\s+[A-Z\u00C0-\u024F][\w\u00C0-\u024F'-]*){0,3})", t)
     if m:
         name = m.group("n")
     if not name:
-        core = re.sub(r"\b(?:as|to)\s+(?:a\s+|my\s+)?(?:new\s+)?contacts?\b.*$|\b(?:to|in|into)\s+(?:my\s+)?(?:contacts|address book)\b.*$", "", t, flags=re.I)
+        core = re.sub(r"\b(?:as|to)\s+(?:a\s+|my\s+)?(?:new\s+)?contacts?\b.*$"
+                      r"|\b(?:to|in|into)\s+(?:my\s+)?(?:contacts|address book)\b.*$", "", t, flags=re.I)
         core = re.sub(r"^.*?\b(?:add|create|save|new contact|contact for|contact|put|remember|make)\b[\s:]*", "", core, flags=re.I)
         core = re.sub(rf"^(?:a\s+)?(?:new\s+)?(?:contact\s+)?(?:for\s+)?{_RELATION}\s+", "", core.strip(), flags=re.I)
         core = re.split(r"\s*(?:,|;|\bphone\b|\be-?mail\b|\band\b|\bwho\b|\bat\b|\bwith\b)\s*", core.strip())[0]
@@ -892,8 +954,11 @@ def f_contact_update(u: U) -> Plan:
     m = re.search(r"\bname\b.*?(?:\bto\b|\bis\b|,\s*(?:it is|it's|now))\s+(?P<v>[A-Z\u00C0-\u024F][\w\u00C0-\u024F' -]+?)(?:\s+now)?$", u.text, re.I)
     if m:
         args["name"] = m.group("v").strip()
-    role = re.search(r"\b(?:is now|now|became|promoted to|new role is|role (?:is|to)|is(?=\s+[\w &/-]+\s+now\b))\s+(?:the\s+|a\s+|an\s+)?(?P<v>[\w &/-]+?)(?:\s+(?:at|with|for)\s+(?P<c>[\w &.-]+?))?(?:\s+now)?(?:,|$)", after, re.I)
-    moved = re.search(r"\b(?:moved to|joined|works (?:at|for)|is (?:now )?(?:at|with)|switched to|left \w+ for|now at)\s+(?P<c>[A-Z\w][\w &.'-]*?)(?:\s+now)?(?:,|$)", after, re.I)
+    role = re.search(r"\b(?:is now|now|became|promoted to|new role is|role (?:is|to)|is(?=\s+[\w &/-]+\s+now\b))"
+                     r"\s+(?:the\s+|a\s+|an\s+)?(?P<v>[\w &/-]+?)(?:\s+(?:at|with|for)\s+(?P<c>[\w &.-]+?))?(?:\s+now)?(?:,|$)",
+                     after, re.I)
+    moved = re.search(r"\b(?:moved to|joined|works (?:at|for)|is (?:now )?(?:at|with)|switched to|left \w+ for|now at)"
+                      r"\s+(?P<c>[A-Z\w][\w &.'-]*?)(?:\s+now)?(?:,|$)", after, re.I)
     if "birthday" in u.low:
         d = re.search(r"\b(?:to|is)\s+(?P<d>.+)$", after, re.I)
         v = _date_value(d.group("d")) if d else None
@@ -958,7 +1023,8 @@ def f_contact_tag(u: U, untag: bool = False) -> Plan:
         tags = [_fuzzy_one(t, u.live.people.get(who.id, {}).get("tags", []), 75) or t for t in tags]
     else:
         m = re.search(r"\b(?:tag|label|mark)\s+(?P<t>[\w, &-]+?)\s+(?:to|on)\b", u.text, re.I)
-        tags = _tags_after(u, r"\b(?:tags?|label)\s+(?P<tags>[\w\s,&-]+?)\s+(?:to|on)\b") if m and u.text.lower().find(" to ") > m.start() else _tags(u)
+        tags = (_tags_after(u, r"\b(?:tags?|label)\s+(?P<tags>[\w\s,&-]+?)\s+(?:to|on)\b")
+                if m and u.text.lower().find(" to ") > m.start() else _tags(u))
     tags = [t for t in tags if t and t not in ("him", "her", "them", "it")]
     if not tags:
         raise Ask(f"Which tag for {who.label}? e.g. 'tag {who.label} as vip'.")
@@ -1176,7 +1242,8 @@ _KB_WORDS = frozenset("knowledge base manual docs documentation handbook help gu
 
 
 def f_knowledge_ask(u: U) -> Plan:
-    question = re.sub(r"^(?:ask|check)\s+(?:the\s+)?(?:manual|docs|documentation|knowledge base|handbook|help)\s+(?:about\s+|on\s+)?", "", u.text, flags=re.I)
+    question = re.sub(r"^(?:ask|check)\s+(?:the\s+)?(?:manual|docs|documentation|knowledge base|handbook|help)\s+(?:about\s+|on\s+)?", "",
+                      u.text, flags=re.I)
     return _plan(u, [_step("knowledge.ask", {"question": question}, u.context)])
 
 
@@ -1363,16 +1430,17 @@ FRAMES: dict[str, Callable[[U], Plan]] = {
 # "add"/"import" is a file, "tag ... as" with a person is a contact tag.
 def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
     first = u.low.split(" ", 1)[0] if u.low else ""
-    boost: list[str] = []
-    if u.paths and first in ("add", "import", "upload", "save", "load"):
-        boost.append("contact_import" if re.search(r"\bcontacts?\b|\.vcf\b", u.low) else
-                     "slides_create" if re.search(r"\b(?:deck|slides)\b", u.low) else "document_add")
-    if u.paths and first in ("create", "make", "turn", "build") and re.search(r"\b(?:deck|slides|presentation)\b", u.low):
-        boost.append("slides_create")
-    if first in ("tag", "label") and u.people and not re.search(r"\b(?:doc|document|file|report|notes?|research)\b", u.low):
-        boost.append("contact_tag")
-    if first in ("add", "create", "new", "save") and re.search(r"\band\s+(?:tag|label)\s+(?:him|her|them|it)\b", u.low):
-        boost.append("document_add" if u.paths else "contact_create")
+    ranked = _by_family(u, first, ranked)
+    label = ranked[0][0]
+    boost = next((b for rule in _RULES if (b := rule(u, first, label))), None)  # the first rule that applies wins
+    if boost:
+        return [(boost, 1.0)] + [r for r in ranked if r[0] != boost]
+    return ranked
+
+
+def _by_family(u: U, first: str, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """``ranked`` with the best label of the family an imperative first word or a noun names
+    moved to the top ("link ...", "where's the doc about ...")."""
     family = _FIRST_WORD.get(first)
     if family and ranked[0][0] not in family:
         best_in = next((r for r in ranked if r[0] in family), None)
@@ -1384,61 +1452,159 @@ def _overrides(u: U, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]
             best_in = next((r for r in ranked if r[0].startswith(prefix)), None)
             if best_in is not None:
                 ranked = [(best_in[0], max(best_in[1], 0.5))] + [r for r in ranked if r is not best_in]
-    named_person = bool(u.people)
-    label = ranked[0][0]
+    return ranked
+
+
+# The rules, in order: each (u, first word, the model's label after _by_family) -> the label
+# the words settle on, or None.
+
+_ADDING = ("add", "create", "new", "schedule", "put", "book", "save")
+
+
+def _add_a_path(u: U, first: str, label: str) -> str | None:
+    if u.paths and first in ("add", "import", "upload", "save", "load"):
+        return ("contact_import" if re.search(r"\bcontacts?\b|\.vcf\b", u.low) else
+                "slides_create" if re.search(r"\b(?:deck|slides)\b", u.low) else "document_add")
+    return None
+
+
+def _deck_from_a_path(u: U, first: str, label: str) -> str | None:
+    if u.paths and first in ("create", "make", "turn", "build") and re.search(r"\b(?:deck|slides|presentation)\b", u.low):
+        return "slides_create"
+    return None
+
+
+def _tag_a_person(u: U, first: str, label: str) -> str | None:
+    if first in ("tag", "label") and u.people and not re.search(r"\b(?:doc|document|file|report|notes?|research)\b", u.low):
+        return "contact_tag"
+    return None
+
+
+def _add_and_tag(u: U, first: str, label: str) -> str | None:
+    if first in ("add", "create", "new", "save") and re.search(r"\band\s+(?:tag|label)\s+(?:him|her|them|it)\b", u.low):
+        return "document_add" if u.paths else "contact_create"
+    return None
+
+
+def _add_an_email(u: U, first: str, label: str) -> str | None:
     if first in ("add", "create", "new", "save") and u.emails and not u.paths:
-        boost.append("contact_create")
+        return "contact_create"
+    return None
+
+
+def _add_her(u: U, first: str, label: str) -> str | None:
     if re.search(r"\b(?:called|named)\b.*\badd\s+(?:her|him|them)\b|\badd\s+(?:her|him|them)\s*$", u.low):
-        boost.append("contact_create")
-    adding = first in ("add", "create", "new", "schedule", "put", "book", "save")
+        return "contact_create"
+    return None
+
+
+def _someones_number(u: U, first: str, label: str) -> str | None:
+    """"Alex's phone", "the email of Lena" (not "set Alex's phone to ...")."""
     if re.search(r"'s\s+(?:e-?mail|phone|number|mobile|address)\b|\b(?:e-?mail|phone number|number) (?:of|for)\b", u.low) \
-            and not adding and not re.search(r"\b(?:set|change|update|is now|to)\b", u.low):
-        boost.append("contact_show")
-    born = re.search(r"\bbirthday\b", u.low) and u.when is not None and u.when.begin is not None \
-        and u.when.begin.year < slots._now(None).year
-    if born:  # a birthday with a year of birth belongs to a person, not to the calendar
-        boost.append("contact_update" if named_person else "contact_create")
-    if named_person and re.search(r"\bbirthday\b", u.low) and not adding and not _event_named(u):
-        boost.append("contact_update" if re.search(r"\b(?:set|change|update|fix|is now|is actually)\b", u.low) else "contact_show")
-    if named_person and u.when is None and re.search(
+            and first not in _ADDING and not re.search(r"\b(?:set|change|update|is now|to)\b", u.low):
+        return "contact_show"
+    return None
+
+
+def _born(u: U, first: str, label: str) -> str | None:
+    """A birthday with a year of birth belongs to a person, not to the calendar."""
+    if re.search(r"\bbirthday\b", u.low) and u.when is not None and u.when.begin is not None \
+            and u.when.begin.year < slots._now(None).year:
+        return "contact_update" if u.people else "contact_create"
+    return None
+
+
+def _a_persons_birthday(u: U, first: str, label: str) -> str | None:
+    if u.people and re.search(r"\bbirthday\b", u.low) and first not in _ADDING and not _event_named(u):
+        return "contact_update" if re.search(r"\b(?:set|change|update|fix|is now|is actually)\b", u.low) else "contact_show"
+    return None
+
+
+def _changed_jobs(u: U, first: str, label: str) -> str | None:
+    if u.people and u.when is None and re.search(
             r"\b(?:moved to|joined|works (?:at|for) \w+ now|is now at|is at [\w ]+ now|left \w+ for|switched to|switched jobs|"
             r"changed jobs|new job at)\b", u.low) and not _event_named(u):
-        boost.append("contact_update")
-    if named_person and re.search(r"^(?:delete|remove|get rid of|forget|erase|drop)\b", u.low) and label in (
+        return "contact_update"
+    return None
+
+
+def _delete_a_person(u: U, first: str, label: str) -> str | None:
+    if u.people and re.search(r"^(?:delete|remove|get rid of|forget|erase|drop)\b", u.low) and label in (
             "document_delete", "slides_delete", "calendar_cancel", "context_delete") and not _event_named(u):
-        boost.append("contact_delete")
+        return "contact_delete"
+    return None
+
+
+def _what_a_document_says(u: U, first: str, label: str) -> str | None:
     if label in ("knowledge_ask", "knowledge_search") and not re.search(
             r"\b(?:manual|docs|documentation|knowledge|handbook|hero)\b", u.low):
         hit, _close = slots.pick(slots.rank(remainder(u, drop=CUE_WORDS | _DOC_WORDS), _records(u, "document")), floor=0.75)
         if hit is not None and re.search(r"\b(?:say|says|said)\b", u.low):
-            boost.append("document_read")
-    if named_person and _field(u) and not re.search(
+            return "document_read"
+    return None
+
+
+def _a_persons_field(u: U, first: str, label: str) -> str | None:
+    """"kenji watanabe job title?"."""
+    if u.people and _field(u) and not re.search(
             r"\b(?:set|change|update|is now|new|add|create|delete|remove|tag|call|text|email him|email her)\b", u.low):
-        boost.append("contact_show")  # "kenji watanabe job title?"
+        return "contact_show"
+    return None
+
+
+def _untag(u: U, first: str, label: str) -> str | None:
     if re.search(r"\b(?:remove|delete|drop|take off)\s+(?:the\s+)?[\w-]+\s+(?:tag|label)\s+from\b", u.low):
-        boost.append("document_untag" if re.search(r"\b(?:docs?|documents?|files?|report|notes?|research|brief)\b", u.low)
-                     and not named_person else "contact_untag")
+        return ("document_untag" if re.search(r"\b(?:docs?|documents?|files?|report|notes?|research|brief)\b", u.low)
+                and not u.people else "contact_untag")
+    return None
+
+
+def _about_hero(u: U, first: str, label: str) -> str | None:
+    """A question about Hero itself."""
     if re.search(r"\bhero\b", u.low) and re.search(r"\b(?:can|does|do|is|how|what|why|will)\b", u.low) and label not in (
             "knowledge_search", "knowledge_show", "knowledge_list"):
-        boost.append("knowledge_ask")  # a question about Hero itself
+        return "knowledge_ask"
+    return None
+
+
+def _the_docs(u: U, first: str, label: str) -> str | None:
+    """"the docs" is Hero's documentation, not your documents."""
     if re.search(r"\b(?:the|hero's|hero) (?:docs|documentation|manual|handbook|help pages?)\b", u.low) \
-            and not label.startswith("context_"):  # "the docs" is Hero's documentation, not your documents
-        boost.append(label if label.startswith("knowledge_") else
-                     "knowledge_search" if re.search(r"^(?:search|look|find|grep)\b", u.low) else "knowledge_ask")
+            and not label.startswith("context_"):
+        return (label if label.startswith("knowledge_") else
+                "knowledge_search" if re.search(r"^(?:search|look|find|grep)\b", u.low) else "knowledge_ask")
+    return None
+
+
+def _which_documents(u: U, first: str, label: str) -> str | None:
+    """"which docs go with the review meeting", "what documents do I have"."""
     if re.search(r"^(?:which|what)\s+(?:docs?|documents?|files?)\b", u.low) and not re.search(
             r"\b(?:say|says|mention|mentions|contain|contains|about)\b", u.low):
-        boost.append("document_list")  # "which docs go with the review meeting", "what documents do I have"
+        return "document_list"
+    return None
+
+
+def _new_context(u: U, first: str, label: str) -> str | None:
     if re.search(r"\b(?:create|make|add|new|set up|start)\b.*\b(?:context|workspace)\b", u.low) and not re.search(
             r"\b(?:switch|use|go|in|into)\b.*\b(?:context|workspace)\b", u.low.split(" context")[0][-20:]):
-        boost.append("context_create")
+        return "context_create"
+    return None
+
+
+def _what_changed(u: U, first: str, label: str) -> str | None:
     if re.search(r"\bwhat (?:have|did) (?:i|you) (?:changed?|done|added|deleted|removed|run|ran)\b|\b(?:recent|last) changes\b", u.low):
-        boost.append("history")
-    if re.search(r"\b(?:fail|failed|failing|errors?)\b", u.low) and not named_person and not re.search(
+        return "history"
+    if re.search(r"\b(?:fail|failed|failing|errors?)\b", u.low) and not u.people and not re.search(
             r"\b(?:docs?|documents?|files?|events?|meetings?)\b", u.low):
-        boost.append("history")
-    if boost:
-        return [(boost[0], 1.0)] + [r for r in ranked if r[0] != boost[0]]
-    return ranked
+        return "history"
+    return None
+
+
+_RULES: list[Callable[[U, str, str], str | None]] = [
+    _add_a_path, _deck_from_a_path, _tag_a_person, _add_and_tag, _add_an_email, _add_her, _someones_number, _born,
+    _a_persons_birthday, _changed_jobs, _delete_a_person, _what_a_document_says, _a_persons_field, _untag, _about_hero,
+    _the_docs, _which_documents, _new_context, _what_changed,
+]
 
 
 # An imperative first word names the action; the model then only picks the kind of record.
