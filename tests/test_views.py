@@ -142,12 +142,12 @@ def test_document_add_reports_progress_to_the_caller(ctx, tmp_path):
 
 
 def test_nobody_watching_nothing_is_counted(ctx, tmp_path, monkeypatch):
-    from herotui.services import document
+    from herotui.services.document import adding
 
     def no_count(*_a, **_k):
         raise AssertionError("files counted with nobody watching")
 
-    monkeypatch.setattr(document, "_count_files", no_count)
+    monkeypatch.setattr(adding, "_count_files", no_count)
     r = registry.call("document.add", {"paths": [str(_folder(tmp_path / "few", 3))]}, ctx)
     assert len(r.added) == 3
     seen = []

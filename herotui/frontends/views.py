@@ -111,7 +111,7 @@ def add_report_lines(report: Any) -> list[tuple[str, str]]:
     return out
 
 
-@view_of("herotui.services.document:AddReport")
+@view_of("herotui.services.document.models:AddReport")
 def document_add_report(report: Any, piped: bool) -> Any:
     """Piped: plain lines, never wrapped (grep works); a terminal: the same lines, styled."""
     lines = add_report_lines(report)
