@@ -390,6 +390,14 @@ def test_cli_does_not_import_textual(hero_home):
     assert proc.returncode == 0, proc.stderr
 
 
+def test_the_root_context_option_reaches_the_tui(hero):
+    """``hero --context X tui`` opens in X (Click passes the root's option; no shared state):
+    an unknown X is refused before the screen changes, naming it."""
+    for argv in (["--context", "nosuch", "tui"], ["tui", "--context", "nosuch"]):
+        out = hero(*argv)
+        assert out.code == 3 and "unknown context 'nosuch'" in out.err, (argv, out)
+
+
 def test_tui_cli_group_has_island_and_context(hero):
     out = hero("tui", "--help")
     assert out.code == 0, out
