@@ -202,10 +202,10 @@ def open_link(actor: str, serve: dict, replace: bool = True, wait: float = 30.0)
             conn.close()
             return None
         try:
-            from herotui.server.entry import _Fallback, manifest
+            from herotui.server.entry import Fallback, manifest
 
             man = manifest(conn, folder)  # which methods write (cached in the runtime folder)
-        except (_Fallback, wire.ServerGone, OSError, ValueError):
+        except (Fallback, wire.ServerGone, OSError, ValueError):
             conn.close()
             return None
         conn.sock.settimeout(None)

@@ -527,9 +527,7 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
     from herotui.store import db
 
     term = params.get("term") or {}
-    cap = {"out": [], "err": [], "tty": {"out": term.get("stdout"), "err": term.get("stderr"),  # _ThreadStream.which
-                                         "stdin": term.get("stdin")}}
-    _LOCAL.capture = cap
+    cap = start_capture(term)
     as_json = bool(params.get("json"))
     code = 0
     try:
@@ -539,7 +537,7 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
         result = registry.call(v.name, params.get("args") or {}, ctx, actor=actor, confirmed=bool(params.get("yes")),
                                paged=True)
         notices = db.take_notices()
-        with _RENDER, _term_env(term.get("env") or {}):
+        with rendering(term):
             render.output(result, as_json, cross_context=bool((params.get("args") or {}).get("all_contexts")))
         for notice in notices:
             render.err(f"warning: {notice}")
@@ -548,7 +546,7 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
             code = exit_code
     except HeroError as exc:
         db.take_notices()
-        with _RENDER, _term_env(term.get("env") or {}):
+        with rendering(term):
             render.error(exc, as_json)
         code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - a bug: briefly, as the CLI says it
@@ -557,17 +555,37 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
                           "hint: run again with HERO_DEBUG=1 for the traceback, and report it\n")
         code = 1
     finally:
-        _LOCAL.capture = None
+        stop_capture()
     return {"out": "".join(cap["out"]), "err": "".join(cap["err"]), "code": code}
 
 
-class _term_env:
+def start_capture(term: dict) -> dict:
+    """What this thread prints goes to the returned buffers (``out``, ``err``), written as for
+    the client's terminal (``term``: which of its streams are terminals)."""
+    cap = {"out": [], "err": [], "tty": {"out": term.get("stdout"), "err": term.get("stderr"),  # _ThreadStream.which
+                                         "stdin": term.get("stdin")}}
+    _LOCAL.capture = cap
+    return cap
+
+
+def stop_capture() -> None:
+    _LOCAL.capture = None
+
+
+def rendering(term: dict):
+    """Render for the client's terminal: its variables (width, colour) in os.environ, one
+    rendering at a time (a context manager)."""
+    return _Rendering(term.get("env") or {})
+
+
+class _Rendering:
     """The client's terminal variables in os.environ while rendering (under _RENDER)."""
 
     def __init__(self, env: dict) -> None:
         self.env = env
 
     def __enter__(self):
+        _RENDER.acquire()
         self.saved = {k: os.environ.get(k) for k in _TERM_VARS}
         for k in _TERM_VARS:
             value = self.env.get(k)
@@ -577,11 +595,14 @@ class _term_env:
                 os.environ[k] = str(value)
 
     def __exit__(self, *exc):
-        for k, value in self.saved.items():
-            if value is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = value
+        try:
+            for k, value in self.saved.items():
+                if value is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = value
+        finally:
+            _RENDER.release()
 
 
 def main(foreground: bool = False) -> int:

@@ -43,7 +43,7 @@ from herotui import server as wire
 _TERM_ENV = ("TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE")
 
 
-class _Fallback(Exception):
+class Fallback(Exception):
     """Run this call in-process instead."""
 
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         code = forward(argv)
-    except _Fallback:
+    except Fallback:
         code = None
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
@@ -97,31 +97,31 @@ def _term() -> dict:
 
 
 def _connection(folder: str, actor: str = "cli") -> wire.Connection:
-    """A connection to a server of this version and settings, or :class:`_Fallback` (after
+    """A connection to a server of this version and settings, or :class:`Fallback` (after
     starting or replacing the server in the background when that is what is missing)."""
     try:
         conn = wire.connect(folder)
     except wire.ServerGone:
         wire.spawn(folder)
-        raise _Fallback from None
+        raise Fallback from None
     try:
         hello = conn.call("hero.hello", {"version": wire.server_version(), "actor": actor}, timeout=30)
     except (wire.ServerGone, OSError, ValueError):
         conn.close()
-        raise _Fallback from None
+        raise Fallback from None
     info = hello.get("result")
     if not isinstance(info, dict):
         conn.close()
         err = hello.get("error") or {}
         print(f"hero: the server did not serve this client ({err.get('message', 'no answer')}); running without it",
               file=sys.stderr)
-        raise _Fallback
+        raise Fallback
     if info.get("version") != wire.server_version():
         replace(conn, folder, info)
-        raise _Fallback
+        raise Fallback
     if info.get("fingerprint") != wire.fingerprint():
         conn.close()
-        raise _Fallback
+        raise Fallback
     return conn
 
 
@@ -185,7 +185,7 @@ def manifest(conn: wire.Connection, folder: str) -> dict:
     resp = conn.call("hero.manifest", timeout=30)
     data = resp.get("result")
     if not isinstance(data, dict):
-        raise _Fallback
+        raise Fallback
     try:
         tmp = f"{path}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -201,7 +201,7 @@ def manifest(conn: wire.Connection, folder: str) -> dict:
 
 
 def parse(argv: list[str], man: dict) -> dict:
-    """``argv`` -> the ``hero.cli`` parameters, or :class:`_Fallback` for anything unusual."""
+    """``argv`` -> the ``hero.cli`` parameters, or :class:`Fallback` for anything unusual."""
     context = None
     as_json = False
     i = 0
@@ -209,35 +209,35 @@ def parse(argv: list[str], man: dict) -> dict:
         tok = argv[i]
         if tok in ("--context", "-c"):
             if i + 1 >= len(argv):
-                raise _Fallback
+                raise Fallback
             context, i = argv[i + 1], i + 2
         elif tok.startswith("--context="):
             context, i = tok.split("=", 1)[1], i + 1
         elif tok == "--json":
             as_json, i = True, i + 1
         elif tok.startswith("-"):
-            raise _Fallback  # --help, --version, unknown
+            raise Fallback  # --help, --version, unknown
         else:
             break
     if i >= len(argv):
-        raise _Fallback  # no command: the TUI or the status
+        raise Fallback  # no command: the TUI or the status
     service, rest = argv[i], argv[i + 1:]
     svc = man["services"].get(service)
     if svc is None or service == "context":
-        raise _Fallback
+        raise Fallback
     if svc.get("command"):
         name = svc["command"]
     else:
         if not rest:
-            raise _Fallback
+            raise Fallback
         wanted = f"{service} {rest[0]}"
         name = next((n for n, m in man["verbs"].items() if m["cli"] == wanted and n.split(".")[0] == service), None)
         if name is None:
-            raise _Fallback
+            raise Fallback
         rest = rest[1:]
     meta = man["verbs"][name]
     if meta["terminal"] or meta.get("local"):
-        raise _Fallback
+        raise Fallback
     params = meta["params"]
     by_flag: dict[str, tuple[dict, object]] = {}
     for p in params:
@@ -275,7 +275,7 @@ def parse(argv: list[str], man: dict) -> dict:
             elif j < len(rest):
                 context, j = rest[j], j + 1
             else:
-                raise _Fallback
+                raise Fallback
         elif key == "--json" and not eq:
             as_json = True
         elif key in ("--yes", "-y") and not eq and meta["destructive"]:
@@ -284,7 +284,7 @@ def parse(argv: list[str], man: dict) -> dict:
             p, flag_value = by_flag[key]
             if p["bool"]:
                 if eq:
-                    raise _Fallback
+                    raise Fallback
                 values[p["name"]] = flag_value
                 continue
             if eq:
@@ -292,14 +292,14 @@ def parse(argv: list[str], man: dict) -> dict:
             elif j < len(rest):
                 raw, j = rest[j], j + 1
             else:
-                raise _Fallback  # "option requires an argument": the CLI says it
+                raise Fallback  # "option requires an argument": the CLI says it
             value = _convert(p, raw)
             if p["list"]:
                 values.setdefault(p["name"], []).append(value)  # type: ignore[union-attr]
             else:
                 values[p["name"]] = value
         else:
-            raise _Fallback  # --help, an unknown option: the CLI says what is wrong
+            raise Fallback  # --help, an unknown option: the CLI says what is wrong
     pos_params = [p for p in params if p["positional"]]
     k = 0
     for p in pos_params:
@@ -309,35 +309,35 @@ def parse(argv: list[str], man: dict) -> dict:
             if taken:
                 values[p["name"]] = [_convert(p, t) for t in taken]
             elif p["required"]:
-                raise _Fallback
+                raise Fallback
         elif k < len(positional):
             values[p["name"]] = _convert(p, positional[k])
             k += 1
         elif p["required"]:
-            raise _Fallback
+            raise Fallback
     if k < len(positional):
-        raise _Fallback  # "got unexpected extra argument"
+        raise Fallback  # "got unexpected extra argument"
     args = {}
     for p in params:
         if p["name"] not in values:
             if p["required"]:
-                raise _Fallback
+                raise Fallback
             continue
         value = values[p["name"]]
         if p["bool"] and p["default"] is not None and value == bool(p["default"]):
             continue
         if p["path"]:
             if value == "-" or (isinstance(value, list) and "-" in value):
-                raise _Fallback  # standard input is this process's
+                raise Fallback  # standard input is this process's
             if isinstance(value, str) and value:
                 value = os.path.abspath(value)
             elif isinstance(value, list):
                 value = [os.path.abspath(x) if isinstance(x, str) and x else x for x in value]
         args[p["name"]] = value
     if meta["destructive"] and not yes:
-        raise _Fallback  # it asks on this terminal (or says to add --yes)
+        raise Fallback  # it asks on this terminal (or says to add --yes)
     if meta["present"] and not as_json and sys.stdin.isatty() and sys.stdout.isatty():
-        raise _Fallback  # the interactive presenter runs on this terminal
+        raise Fallback  # the interactive presenter runs on this terminal
     return {"method": name, "args": args, "context": context or os.environ.get("HERO_CONTEXT") or None,
             "json": as_json, "yes": yes, "mutates": meta["mutates"]}
 
@@ -347,12 +347,12 @@ def _convert(p: dict, raw: str):
         try:
             return int(raw)
         except ValueError:
-            raise _Fallback from None
+            raise Fallback from None
     if p["type"] == "float":
         try:
             return float(raw)
         except ValueError:
-            raise _Fallback from None
+            raise Fallback from None
     return raw
 
 
@@ -416,7 +416,7 @@ def voice_file(argv: list[str]) -> int | None:
 
 
 def forward(argv: list[str]) -> int | None:
-    """Run ``argv`` through the server; None (or :class:`_Fallback`) to run it in-process."""
+    """Run ``argv`` through the server; None (or :class:`Fallback`) to run it in-process."""
     if os.environ.get("HERO_NO_SERVER") or os.environ.get("HERO_DEBUG") or "_HERO_COMPLETE" in os.environ:
         return None
     if "voice" in argv[:4] and ("--file" in argv or "-f" in argv or any(a.startswith("--file=") for a in argv)):
@@ -447,7 +447,7 @@ def forward(argv: list[str]) -> int | None:
         except (wire.ServerGone, OSError, ValueError):
             if not mutates:
                 wire.spawn(folder)
-                raise _Fallback from None  # a read: run it again here
+                raise Fallback from None  # a read: run it again here
             print("error: the Hero server stopped during the call: the change may or may not have been saved",
                   file=sys.stderr)
             print("hint: check (e.g. with a list or show command) before running it again", file=sys.stderr)

@@ -39,7 +39,7 @@ def forward_file(path: str, context: str | None, *, dry_run: bool, session: str 
         return False
     try:
         conn = entry._connection(folder, actor="voice")
-    except entry._Fallback:
+    except entry.Fallback:
         return False
     try:
         params = {"path": os.path.abspath(path), "context": context or os.environ.get("HERO_CONTEXT") or None,
@@ -98,9 +98,7 @@ def run_voice(params: dict) -> dict:
     from herotui.server import core
 
     term = params.get("term") or {}
-    cap = {"out": [], "err": [], "tty": {"out": term.get("stdout"), "err": term.get("stderr"),
-                                         "stdin": term.get("stdin")}}
-    core._LOCAL.capture = cap
+    cap = core.start_capture(term)
     as_json = bool(params.get("json"))
     turn_json = None
     code = 0
@@ -113,10 +111,10 @@ def run_voice(params: dict) -> dict:
                                 session=params.get("session") or None)
         turn_json = turn.to_json()
         if not as_json:
-            with core._RENDER, core._term_env(term.get("env") or {}):
+            with core.rendering(term):
                 front._print_turn(turn, False)
     except HeroError as exc:
-        with core._RENDER, core._term_env(term.get("env") or {}):
+        with core.rendering(term):
             render.error(exc, as_json)
         code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - a bug: briefly, as the CLI says it
@@ -125,7 +123,7 @@ def run_voice(params: dict) -> dict:
                           "hint: run again with HERO_DEBUG=1 for the traceback, and report it\n")
         code = 1
     finally:
-        core._LOCAL.capture = None
+        core.stop_capture()
     return {"turn": turn_json, "out": "".join(cap["out"]), "err": "".join(cap["err"]), "code": code}
 
 
