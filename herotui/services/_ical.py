@@ -634,29 +634,48 @@ def _span(comp, warnings: list[str]) -> tuple[datetime | date, datetime | date]:
         raise ValueError(f"DTSTART: {str(exc).splitlines()[0][:120]}") from None
     if not isinstance(start, date):
         raise ValueError(f"DTSTART '{start}' is not a date or a time")
-    end = None
-    if comp.get("DTEND") is not None:
-        try:
-            end = comp.decoded("DTEND")
-        except Exception:
-            end = None
-        if not isinstance(end, date):
-            end = None
-            warnings.append("DTEND could not be read and was left out")
-        if comp.get("DURATION") is not None:
-            warnings.append("DTEND and DURATION were both given: DTEND was kept")
+    end = _dtend(comp, warnings)
     if end is None and comp.get("DURATION") is not None:
-        try:
-            length = comp.decoded("DURATION")
-        except Exception:
-            warnings.append("DURATION could not be read and was left out")
-        else:
-            if isinstance(length, timedelta):
-                if not isinstance(start, datetime) and length % timedelta(days=1):
-                    start = datetime.combine(start, time(0))
-                end = start + length
+        start, end = _by_duration(comp, start, warnings)
     if end is None:
         end = start if isinstance(start, datetime) else start + timedelta(days=1)
+    return _same_kind(start, end, warnings)
+
+
+def _dtend(comp, warnings: list[str]) -> datetime | date | None:
+    """DTEND when it is there and readable (a DURATION beside it is reported), else None."""
+    if comp.get("DTEND") is None:
+        return None
+    try:
+        end = comp.decoded("DTEND")
+    except Exception:
+        end = None
+    if not isinstance(end, date):
+        end = None
+        warnings.append("DTEND could not be read and was left out")
+    if comp.get("DURATION") is not None:
+        warnings.append("DTEND and DURATION were both given: DTEND was kept")
+    return end
+
+
+def _by_duration(comp, start: datetime | date, warnings: list[str]) -> tuple[datetime | date, datetime | date | None]:
+    """(start, DTSTART + DURATION), a day start becoming midnight when the length is not whole
+    days; (start, None) when the DURATION cannot be read."""
+    try:
+        length = comp.decoded("DURATION")
+    except Exception:
+        warnings.append("DURATION could not be read and was left out")
+        return start, None
+    if not isinstance(length, timedelta):
+        return start, None
+    if not isinstance(start, datetime) and length % timedelta(days=1):
+        start = datetime.combine(start, time(0))
+    return start, start + length
+
+
+def _same_kind(start: datetime | date, end: datetime | date, warnings: list[str]) -> tuple[datetime | date, datetime | date]:
+    """Start and end of one kind: a day beside a time becomes midnight, a floating start beside
+    a zoned end takes its zone."""
     if isinstance(start, datetime) and not isinstance(end, datetime):
         end = datetime.combine(end, time(0), tzinfo=start.tzinfo)
     elif not isinstance(start, datetime) and isinstance(end, datetime):
@@ -708,20 +727,12 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
         raise ValueError("event has no DTSTART")
     start_value, end_value = _span(comp, warnings)
     all_day = not isinstance(start_value, datetime)
-    vtimezone = None
     if all_day:
-        if end_value < start_value:  # swapped, as calendar programs read them
-            warnings.append(f"DTEND {end_value} is before DTSTART {start_value}: the two were swapped")
-            start_value, end_value = end_value, start_value
-        if end_value == start_value:
-            end_value = start_value + timedelta(days=1)
-        days = timedelta(days=shift.days)
-        start, end = _midnight(start_value + days), _midnight(end_value + days)
-        tz_key = local.key
-        tz = local
+        start, end = _day_bounds(start_value, end_value, shift, warnings)
+        tz_key, tz, vtimezone = local.key, local, None
     else:
         if start_value.tzinfo is None:  # floating: read on the user's (or the file's) clock
-            tz_key = local.key
+            tz_key, vtimezone = local.key, None
             tzid = str(getattr(raw_start, "params", {}).get("TZID", "")).strip()
             if tzid:
                 warnings.append(f"time zone '{tzid}' is unknown and the file does not define it: "
@@ -729,19 +740,62 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
         else:
             tz_key, vtimezone = _zone_of(raw_start, start_value, defined or {}, warnings)
         tz = event_tz(tz_key, vtimezone)
-        if not isinstance(end_value, datetime):
-            end_value = datetime.combine(end_value, time(0), tzinfo=start_value.tzinfo)
-        start = to_naive_utc(localize(start_value, tz) if start_value.tzinfo is None else start_value)
-        end = to_naive_utc(localize(end_value, tz) if end_value.tzinfo is None else end_value)
-        if end < start:  # swapped, as calendar programs read them
-            warnings.append(f"DTEND {end_value.isoformat()} is before DTSTART {start_value.isoformat()}: "
-                            "the two were swapped")
-            start, end = end, start
-        if shift:
-            start = _shift(start, tz, shift)
-            end = _shift(end, tz, shift)
+        start, end = _time_bounds(start_value, end_value, tz, shift, warnings)
+    rrules = _rrules(comp, all_day, tz, start, shift, warnings)
+    exdates = [_instance(v, all_day, start, tz, local, shift) for v in _dates(comp, "EXDATE")]
+    rdates = [_instance(v, all_day, start, tz, local, shift) for v in _dates(comp, "RDATE")]
+    rid = comp.get("RECURRENCE-ID")
+    recurrence_id = _instance(rid.dt, all_day, start, tz, local, shift) if rid is not None else None
+    uid = _text(comp.get("UID"))
+    ical = text if text is not None else comp.to_ical().decode()
+    if not uid:  # stable, so that importing the same file again updates rather than adds
+        uid = "hero-" + hashlib.sha1(ical.encode()).hexdigest()[:20]
+    status = _text(comp.get("STATUS"))
+    return dict(
+        uid=uid, recurrence_id=recurrence_id, title=_text(comp.get("SUMMARY")) or "(no title)",
+        start=start, end=end, all_day=all_day, tz=tz_key, vtimezone=vtimezone,
+        location=_text(comp.get("LOCATION")), description=_text(comp.get("DESCRIPTION")),
+        attendees=_attendees(comp), tags=_tags(comp), rrule="\n".join(rrules) or None, exdates=sorted(set(exdates)),
+        rdates=sorted(set(rdates) - {start}), sequence=_sequence(comp), created=_stamp(comp, "CREATED"),
+        updated=_stamp(comp, "LAST-MODIFIED") or _stamp(comp, "DTSTAMP"),
+        status=status.upper() if status else None, ical=ical, warnings=warnings,
+    )
 
-    rrules = []
+
+def _day_bounds(start_value: date, end_value: date, shift: timedelta, warnings: list[str]) -> tuple[datetime, datetime]:
+    """An all-day event's first day and the day after its last, at midnight (swapped when the
+    end comes first, one day when they are the same), moved by ``shift``'s days."""
+    if end_value < start_value:  # swapped, as calendar programs read them
+        warnings.append(f"DTEND {end_value} is before DTSTART {start_value}: the two were swapped")
+        start_value, end_value = end_value, start_value
+    if end_value == start_value:
+        end_value = start_value + timedelta(days=1)
+    days = timedelta(days=shift.days)
+    return _midnight(start_value + days), _midnight(end_value + days)
+
+
+def _time_bounds(start_value: datetime, end_value: datetime | date, tz, shift: timedelta,
+                 warnings: list[str]) -> tuple[datetime, datetime]:
+    """A timed event's start and end as naive UTC (floating times read in ``tz``; swapped when
+    the end comes first), moved by ``shift`` on the zone's wall clock."""
+    if not isinstance(end_value, datetime):
+        end_value = datetime.combine(end_value, time(0), tzinfo=start_value.tzinfo)
+    start = to_naive_utc(localize(start_value, tz) if start_value.tzinfo is None else start_value)
+    end = to_naive_utc(localize(end_value, tz) if end_value.tzinfo is None else end_value)
+    if end < start:  # swapped, as calendar programs read them
+        warnings.append(f"DTEND {end_value.isoformat()} is before DTSTART {start_value.isoformat()}: "
+                        "the two were swapped")
+        start, end = end, start
+    if shift:
+        start = _shift(start, tz, shift)
+        end = _shift(end, tz, shift)
+    return start, end
+
+
+def _rrules(comp, all_day: bool, tz, start: datetime, shift: timedelta, warnings: list[str]) -> list[str]:
+    """The event's RRULEs, checked and normalised, without repeats (an empty one is left out,
+    a broken COUNT beside an UNTIL dropped); ValueError for a rule that cannot be used."""
+    out: list[str] = []
     found = comp.get("RRULE")
     for prop in found if isinstance(found, list) else [found] if found is not None else []:
         said = prop.to_ical().decode().strip()
@@ -759,49 +813,39 @@ def event_fields(comp, local: ZoneInfo, shift: timedelta = timedelta(0), text: s
         if until and until < (start.strftime("%Y%m%d") if all_day else start.strftime("%Y%m%dT%H%M%SZ")):
             warnings.append(f"the RRULE ends (UNTIL={until}) before the event starts: "
                             "it has no occurrence (as calendar programs read it)")
-        if rule not in rrules:
-            rrules.append(rule)
+        if rule not in out:
+            out.append(rule)
+    return out
 
-    exdates = [_instance(v, all_day, start, tz, local, shift) for v in _dates(comp, "EXDATE")]
-    rdates = [_instance(v, all_day, start, tz, local, shift) for v in _dates(comp, "RDATE")]
-    recurrence_id = None
-    rid = comp.get("RECURRENCE-ID")
-    if rid is not None:
-        recurrence_id = _instance(rid.dt, all_day, start, tz, local, shift)
 
-    attendees = []
+def _attendees(comp) -> list[dict]:
+    """ATTENDEEs with an address or a name (CN)."""
+    out = []
     raw = comp.get("ATTENDEE")
     for a in (raw if isinstance(raw, list) else [raw] if raw is not None else []):
         address = str(a).strip()
         email = address[7:].strip() if address.lower().startswith("mailto:") else None
         name = _text(a.params.get("CN")) if hasattr(a, "params") else None
         if email or name:
-            attendees.append({"name": name, "email": email.lower() if email else None, "contact_id": None})
+            out.append({"name": name, "email": email.lower() if email else None, "contact_id": None})
+    return out
 
+
+def _tags(comp) -> list[str]:
+    """CATEGORIES as tags: lower case, spaces as dashes, each once."""
     tags = []
     for c in _categories(comp):
         t = re.sub(r"\s+", "-", c.strip().lower())
         if t and t not in tags:
             tags.append(t)
+    return tags
 
-    uid = _text(comp.get("UID"))
-    ical = text if text is not None else comp.to_ical().decode()
-    if not uid:  # stable, so that importing the same file again updates rather than adds
-        uid = "hero-" + hashlib.sha1(ical.encode()).hexdigest()[:20]
-    status = _text(comp.get("STATUS"))
+
+def _sequence(comp) -> int:
     try:
-        sequence = int(str(comp.get("SEQUENCE", 0)).strip() or 0)
+        return int(str(comp.get("SEQUENCE", 0)).strip() or 0)
     except ValueError:
-        sequence = 0
-    return dict(
-        uid=uid, recurrence_id=recurrence_id, title=_text(comp.get("SUMMARY")) or "(no title)",
-        start=start, end=end, all_day=all_day, tz=tz_key, vtimezone=vtimezone,
-        location=_text(comp.get("LOCATION")), description=_text(comp.get("DESCRIPTION")),
-        attendees=attendees, tags=tags, rrule="\n".join(rrules) or None, exdates=sorted(set(exdates)),
-        rdates=sorted(set(rdates) - {start}), sequence=sequence, created=_stamp(comp, "CREATED"),
-        updated=_stamp(comp, "LAST-MODIFIED") or _stamp(comp, "DTSTAMP"),
-        status=status.upper() if status else None, ical=ical, warnings=warnings,
-    )
+        return 0
 
 
 def _stamp(comp, name: str) -> datetime | None:
@@ -868,7 +912,7 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
     with a VTIMEZONE for every zone used (covering the events' years), then the components
     Hero keeps aside (``others``: VTODO, VJOURNAL texts). Unknown properties of imported
     events are kept."""
-    from icalendar import Calendar, Event, vCalAddress, vRecur
+    from icalendar import Calendar
 
     cal = Calendar()
     cal.add("prodid", "-//Hero//herotui//EN")
@@ -877,62 +921,7 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
     years: list[int] = []
     custom: dict[str, str] = {}
     for ev in events:
-        original = _original(ev.get("ical"))
-        out = Event()
-        out.add("uid", ev["uid"])
-        if not _readable_stamp(original):
-            out.add("dtstamp", (ev.get("updated") or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC))
-        out.add("summary", ev["title"])
-        tz = event_tz(ev["tz"], ev.get("vtimezone"))
-        if ev.get("vtimezone"):
-            custom[ev["tz"]] = ev["vtimezone"]
-
-        def when(x: datetime, ev=ev, tz=tz):
-            return x.date() if ev["all_day"] else _out_time(x, tz, ev["tz"])
-
-        out.add("dtstart", when(ev["start"]))
-        out.add("dtend", when(ev["end"]))
-        if not ev["all_day"]:
-            years += [ev["start"].year, max([ev["end"].year, *(x.year for x in ev.get("rdates") or [])])]
-            years.append(_last_year(ev))
-        if ev.get("recurrence_id"):
-            out.add("recurrence-id", when(ev["recurrence_id"]))
-        if ev.get("sequence"):
-            out.add("sequence", ev["sequence"])
-        for rule in rules(ev.get("rrule")):
-            out.add("rrule", vRecur.from_ical(rule))
-        if ev.get("rdates"):
-            out.add("rdate", [when(x) for x in ev["rdates"]])
-        if ev.get("exdates"):
-            out.add("exdate", [when(x) for x in ev["exdates"]])
-        if ev.get("location"):
-            out.add("location", ev["location"])
-        if ev.get("description"):
-            out.add("description", ev["description"])
-        if ev.get("status"):
-            out.add("status", ev["status"])
-        if ev.get("tags"):
-            out.add("categories", _categories_out(ev))
-        known = _original_attendees(original)
-        for a in ev.get("attendees") or []:
-            email = a.get("email")
-            prop = known.get(email.lower()) if email else None
-            if prop is None:
-                prop = vCalAddress(f"mailto:{email}" if email else "urn:hero:attendee")
-            if a.get("name"):
-                prop.params["CN"] = a["name"]
-            out.add("attendee", prop, encode=0)
-        for key in ("created", "updated"):
-            if ev.get(key):
-                out.add("created" if key == "created" else "last-modified", ev[key].replace(tzinfo=UTC))
-        if original is not None:
-            broken = {str(n).upper() for n, _ in getattr(original, "errors", []) or [] if n}
-            for name in original.keys():  # a property that cannot be read back is not written out
-                if name.upper() not in KNOWN | broken and (name.upper() != "DTSTAMP" or _readable_stamp(original)):
-                    out[name] = original[name]
-            for sub in original.subcomponents:
-                out.add_component(sub)
-        cal.add_component(out)
+        cal.add_component(_vevent(ev, custom, years))
     if custom:
         zones = Calendar.from_ical(_HEADER + "".join(custom.values()) + "END:VCALENDAR\r\n").walk("VTIMEZONE")
         for z in zones:
@@ -944,6 +933,86 @@ def serialize(events: list[dict], others: list[str] = ()) -> str:
     if others:
         text = text[: text.rindex("END:VCALENDAR")] + "".join(_readable(o) for o in others) + "END:VCALENDAR\r\n"
     return text
+
+
+def _vevent(ev: dict, custom: dict[str, str], years: list[int]):
+    """One stored event as a VEVENT, with the properties of its imported text that Hero does
+    not model; notes its custom zone (``custom``) and the years its times span (``years``)."""
+    from icalendar import Event
+
+    original = _original(ev.get("ical"))
+    out = Event()
+    out.add("uid", ev["uid"])
+    if not _readable_stamp(original):
+        out.add("dtstamp", (ev.get("updated") or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC))
+    out.add("summary", ev["title"])
+    if ev.get("vtimezone"):
+        custom[ev["tz"]] = ev["vtimezone"]
+    _add_schedule(out, ev, years)
+    for key in ("location", "description", "status"):
+        if ev.get(key):
+            out.add(key, ev[key])
+    if ev.get("tags"):
+        out.add("categories", _categories_out(ev))
+    _add_attendees(out, ev, original)
+    for key, name in (("created", "created"), ("updated", "last-modified")):
+        if ev.get(key):
+            out.add(name, ev[key].replace(tzinfo=UTC))
+    if original is not None:
+        _add_unmodelled(out, original)
+    return out
+
+
+def _add_schedule(out, ev: dict, years: list[int]) -> None:
+    """DTSTART, DTEND, RECURRENCE-ID, SEQUENCE, RRULE, RDATE and EXDATE: days for an all-day
+    event, else times in the event's zone."""
+    from icalendar import vRecur
+
+    tz = event_tz(ev["tz"], ev.get("vtimezone"))
+
+    def when(x: datetime):
+        return x.date() if ev["all_day"] else _out_time(x, tz, ev["tz"])
+
+    out.add("dtstart", when(ev["start"]))
+    out.add("dtend", when(ev["end"]))
+    if not ev["all_day"]:
+        years += [ev["start"].year, max([ev["end"].year, *(x.year for x in ev.get("rdates") or [])])]
+        years.append(_last_year(ev))
+    if ev.get("recurrence_id"):
+        out.add("recurrence-id", when(ev["recurrence_id"]))
+    if ev.get("sequence"):
+        out.add("sequence", ev["sequence"])
+    for rule in rules(ev.get("rrule")):
+        out.add("rrule", vRecur.from_ical(rule))
+    for key, name in (("rdates", "rdate"), ("exdates", "exdate")):
+        if ev.get(key):
+            out.add(name, [when(x) for x in ev[key]])
+
+
+def _add_attendees(out, ev: dict, original) -> None:
+    """ATTENDEEs, each with the parameters its imported line had (role, status...)."""
+    from icalendar import vCalAddress
+
+    known = _original_attendees(original)
+    for a in ev.get("attendees") or []:
+        email = a.get("email")
+        prop = known.get(email.lower()) if email else None
+        if prop is None:
+            prop = vCalAddress(f"mailto:{email}" if email else "urn:hero:attendee")
+        if a.get("name"):
+            prop.params["CN"] = a["name"]
+        out.add("attendee", prop, encode=0)
+
+
+def _add_unmodelled(out, original) -> None:
+    """The imported event's properties Hero does not model (ORGANIZER, X-...) and its
+    subcomponents (VALARM), less the ones that cannot be read back."""
+    broken = {str(n).upper() for n, _ in getattr(original, "errors", []) or [] if n}
+    for name in original.keys():  # a property that cannot be read back is not written out
+        if name.upper() not in KNOWN | broken and (name.upper() != "DTSTAMP" or _readable_stamp(original)):
+            out[name] = original[name]
+    for sub in original.subcomponents:
+        out.add_component(sub)
 
 
 def _readable(block: str) -> str:

@@ -184,6 +184,22 @@ def properties(card: str, first_line: int = 1, only: frozenset | None = None) ->
         bad.append({"line": first_line, "field": "BEGIN", "message": "card has no BEGIN:VCARD: read up to its END:VCARD"})
         chunks.insert(0, "BEGIN:VCARD")
         first_line -= 1
+    for no, line in _logical_lines(chunks, first_line):
+        if not line or (only is not None and _left_aside(line, only)):
+            continue
+        prop = _content_line(line, no)
+        if prop is None:
+            bad.append({"line": no, "field": line.split(":", 1)[0][:40] if ":" in line else line[:40],
+                        "message": "line is not a property (NAME:value)"})
+        elif prop.key not in ("BEGIN", "END"):
+            props.append(prop)
+    return props, bad
+
+
+def _logical_lines(chunks: list[str], first_line: int) -> list[list]:
+    """[line number, text] of each logical line: folds undone, quoted-printable soft breaks
+    and 2.1's unindented base64 joined, an embedded card (2.1 AGENT) made its AGENT's value;
+    an empty line ends a quoted-printable or base64 value."""
     logical: list[list] = []  # [line number, text]
     no = first_line
     depth = 0
@@ -215,26 +231,19 @@ def properties(card: str, first_line: int = 1, only: frozenset | None = None) ->
                 logical[-1][1] = prev + escape(chunk.strip())
                 continue
         logical.append([at, chunk])
-    for no, line in logical:
-        if not line:
-            continue
-        if only is not None:
-            colon = line.find(":")
-            if colon > 0:
-                semi = line.find(";", 0, colon)
-                name = line[:semi] if 0 <= semi else line[:colon]
-                if "." in name:
-                    name = name.rpartition(".")[2]
-                key = name.upper()
-                if key not in only and _NAME_OK.match(name):
-                    continue
-        prop = _content_line(line, no)
-        if prop is None:
-            bad.append({"line": no, "field": line.split(":", 1)[0][:40] if ":" in line else line[:40],
-                        "message": "line is not a property (NAME:value)"})
-        elif prop.key not in ("BEGIN", "END"):
-            props.append(prop)
-    return props, bad
+    return logical
+
+
+def _left_aside(line: str, only: frozenset) -> bool:
+    """Whether a line is a well-named property outside ``only`` (checked no further)."""
+    colon = line.find(":")
+    if colon <= 0:
+        return False
+    semi = line.find(";", 0, colon)
+    name = line[:semi] if 0 <= semi else line[:colon]
+    if "." in name:
+        name = name.rpartition(".")[2]
+    return name.upper() not in only and bool(_NAME_OK.match(name))
 
 
 _NAMES = "FN|N|NICKNAME|EMAIL|TEL|ORG|TITLE|ROLE|CATEGORIES|NOTE|BDAY|UID"
@@ -500,68 +509,98 @@ def card_to_fields(card_text: str, first_line: int = 1) -> dict:
 
 
 def fields_of(props: list[Prop], problems: list[dict], card_text: str) -> dict:
-    from herotui.services.contact import _email, _phone
-
     name, _ = name_of(props)
     if not name:
         raise ValueError("card has no name (FN, N, NICKNAME, ORG, EMAIL or TEL)")
-    emails: list[str] = []
-    phones: list[str] = []
-    company = role = notes = birthday = None
-    title_role = None
-    categories: list[str] = []
-    note_parts: list[str] = []
-    uid = None
+    r = _Read(problems)
     for p in props:
-        key = p.key
-        if key == "EMAIL":
-            v = p.text()
-            if v:
-                try:
-                    e = _email(v[7:] if v[:7].lower() == "mailto:" else v)
-                except ValueError as exc:
-                    problems.append({"line": p.line, "field": "EMAIL", "message": str(exc)})
-                else:
-                    if e not in emails:
-                        emails.append(e)
-        elif key == "TEL":
-            v = tel_text(p)
-            if v:
-                try:
-                    ph = _phone(v)
-                except ValueError as exc:
-                    problems.append({"line": p.line, "field": "TEL", "message": str(exc)})
-                else:
-                    if ph not in phones:
-                        phones.append(ph)
-        elif key == "ORG" and company is None:
-            company = p.parts()[0] or None
-        elif key == "TITLE" and title_role is None:
-            title_role = p.text() or None
-        elif key == "ROLE" and role is None:
-            role = p.text() or None
-        elif key == "CATEGORIES":
-            categories.extend(c for c in p.parts(",") if c)
-        elif key == "NOTE":
-            t = p.text()
-            if t:
-                note_parts.append(t)
-        elif key == "BDAY" and birthday is None:
-            value_type = (p.params.get("VALUE") or [""])[0].lower()
-            v = p.text()
-            if value_type != "text" and v:
-                try:
-                    birthday = _birthday(v)
-                except ValueError:
-                    problems.append({"line": p.line, "field": "BDAY",
-                                     "message": f"BDAY '{v}' is not a date (kept as it is in the card)"})
-        elif key == "UID" and uid is None:
-            uid = p.text() or None
-    if title_role:
-        role = title_role
-    notes = "\n".join(note_parts) or None
-    return {"name": name, "emails": emails, "phones": phones, "company": company, "role": role, "tags": categories,
-            "notes": notes, "birthday": birthday, "vcard": card_text, "uid": uid, "problems": problems}
+        reader = _READERS.get(p.key)
+        if reader is not None:
+            reader(p, r)
+    return {"name": name, "emails": r.emails, "phones": r.phones, "company": r.company, "role": r.title or r.role,
+            "tags": r.categories, "notes": "\n".join(r.notes) or None, "birthday": r.birthday, "vcard": card_text,
+            "uid": r.uid, "problems": problems}
+
+
+class _Read:
+    """What a card's mapped properties say, read in the card's order (the first ORG, TITLE,
+    ROLE, BDAY and UID count); a value that cannot be used is a problem (line, field, message)."""
+
+    __slots__ = ("birthday", "categories", "company", "emails", "notes", "phones", "problems", "role", "title", "uid")
+
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        self.emails: list[str] = []
+        self.phones: list[str] = []
+        self.categories: list[str] = []
+        self.notes: list[str] = []
+        self.company = self.title = self.role = self.uid = None
+        self.birthday: date | None = None
+
+
+def _read_email(p: Prop, r: _Read) -> None:
+    from herotui.services.contact import _email
+
+    v = p.text()
+    if not v:
+        return
+    try:
+        e = _email(v[7:] if v[:7].lower() == "mailto:" else v)
+    except ValueError as exc:
+        r.problems.append({"line": p.line, "field": "EMAIL", "message": str(exc)})
+        return
+    if e not in r.emails:
+        r.emails.append(e)
+
+
+def _read_tel(p: Prop, r: _Read) -> None:
+    from herotui.services.contact import _phone
+
+    v = tel_text(p)
+    if not v:
+        return
+    try:
+        ph = _phone(v)
+    except ValueError as exc:
+        r.problems.append({"line": p.line, "field": "TEL", "message": str(exc)})
+        return
+    if ph not in r.phones:
+        r.phones.append(ph)
+
+
+def _read_bday(p: Prop, r: _Read) -> None:
+    """The first BDAY that is a date (a VALUE=text one is kept in the card only)."""
+    if r.birthday is not None:
+        return
+    value_type = (p.params.get("VALUE") or [""])[0].lower()
+    v = p.text()
+    if value_type != "text" and v:
+        try:
+            r.birthday = _birthday(v)
+        except ValueError:
+            r.problems.append({"line": p.line, "field": "BDAY", "message": f"BDAY '{v}' is not a date (kept as it is in the card)"})
+
+
+def _read_note(p: Prop, r: _Read) -> None:
+    t = p.text()
+    if t:
+        r.notes.append(t)
+
+
+def _read_first(attr: str, value):
+    """A reader that keeps the first non-empty value of a property."""
+    def read(p: Prop, r: _Read) -> None:
+        if getattr(r, attr) is None:
+            setattr(r, attr, value(p) or None)
+    return read
+
+
+_READERS = {
+    "EMAIL": _read_email, "TEL": _read_tel, "BDAY": _read_bday, "NOTE": _read_note,
+    "ORG": _read_first("company", lambda p: p.parts()[0]), "TITLE": _read_first("title", Prop.text),
+    "ROLE": _read_first("role", Prop.text), "UID": _read_first("uid", Prop.text),
+    "CATEGORIES": lambda p, r: r.categories.extend(c for c in p.parts(",") if c),
+}
 
 
 def _parse_batch(batch: list[tuple[int, int, str]], keep_text: bool = True) -> list[tuple[int, int, dict | None, str | None]]:
@@ -633,40 +672,15 @@ def serialize(contact: dict, original: str | None, version: str = "4.0", edited:
     used = _used(props, src)
     out = ["BEGIN:VCARD", f"VERSION:{version}", "PRODID:-//Hero//herotui//EN"]
     uid = next((p for p in props if p.key == "UID"), None)
-    if uid is not None:
-        out.append(_line(uid, version))
-    else:
-        out.append(f"UID:urn:hero:{contact['id']}")
+    out.append(_line(uid, version) if uid is not None else f"UID:urn:hero:{contact['id']}")
     name = contact["name"]
     out.append("FN:" + escape(name))
-    n = next((p for p in props if p.key == "N"), None)
-    if n is not None and src is not None and src["name"] == name:
-        out.append(_line(n, version))
-        used.add(id(n))
-    elif src is not None and n is None and src["name"] == name and version == "4.0":
-        pass  # the card had no N (its name came from ORG, EMAIL...): 4.0 does not need one
-    elif src is not None and n is None and src["name"] == name:
-        out.append("N:;;;;")
-    else:
-        given, _, family = name.rpartition(" ")
-        out.append(f"N:{escape(family if given else name)};{escape(given) if given else ''};;;")
+    out += _n_lines(name, props, src, used, version)
     for key, values, normal in (("EMAIL", contact.get("emails") or [], _normal_email),
                                 ("TEL", contact.get("phones") or [], _normal_phone)):
-        by_value = {}
-        for p in props:
-            if p.key == key and id(p) in used:
-                by_value.setdefault(normal(tel_text(p) if key == "TEL" else p.text()), p)
-        for v in values:
-            p = by_value.get(normal(v))
-            out.append(_field_line(key, v, p, version))
-    company = contact.get("company")
-    if company:
-        org = next((p for p in props if p.key == "ORG"), None)
-        if org is not None and src is not None and org.parts()[0] == company:
-            out.append("ORG:" + ";".join(escape(x) for x in org.parts()))
-            used.add(id(org))
-        else:
-            out.append("ORG:" + escape(company))
+        out += _address_lines(key, values, normal, props, used, version)
+    if contact.get("company"):
+        out.append(_org_line(contact["company"], props, src, used))
     if contact.get("role"):
         out.append("TITLE:" + escape(contact["role"]))
     tags = contact.get("tags") or []
@@ -683,14 +697,43 @@ def serialize(contact: dict, original: str | None, version: str = "4.0", edited:
         out.append(_line(rev, version))
     elif contact.get("updated") is not None:
         out.append(f"REV:{contact['updated']:%Y%m%dT%H%M%SZ}")
-    for p in props:
-        if id(p) in used or p.key in _MANAGED:
-            continue
-        if p.key == "BDAY" and b:
-            continue  # Hero's birthday replaces a text one
-        out.append(_line(p, version))
+    # every other line of the card (Hero's birthday replaces a text one)
+    out += [_line(p, version) for p in props if not (id(p) in used or p.key in _MANAGED or (p.key == "BDAY" and b))]
     out.append("END:VCARD")
     return "".join(_fold(line) for line in out)
+
+
+def _n_lines(name: str, props: list[Prop], src: dict | None, used: set[int], version: str) -> list[str]:
+    """The N line: the card's own while the name is unchanged (none in 4.0 when the card had
+    none), else the name split into family and given names."""
+    n = next((p for p in props if p.key == "N"), None)
+    unchanged = src is not None and src["name"] == name
+    if n is not None and unchanged:
+        used.add(id(n))
+        return [_line(n, version)]
+    if unchanged and n is None:
+        return [] if version == "4.0" else ["N:;;;;"]  # its name came from ORG, EMAIL...: 4.0 does not need an N
+    given, _, family = name.rpartition(" ")
+    return [f"N:{escape(family if given else name)};{escape(given) if given else ''};;;"]
+
+
+def _address_lines(key: str, values: list[str], normal, props: list[Prop], used: set[int], version: str) -> list[str]:
+    """EMAIL or TEL lines, each with the TYPE, group and preference of the card's line for the
+    same address."""
+    by_value = {}
+    for p in props:
+        if p.key == key and id(p) in used:
+            by_value.setdefault(normal(tel_text(p) if key == "TEL" else p.text()), p)
+    return [_field_line(key, v, by_value.get(normal(v)), version) for v in values]
+
+
+def _org_line(company: str, props: list[Prop], src: dict | None, used: set[int]) -> str:
+    """ORG, with the card's units while the company is unchanged."""
+    org = next((p for p in props if p.key == "ORG"), None)
+    if org is not None and src is not None and org.parts()[0] == company:
+        used.add(id(org))
+        return "ORG:" + ";".join(escape(x) for x in org.parts())
+    return "ORG:" + escape(company)
 
 
 def _used(props: list[Prop], src: dict | None) -> set[int]:

@@ -302,39 +302,14 @@ def search(
     import tantivy
 
     idx = open_index(ctx)
-    schema = idx.schema
-    Occur, Q = tantivy.Occur, tantivy.Query
     check_query(text)
-    must = []
-    excluded = {w.lower() for w in _NEGATED.findall(text or "")}
     words = [w.lower() for w in _WORD.findall(_NEGATED.sub(" ", text or ""))]
     if (text or "").strip() and not words:
         return []  # only punctuation or exclusions: nothing to look for
-    if words:
-        parsed, _errors = idx.parse_query_lenient(text, list(FIELDS), field_boosts=BOOSTS)
-        should = [(Occur.Should, parsed)]
-        if fuzzy:
-            for w in fuzzy_words(words):  # short words: typos are rarely the problem, noise is
-                dist = 1 if len(w) < 8 else 2
-                for f in FIELDS:
-                    fq = Q.fuzzy_term_query(schema, f, w, distance=dist, transposition_cost_one=True)
-                    should.append((Occur.Should, Q.boost_query(fq, 0.5 * BOOSTS[f])))
-        must.append((Occur.Must, Q.boolean_query(should)))
-    for w in excluded:
-        for f in FIELDS:
-            must.append((Occur.MustNot, Q.term_query(schema, f, w)))
-    for kind, tag in hide:
-        both = Q.boolean_query([(Occur.Must, Q.term_query(schema, "kind", kind)), (Occur.Must, Q.term_query(schema, "tags", tag))])
-        must.append((Occur.MustNot, both))
-    if kinds:
-        must.append((Occur.Must, Q.boolean_query([(Occur.Should, Q.term_query(schema, "kind", k)) for k in kinds])))
-    for t in tags or []:
-        must.append((Occur.Must, Q.term_query(schema, "tags", t.lower())))
-    if since is not None or until is not None:  # epoch seconds, inclusive
-        must.append((Occur.Must, Q.range_query(schema, "time", tantivy.FieldType.Integer, since, until)))
-    if not any(occur == Occur.Must for occur, _ in must):
+    must = _text_clauses(idx, text, words, fuzzy) + _filter_clauses(idx.schema, kinds, tags, since, until, hide)
+    if not any(occur == tantivy.Occur.Must for occur, _ in must):
         return []
-    query = Q.boolean_query(must)
+    query = tantivy.Query.boolean_query(must)
     idx.reload()
     searcher = idx.searcher()
     # Tantivy reserves room for ``limit`` hits up front (a limit of 4e9 asked for 128 GB and
@@ -346,29 +321,72 @@ def search(
     found = [(score, searcher.doc(address)) for score, address in result.hits]
     found.sort(key=lambda sd: (-sd[0], -(sd[1].get_first("time") or 0)))  # recency breaks ties
     found = found[:limit]
-    snippets = tantivy.SnippetGenerator.create(searcher, query, schema, "body") if words and found else None
+    snippets = tantivy.SnippetGenerator.create(searcher, query, idx.schema, "body") if words and found else None
     if snippets:
         snippets.set_max_num_chars(160)
-    hits = []
-    for score, doc in found:  # snippets only for the hits kept (they cost ~50 us each)
-        snippet = ""
-        if snippets:
-            s = snippets.snippet_from_doc(doc)
-            snippet = _mark(s.fragment(), s.highlighted())
-        if not snippet:
-            snippet = (doc.get_first("body") or "")[:160]
-        hits.append(
-            Hit(
-                id=doc.get_first("id"),
-                kind=doc.get_first("kind"),
-                title=doc.get_first("title") or "",
-                snippet=snippet,
-                tags=doc.get_all("tags"),
-                time=doc.get_first("time") or 0,
-                score=round(score, 4),
-            )
-        )
-    return hits
+    return [_hit(score, doc, snippets) for score, doc in found]  # snippets only for the hits kept (~50 us each)
+
+
+def _text_clauses(idx, text: str, words: list[str], fuzzy: bool) -> list:
+    """The words (parsed leniently over every field, with near spellings when ``fuzzy``) as
+    one Must clause, and each ``-word`` as MustNot clauses."""
+    import tantivy
+
+    Occur, Q = tantivy.Occur, tantivy.Query
+    must = []
+    if words:
+        parsed, _errors = idx.parse_query_lenient(text, list(FIELDS), field_boosts=BOOSTS)
+        should = [(Occur.Should, parsed)]
+        if fuzzy:
+            for w in fuzzy_words(words):  # short words: typos are rarely the problem, noise is
+                dist = 1 if len(w) < 8 else 2
+                for f in FIELDS:
+                    fq = Q.fuzzy_term_query(idx.schema, f, w, distance=dist, transposition_cost_one=True)
+                    should.append((Occur.Should, Q.boost_query(fq, 0.5 * BOOSTS[f])))
+        must.append((Occur.Must, Q.boolean_query(should)))
+    for w in {w.lower() for w in _NEGATED.findall(text or "")}:
+        for f in FIELDS:
+            must.append((Occur.MustNot, Q.term_query(idx.schema, f, w)))
+    return must
+
+
+def _filter_clauses(schema, kinds: list[str] | None, tags: list[str] | None, since: int | None, until: int | None,
+                    hide: list[tuple[str, str]]) -> list:
+    """The clauses for the hidden (kind, tag) pairs, the kinds, the tags and the time range."""
+    import tantivy
+
+    Occur, Q = tantivy.Occur, tantivy.Query
+    must = []
+    for kind, tag in hide:
+        both = Q.boolean_query([(Occur.Must, Q.term_query(schema, "kind", kind)), (Occur.Must, Q.term_query(schema, "tags", tag))])
+        must.append((Occur.MustNot, both))
+    if kinds:
+        must.append((Occur.Must, Q.boolean_query([(Occur.Should, Q.term_query(schema, "kind", k)) for k in kinds])))
+    for t in tags or []:
+        must.append((Occur.Must, Q.term_query(schema, "tags", t.lower())))
+    if since is not None or until is not None:  # epoch seconds, inclusive
+        must.append((Occur.Must, Q.range_query(schema, "time", tantivy.FieldType.Integer, since, until)))
+    return must
+
+
+def _hit(score: float, doc, snippets) -> Hit:
+    """A found document as a Hit, its snippet with the matched words marked (else the start
+    of its body)."""
+    snippet = ""
+    if snippets:
+        s = snippets.snippet_from_doc(doc)
+        snippet = _mark(s.fragment(), s.highlighted())
+    if not snippet:
+        snippet = (doc.get_first("body") or "")[:160]
+    return Hit(
+        id=doc.get_first("id"),
+        kind=doc.get_first("kind"),
+        title=doc.get_first("title") or "",
+        snippet=snippet,
+        tags=doc.get_all("tags"),
+        time=doc.get_first("time") or 0,
+        score=round(score, 4),
+    )
 
 
 def _mark(fragment: str, ranges) -> str:
