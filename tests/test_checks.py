@@ -25,8 +25,7 @@ OVER_CAP = {
     ("benchmarks/bench_interop.py", "print_report"), ("benchmarks/bench_reliability.py", "kills"),
     ("benchmarks/bench_reliability.py", "writer_main"), ("benchmarks/datagen.py", "vcard"),
     ("herotui/frontends/cli.py", "build_app"), ("herotui/frontends/render.py", "_layout"),
-    ("herotui/frontends/voice.py", "cli"), ("herotui/server/core.py", "own"),
-    ("herotui/server/entry.py", "parse"), ("herotui/voice/tts.py", "say"),
+    ("herotui/server/core.py", "own"), ("herotui/server/entry.py", "parse"),
 }
 
 

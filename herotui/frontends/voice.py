@@ -108,14 +108,7 @@ def cli():
         """Talk to Hero: push-to-talk in this terminal, or one recording with --file."""
         import os
 
-        from herotui import settings
-
-        forced = (settings.get().HERO_AUDIO_BACKEND or "").strip().lower()
-        if forced and forced not in ("auto", "pyaudio", "sounddevice"):  # every voice command checks it
-            from herotui.errors import UsageError
-
-            raise UsageError(f"HERO_AUDIO_BACKEND must be pyaudio or sounddevice, not {forced!r}",
-                             hint="unset it to use pyaudio, and sounddevice when pyaudio is missing")
+        _check_audio_backend()  # every voice command checks it
         if ctx.invoked_subcommand is not None:
             return
 
@@ -126,21 +119,7 @@ def cli():
         as_json = _as_json(json_)
         session = session or terminal_session()
         if file:
-            from herotui.frontends import cli as cli_mod
-            from herotui.server import voice as served  # the resident server, its model loaded
-
-            if served.forward_file(file, cli_mod._state.get("context"), dry_run=dry_run, session=session,
-                                   silent=silent, as_json=as_json, out=out):
-                return
-            from herotui.voice import loop
-
-            turn = loop.handle_file(file, _context(), dry_run=dry_run, session=session)
-            if as_json:  # the JSON says whether it was spoken
-                _speak(turn, silent, as_json, out)
-                _print_turn(turn, as_json)
-            else:
-                _print_turn(turn, as_json)
-                _speak(turn, silent, as_json, out)
+            _one_recording(file, dry_run=dry_run, session=session, silent=silent, as_json=as_json, out=out)
             return
         interactive(silent=silent, dry_run=dry_run, text_only=text, as_json=as_json, session=session)
 
@@ -171,42 +150,16 @@ def cli():
         json_: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Say TEXT aloud (the packaged voice, or espeak-ng), or write it to --out."""
-        from dataclasses import asdict
-
-        from herotui.errors import HeroError
         from herotui.voice import tts
 
-        spoken = tts.say(text, out=out, silent=silent, engine=engine)
-        if _as_json(json_):
-            print(json.dumps(asdict(spoken)))
-        else:
-            if spoken.out:
-                print(f"wrote {spoken.out} ({spoken.engine})")
-            if spoken.played:
-                print(f"said ({spoken.engine}, {spoken.method})")
-        if not spoken.played and not spoken.out and not silent:
-            raise HeroError(f"nothing was played: {spoken.error}",
-                            hint="write it to a file with --out f.wav, or check 'hero voice devices'")
+        _print_spoken(tts.say(text, out=out, silent=silent, engine=engine), _as_json(json_), silent)
 
     @app.command("devices")
     def devices_cmd(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
         """List audio input and output devices (what PortAudio sees)."""
         from herotui.voice import capture
 
-        info = capture.devices()
-        if _as_json(json_):
-            print(json.dumps(info))
-            return
-        if info["error"]:
-            print(f"audio: {info['error']}")
-        if info.get("backend"):
-            print(f"backend: {info['backend']} ({info['backend_reason']})")
-        for kind in ("input", "output"):
-            if not info[kind]:
-                print(f"{kind}: none")
-            for d in info[kind]:
-                mark = "*" if d["index"] == info.get(f"default_{kind}") else " "
-                print(f"{kind}: {mark}{d['index']}: {d['name']} ({d['channels']} ch, {int(d['rate'])} Hz)")
+        _print_devices(capture.devices(), _as_json(json_))
 
     @app.command("doctor")
     def doctor(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -219,6 +172,74 @@ def cli():
             print(f"{key:12} {value}")
 
     return app
+
+
+def _check_audio_backend() -> None:
+    """UsageError when HERO_AUDIO_BACKEND names no backend Hero has."""
+    from herotui import settings
+
+    forced = (settings.get().HERO_AUDIO_BACKEND or "").strip().lower()
+    if forced and forced not in ("auto", "pyaudio", "sounddevice"):
+        from herotui.errors import UsageError
+
+        raise UsageError(f"HERO_AUDIO_BACKEND must be pyaudio or sounddevice, not {forced!r}",
+                         hint="unset it to use pyaudio, and sounddevice when pyaudio is missing")
+
+
+def _one_recording(file: str, *, dry_run: bool, session: str, silent: bool, as_json: bool, out: Optional[str]) -> None:
+    """``hero voice --file``: one utterance from a recording, through the resident server when
+    one runs (its model loaded), else here; the turn printed and the reply spoken."""
+    from herotui.frontends import cli as cli_mod
+    from herotui.server import voice as served  # the resident server, its model loaded
+
+    if served.forward_file(file, cli_mod._state.get("context"), dry_run=dry_run, session=session,
+                           silent=silent, as_json=as_json, out=out):
+        return
+    from herotui.voice import loop
+
+    turn = loop.handle_file(file, _context(), dry_run=dry_run, session=session)
+    if as_json:  # the JSON says whether it was spoken
+        _speak(turn, silent, as_json, out)
+        _print_turn(turn, as_json)
+    else:
+        _print_turn(turn, as_json)
+        _speak(turn, silent, as_json, out)
+
+
+def _print_spoken(spoken, as_json: bool, silent: bool) -> None:
+    """``hero voice say``: the file written and how it was played; HeroError when it was
+    neither played nor written (and not --silent)."""
+    from dataclasses import asdict
+
+    from herotui.errors import HeroError
+
+    if as_json:
+        print(json.dumps(asdict(spoken)))
+    else:
+        if spoken.out:
+            print(f"wrote {spoken.out} ({spoken.engine})")
+        if spoken.played:
+            print(f"said ({spoken.engine}, {spoken.method})")
+    if not spoken.played and not spoken.out and not silent:
+        raise HeroError(f"nothing was played: {spoken.error}",
+                        hint="write it to a file with --out f.wav, or check 'hero voice devices'")
+
+
+def _print_devices(info: dict, as_json: bool) -> None:
+    """``hero voice devices``: the backend, then each input and output device (* the default)."""
+    if as_json:
+        print(json.dumps(info))
+        return
+    if info["error"]:
+        print(f"audio: {info['error']}")
+    if info.get("backend"):
+        print(f"backend: {info['backend']} ({info['backend_reason']})")
+    for kind in ("input", "output"):
+        if not info[kind]:
+            print(f"{kind}: none")
+        for d in info[kind]:
+            mark = "*" if d["index"] == info.get(f"default_{kind}") else " "
+            print(f"{kind}: {mark}{d['index']}: {d['name']} ({d['channels']} ch, {int(d['rate'])} Hz)")
 
 
 def diagnose() -> dict:

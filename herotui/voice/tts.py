@@ -394,48 +394,10 @@ def say(text: str, *, out: str | Path | None = None, silent: bool = False, engin
     pieces = chunks(said)
     ready: queue.Queue = queue.Queue()
     stop = threading.Event()
-
-    def synthesise_all() -> None:
-        for piece in pieces:
-            if stop.is_set():
-                break
-            try:
-                ready.put(synthesize(piece, name))
-            except NoSpeechEngine as exc:
-                ready.put(exc)
-                return
-            except Exception as exc:  # onnxruntime, a broken voice file: said, never raised
-                ready.put(NoSpeechEngine(f"{name} failed: {exc}"))
-                return
-        ready.put(None)
-
-    worker = threading.Thread(target=synthesise_all, name="hero-tts", daemon=True)
+    worker = threading.Thread(target=_synthesise_all, args=(pieces, name, ready, stop), name="hero-tts", daemon=True)
     worker.start()
-    audio: list[Audio] = []
-    playing = can_play
     try:
-        while True:
-            asked = time.perf_counter()
-            item = ready.get()
-            now = time.perf_counter()
-            if item is None:
-                break
-            if isinstance(item, NoSpeechEngine):
-                result.error = item.message
-                break
-            audio.append(item)
-            result.engine = item.engine
-            if result.first_audio_seconds is None:
-                result.first_audio_seconds = now - t0
-            elif playing and now - asked > 0.02:  # the last piece ended before this one was ready
-                result.stalls += 1
-            if playing:
-                pb = (player or play)(item)
-                result.played, result.method, result.error = pb.ok, pb.method, pb.error
-                if not pb.ok:
-                    playing = False
-                    if out is None:
-                        break
+        audio = _play_as_ready(ready, result, t0, can_play, player or play, keep_going=out is not None)
     finally:
         stop.set()
         worker.join()
@@ -445,3 +407,51 @@ def say(text: str, *, out: str | Path | None = None, silent: bool = False, engin
         Audio(b"".join(a.pcm for a in audio), audio[0].rate, audio[0].engine).write(out)
         result.out = str(out)
     return result
+
+
+def _synthesise_all(pieces: list[str], name: str, ready: queue.Queue, stop: threading.Event) -> None:
+    """The worker of :func:`say`: each piece's Audio onto ``ready`` in order, then None; a
+    NoSpeechEngine (what failed) instead when synthesis fails."""
+    for piece in pieces:
+        if stop.is_set():
+            break
+        try:
+            ready.put(synthesize(piece, name))
+        except NoSpeechEngine as exc:
+            ready.put(exc)
+            return
+        except Exception as exc:  # onnxruntime, a broken voice file: said, never raised
+            ready.put(NoSpeechEngine(f"{name} failed: {exc}"))
+            return
+    ready.put(None)
+
+
+def _play_as_ready(ready: queue.Queue, result: Spoken, t0: float, playing: bool,
+                   player: Callable[[Audio], Playback], *, keep_going: bool) -> list[Audio]:
+    """Take the pieces as the worker makes them, playing each (when ``playing``), and note on
+    ``result`` the time to the first audio, the stalls and how playback went. A failed
+    playback stops the rest unless ``keep_going`` (a file still wants every piece)."""
+    audio: list[Audio] = []
+    while True:
+        asked = time.perf_counter()
+        item = ready.get()
+        now = time.perf_counter()
+        if item is None:
+            break
+        if isinstance(item, NoSpeechEngine):
+            result.error = item.message
+            break
+        audio.append(item)
+        result.engine = item.engine
+        if result.first_audio_seconds is None:
+            result.first_audio_seconds = now - t0
+        elif playing and now - asked > 0.02:  # the last piece ended before this one was ready
+            result.stalls += 1
+        if playing:
+            pb = player(item)
+            result.played, result.method, result.error = pb.ok, pb.method, pb.error
+            if not pb.ok:
+                playing = False
+                if not keep_going:
+                    break
+    return audio
