@@ -1,5 +1,9 @@
 """Printing results for people (Rich) and scripts (``--json``).
 
+How a result type looks on a terminal is its view (:mod:`herotui.frontends.views`); lists
+and records are laid out here as tables. A long verb's progress (``registry.PROGRESS``) is
+drawn by :class:`ProgressBar` on standard error.
+
 JSON shape (stable): a verb returning a record prints one object with the record's fields;
 a verb returning records prints an array of them; timestamps are ISO 8601 with their zone.
 Errors go to stderr: ``error: ...`` and ``hint: ...`` lines, or with ``--json`` one object
