@@ -244,6 +244,67 @@ def print_inproc_breakdown(data: dict) -> None:
 # ---------------------------------------------------------------------------- main
 
 
+def _breakdown(a, misses: set[str], inproc: dict, md_dir: Path, env: dict) -> dict:
+    """With --breakdown always, or for the misses: import times and profiles of what missed."""
+    search_miss = any(k.startswith("search") for k in misses)
+    breakdown: dict = {}
+    want = (lambda k: True) if a.breakdown == "always" else (lambda k: k in misses) if a.breakdown == "misses" else (lambda k: False)
+    if a.breakdown == "always" or (a.breakdown == "misses" and misses):
+        print("\nBreakdown (to find what dominates each miss):")
+    if a.breakdown == "always" or (a.breakdown == "misses" and search_miss):
+        breakdown["importtime_search"] = print_importtime(
+            "imports of a whole `hero search forecast` run",
+            "from herotui.frontends.cli import _main; _main(['search', 'forecast'])", env)
+        breakdown["profile_search"] = print_profile("search", ["search", "forecast"], env, warm=["search", "forecast"])
+    if (want("inproc") or a.breakdown == "always") and not inproc.get("error"):
+        print_inproc_breakdown(inproc)
+    if want("ingest"):
+        # 500 files = one batch (two generated folders); the warm-up add (other folders,
+        # another context) takes the imports and the first-open costs out of the profile
+        sub = sorted(p for p in md_dir.iterdir() if p.is_dir())
+        if len(sub) >= 3:
+            for name in ("foundry-warm", "foundry-prof"):
+                run([HERO, "context", "create", name], env)
+            breakdown["importtime_add"] = print_importtime(
+                "imports of a whole `hero document add` run (one folder, 250 files)",
+                f"from herotui.frontends.cli import _main; _main(['--context', 'foundry-warm', 'document', 'add', {str(sub[2])!r}])",
+                env)
+            breakdown["profile_add"] = print_profile(
+                "document add of 500 Markdown files (one batch) into a fresh context",
+                ["--context", "foundry-prof", "document", "add", str(sub[0]), str(sub[1])], env, top=25,
+                warm=["--context", "foundry-warm", "document", "add", str(sub[3] if len(sub) > 3 else sub[2])])
+    return breakdown
+
+
+def _write_json(a, meta: dict, gen: dict, md: dict, pdf: dict | None, measures: list[Measure], inproc: dict,
+                queries: list, breakdown: dict, misses: set[str]) -> None:
+    """Every measurement, the in-process search and the breakdown, as JSON to --json."""
+    by_key = {m.key: m for m in measures}
+
+    def mrow(m: Measure) -> dict:
+        return {"key": m.key, "label": m.label, "argv": [Path(x).name if i == 0 else x for i, x in enumerate(m.argv)],
+                "median_ms": round(m.median_ms, 2) if m.samples else None,
+                "p95_ms": round(m.p95_ms, 2) if m.samples else None,
+                "samples_ms": [round(s * 1000, 2) for s in m.samples], "floor": m.floor,
+                "ratio": status(m, by_key)[0], "target": m.target, "result": status(m, by_key)[2],
+                "error": m.error, "note": m.note}
+
+    result = {
+        "meta": {**meta, "docs": a.docs, "pdfs": a.pdfs, "runs": a.runs, "warmup": a.warmup,
+                 "queries": a.queries, "rounds": a.rounds, **gen},
+        "ingest_markdown": {**md, "target_docs_per_s": MD_TARGET},
+        "ingest_pdf": pdf,
+        "measurements": [mrow(m) for m in measures],
+        "inproc_search": {k: v for k, v in inproc.items() if k not in ("rows", "by_self")} | {
+            "target_p50_ms": INPROC_P50_TARGET, "queries": queries},
+        "breakdown": breakdown | ({"inproc_profile": {"rows": inproc.get("rows"), "by_self": inproc.get("by_self")}}
+                                  if inproc.get("rows") else {}),
+        "misses": sorted(misses),
+    }
+    a.json.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"\nwrote {a.json}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Hero foundry benchmark: document ingest and search (see benchmarks/README.md).")
     ap.add_argument("--docs", type=int, default=10_000, help="generated Markdown pages (default 10000)")
@@ -305,57 +366,9 @@ def main() -> int:
             misses.add("ingest")
         if inproc.get("status") == "MISS" or inproc.get("error"):
             misses.add("inproc")
-        search_miss = any(k.startswith("search") for k in misses)
-        breakdown: dict = {}
-        want = (lambda k: True) if a.breakdown == "always" else (lambda k: k in misses) if a.breakdown == "misses" else (lambda k: False)
-        if a.breakdown == "always" or (a.breakdown == "misses" and misses):
-            print("\nBreakdown (to find what dominates each miss):")
-        if a.breakdown == "always" or (a.breakdown == "misses" and search_miss):
-            breakdown["importtime_search"] = print_importtime(
-                "imports of a whole `hero search forecast` run",
-                "from herotui.frontends.cli import _main; _main(['search', 'forecast'])", env)
-            breakdown["profile_search"] = print_profile("search", ["search", "forecast"], env, warm=["search", "forecast"])
-        if (want("inproc") or a.breakdown == "always") and not inproc.get("error"):
-            print_inproc_breakdown(inproc)
-        if want("ingest"):
-            # 500 files = one batch (two generated folders); the warm-up add (other folders,
-            # another context) takes the imports and the first-open costs out of the profile
-            sub = sorted(p for p in md_dir.iterdir() if p.is_dir())
-            if len(sub) >= 3:
-                for name in ("foundry-warm", "foundry-prof"):
-                    run([HERO, "context", "create", name], env)
-                breakdown["importtime_add"] = print_importtime(
-                    "imports of a whole `hero document add` run (one folder, 250 files)",
-                    f"from herotui.frontends.cli import _main; _main(['--context', 'foundry-warm', 'document', 'add', {str(sub[2])!r}])",
-                    env)
-                breakdown["profile_add"] = print_profile(
-                    "document add of 500 Markdown files (one batch) into a fresh context",
-                    ["--context", "foundry-prof", "document", "add", str(sub[0]), str(sub[1])], env, top=25,
-                    warm=["--context", "foundry-warm", "document", "add", str(sub[3] if len(sub) > 3 else sub[2])])
-
+        breakdown = _breakdown(a, misses, inproc, md_dir, env)
         if a.json:
-            def mrow(m: Measure) -> dict:
-                return {"key": m.key, "label": m.label, "argv": [Path(x).name if i == 0 else x for i, x in enumerate(m.argv)],
-                        "median_ms": round(m.median_ms, 2) if m.samples else None,
-                        "p95_ms": round(m.p95_ms, 2) if m.samples else None,
-                        "samples_ms": [round(s * 1000, 2) for s in m.samples], "floor": m.floor,
-                        "ratio": status(m, by_key)[0], "target": m.target, "result": status(m, by_key)[2],
-                        "error": m.error, "note": m.note}
-
-            result = {
-                "meta": {**meta, "docs": a.docs, "pdfs": a.pdfs, "runs": a.runs, "warmup": a.warmup,
-                         "queries": a.queries, "rounds": a.rounds, **gen},
-                "ingest_markdown": {**md, "target_docs_per_s": MD_TARGET},
-                "ingest_pdf": pdf,
-                "measurements": [mrow(m) for m in measures],
-                "inproc_search": {k: v for k, v in inproc.items() if k not in ("rows", "by_self")} | {
-                    "target_p50_ms": INPROC_P50_TARGET, "queries": queries},
-                "breakdown": breakdown | ({"inproc_profile": {"rows": inproc.get("rows"), "by_self": inproc.get("by_self")}}
-                                          if inproc.get("rows") else {}),
-                "misses": sorted(misses),
-            }
-            a.json.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-            print(f"\nwrote {a.json}")
+            _write_json(a, meta, gen, md, pdf, measures, inproc, queries, breakdown, misses)
         return 1 if misses else 0
     finally:
         if a.keep:

@@ -264,48 +264,13 @@ def features(text: str) -> list[str]:
     iana = _iana()
     uids = collections.Counter()
     for ev in vevents(lines):
-        names = [_name(x) for x in ev]
-        c = collections.Counter(names)
-        if "RDATE" in c:
-            out.add("RDATE")
-        if "EXRULE" in c:
-            out.add("EXRULE")
-        if c["RRULE"] > 1:
-            out.add("several RRULEs")
-        if "RECURRENCE-ID" in c:
-            out.add("RECURRENCE-ID")
-            if "RANGE=THISANDFUTURE" in "".join(_params(x) for x in ev if _name(x) == "RECURRENCE-ID"):
-                out.add("THISANDFUTURE")
-        if "EXDATE" in c and "RRULE" not in c and "RDATE" not in c:
-            out.add("EXDATE without RRULE")
-        if "DURATION" in c:
-            out.add("DURATION")
-        if "DTSTART" not in c:
-            out.add("no DTSTART")
-        if "DTEND" in c and "DURATION" in c:
-            out.add("DTEND+DURATION")
+        c = collections.Counter(_name(x) for x in ev)
+        out |= _property_features(c, ev)
         for x in ev:
             if _name(x) == "RRULE":
-                v = _value(x).upper()
-                if "COUNT=" in v:
-                    out.add("COUNT")
-                if "UNTIL=" in v:
-                    out.add("UNTIL")
-                m = re.search(r"FREQ=(\w+)", v)
-                if m and m.group(1) in ("SECONDLY", "MINUTELY", "HOURLY"):
-                    out.add(f"FREQ={m.group(1)}")
-                if "BYSETPOS" in v or "BYWEEKNO" in v or "BYYEARDAY" in v:
-                    out.add("BYSETPOS/BYWEEKNO/BYYEARDAY")
+                out |= _rrule_features(_value(x).upper())
             if _name(x) in ("DTSTART", "DTEND", "EXDATE", "RDATE", "RECURRENCE-ID"):
-                p = _params(x)
-                m = re.search(r'TZID="?([^";:]+)', x[: len(x) - len(_value(x))], re.IGNORECASE)
-                if m:
-                    if m.group(1).strip() not in iana:
-                        out.add("non-IANA TZID")
-                elif _name(x) == "DTSTART" and "VALUE=DATE" not in p and "T" in _value(x) and not _value(x).endswith("Z"):
-                    out.add("floating")
-                if _name(x) == "DTSTART" and ("VALUE=DATE" in p and "DATE-TIME" not in p or re.fullmatch(r"\d{8}", _value(x))):
-                    out.add("all-day")
+                out |= _time_features(x, iana)
         for x in ev:
             if _name(x) == "UID":
                 uids[_value(x)] += 0 if "RECURRENCE-ID" in c else 1
@@ -314,6 +279,56 @@ def features(text: str) -> list[str]:
     if sum(1 for x in lines if x.strip().upper() == "BEGIN:VCALENDAR") > 1:
         out.add("several VCALENDARs")
     return sorted(out)
+
+
+def _property_features(c: collections.Counter, ev: list[str]) -> set[str]:
+    """The features of a VEVENT by the properties it has (``c``: how many of each)."""
+    out = set()
+    for name in ("RDATE", "EXRULE", "RECURRENCE-ID", "DURATION"):
+        if name in c:
+            out.add(name)
+    if c["RRULE"] > 1:
+        out.add("several RRULEs")
+    if "RECURRENCE-ID" in c and "RANGE=THISANDFUTURE" in "".join(_params(x) for x in ev if _name(x) == "RECURRENCE-ID"):
+        out.add("THISANDFUTURE")
+    if "EXDATE" in c and "RRULE" not in c and "RDATE" not in c:
+        out.add("EXDATE without RRULE")
+    if "DTSTART" not in c:
+        out.add("no DTSTART")
+    if "DTEND" in c and "DURATION" in c:
+        out.add("DTEND+DURATION")
+    return out
+
+
+def _rrule_features(v: str) -> set[str]:
+    """The features of an RRULE value (upper case)."""
+    out = set()
+    if "COUNT=" in v:
+        out.add("COUNT")
+    if "UNTIL=" in v:
+        out.add("UNTIL")
+    m = re.search(r"FREQ=(\w+)", v)
+    if m and m.group(1) in ("SECONDLY", "MINUTELY", "HOURLY"):
+        out.add(f"FREQ={m.group(1)}")
+    if "BYSETPOS" in v or "BYWEEKNO" in v or "BYYEARDAY" in v:
+        out.add("BYSETPOS/BYWEEKNO/BYYEARDAY")
+    return out
+
+
+def _time_features(x: str, iana: set) -> set[str]:
+    """The features of a DTSTART, DTEND, EXDATE, RDATE or RECURRENCE-ID line: a TZID that is not
+    an IANA name, a floating start, an all-day start."""
+    out = set()
+    p = _params(x)
+    m = re.search(r'TZID="?([^";:]+)', x[: len(x) - len(_value(x))], re.IGNORECASE)
+    if m:
+        if m.group(1).strip() not in iana:
+            out.add("non-IANA TZID")
+    elif _name(x) == "DTSTART" and "VALUE=DATE" not in p and "T" in _value(x) and not _value(x).endswith("Z"):
+        out.add("floating")
+    if _name(x) == "DTSTART" and ("VALUE=DATE" in p and "DATE-TIME" not in p or re.fullmatch(r"\d{8}", _value(x))):
+        out.add("all-day")
+    return out
 
 
 _IANA: set | None = None
@@ -408,56 +423,12 @@ def hero_job(conn, path: str, kind: str, home: str, window: dict, want_export: b
         imp = {"status": "rejected" if ok is False else "crashed", "reason": rep}
     conn.send({"import": imp})
 
-    rt: dict = {"status": "n/a"}
-    if ok:
-        ok1, ex1 = guarded("export", lambda: registry.call(f"{service}.export", {}, ctx, actor="bench"))
-        if not ok1:
-            rt = {"status": "export failed" if ok1 is False else "export crashed", "reason": ex1}
-        elif not ex1.count:
-            rt = {"status": "empty", "reason": "nothing to export"}
-        else:
-            text1 = ex1.text or ""
-            if want_export:
-                conn.send({"export_text": text1})
-            f1 = Path(home) / f"export1.{kind}"
-            f1.write_text(text1)
-
-            def second():
-                ctx2 = contexts.create("roundtrip")
-                rep2 = registry.call(f"{service}.import", {"path": str(f1)}, ctx2, actor="bench")
-                ex2 = registry.call(f"{service}.export", {}, ctx2, actor="bench")
-                return rep2, ex2
-
-            ok2, res = guarded("re-import", second)
-            if not ok2:
-                rt = {"status": "re-import failed" if ok2 is False else "re-import crashed", "reason": res}
-            else:
-                rep2, ex2 = res
-                diff = compare_exports(text1, ex2.text or "")
-                rt = {"status": "stable" if not diff else "unstable", "count1": ex1.count, "count2": ex2.count,
-                      "reimport_skipped": [p.message for p in rep2.skipped][:5]}
-                if diff:
-                    rt["diff"] = diff
+    rt = _roundtrip(conn, guarded, service, ctx, home, kind, want_export) if ok else {"status": "n/a"}
     conn.send({"roundtrip": rt})
 
     if kind == "ics":
-        def listing():
-            # Hero lists at most 20 years at a time: pieces of 10 years, an occurrence counted in
-            # the piece it starts in (the first piece keeps those that started before the window)
-            lo, hi = datetime.fromisoformat(window["lo"]), datetime.fromisoformat(window["hi"])
-            keys = []
-            while lo < hi:
-                top = min(hi, lo.replace(year=lo.year + HERO_PIECE_YEARS))
-                occ = registry.call("calendar.list", {"start": lo.isoformat(), "end": top.isoformat(),
-                                                      "limit": BIG_LIMIT}, ctx, actor="bench")
-                first = lo == datetime.fromisoformat(window["lo"])
-                keys += [_key(o.start.date() if o.all_day else o.start, _title(o.title)) for o in occ
-                         if first or _aware(o.start) >= lo]
-                lo = top
-            return keys
-
         if ok:
-            okl, keys = guarded("list", listing)
+            okl, keys = guarded("list", lambda: _hero_occurrences(ctx, window))
             if okl:
                 conn.send({"hero_occ": keys})
             else:
@@ -465,6 +436,59 @@ def hero_job(conn, path: str, kind: str, home: str, window: dict, want_export: b
         else:
             conn.send({"hero_occ": []})
     conn.send({"tracebacks": tracebacks, "_done": True})
+
+
+def _roundtrip(conn, guarded, service: str, ctx, home: str, kind: str, want_export: bool) -> dict:
+    """Export, import that export into a fresh context, export again: the row's round trip
+    (stable when the two exports are equal, else the differences)."""
+    from herotui import contexts, registry
+
+    ok1, ex1 = guarded("export", lambda: registry.call(f"{service}.export", {}, ctx, actor="bench"))
+    if not ok1:
+        return {"status": "export failed" if ok1 is False else "export crashed", "reason": ex1}
+    if not ex1.count:
+        return {"status": "empty", "reason": "nothing to export"}
+    text1 = ex1.text or ""
+    if want_export:
+        conn.send({"export_text": text1})
+    f1 = Path(home) / f"export1.{kind}"
+    f1.write_text(text1)
+
+    def second():
+        ctx2 = contexts.create("roundtrip")
+        rep2 = registry.call(f"{service}.import", {"path": str(f1)}, ctx2, actor="bench")
+        ex2 = registry.call(f"{service}.export", {}, ctx2, actor="bench")
+        return rep2, ex2
+
+    ok2, res = guarded("re-import", second)
+    if not ok2:
+        return {"status": "re-import failed" if ok2 is False else "re-import crashed", "reason": res}
+    rep2, ex2 = res
+    diff = compare_exports(text1, ex2.text or "")
+    rt = {"status": "stable" if not diff else "unstable", "count1": ex1.count, "count2": ex2.count,
+          "reimport_skipped": [p.message for p in rep2.skipped][:5]}
+    if diff:
+        rt["diff"] = diff
+    return rt
+
+
+def _hero_occurrences(ctx, window: dict) -> list[tuple[str, str]]:
+    """Hero's occurrences in the window, as keys. Hero lists at most 20 years at a time: pieces
+    of 10 years, an occurrence counted in the piece it starts in (the first piece keeps those
+    that started before the window)."""
+    from herotui import registry
+
+    lo, hi = datetime.fromisoformat(window["lo"]), datetime.fromisoformat(window["hi"])
+    keys = []
+    while lo < hi:
+        top = min(hi, lo.replace(year=lo.year + HERO_PIECE_YEARS))
+        occ = registry.call("calendar.list", {"start": lo.isoformat(), "end": top.isoformat(),
+                                              "limit": BIG_LIMIT}, ctx, actor="bench")
+        first = lo == datetime.fromisoformat(window["lo"])
+        keys += [_key(o.start.date() if o.all_day else o.start, _title(o.title)) for o in occ
+                 if first or _aware(o.start) >= lo]
+        lo = top
+    return keys
 
 
 def ref_job(conn, path: str, window: dict) -> None:
@@ -963,90 +987,107 @@ def _cause_group(cause: str) -> str:
 
 
 def print_report(rows: list[dict], summary: dict, khal: bool, corpus: Path, verbose: int) -> None:
-    def rel(r):
-        return r["file"]
-
     print()
     ics = [r for r in rows if r["kind"] == "ics"]
-    dis = [r for r in ics if r["agreement"]["status"] in ("disagree", "timeout")]
-    if dis:
-        print(f"== iCalendar files that disagree with recurring-ical-events ({len(dis)}), by first-guess cause")
-        causes = collections.Counter(_cause_group(r["agreement"]["cause"]) for r in dis)
-        for c, n in causes.most_common():
-            print(f"  {n:4}  {c}")
-        dis.sort(key=lambda r: (-causes[_cause_group(r["agreement"]["cause"])], _cause_group(r["agreement"]["cause"]),
-                                r["file"]))
-        for r in dis:
-            a = r["agreement"]
-            head = (f"hero {a.get('hero', '?')} ref {a.get('reference', '?')}: missing {a.get('missing', '?')}, "
-                    f"extra {a.get('extra', '?')}") if "hero" in a else a.get("reason", "")
-            print(f"- {rel(r)}  [{r['status']}] {head}")
-            print(f"    cause? {a['cause']}")
-            print(f"    window {r['window']['lo'][:10]}..{r['window']['hi'][:10]} ({r['window']['guard']})"
-                  f"  features: {', '.join(r.get('features', [])) or '-'}")
-            for x in a.get("missing_examples", []):
-                print(f"    missing: {x}")
-            for x in a.get("extra_examples", []):
-                print(f"    extra:   {x}")
-            if r["import"].get("reasons"):
-                print(f"    skipped: {r['import']['reasons'][0][:150]}")
+    _print_disagreements([r for r in ics if r["agreement"]["status"] in ("disagree", "timeout")])
     nc = [r for r in ics if r["agreement"]["status"] == "not comparable"]
     if nc and verbose:
         print(f"\n== not comparable ({len(nc)}): the reference cannot read them")
         for r in nc:
-            print(f"- {rel(r)}: {r['agreement']['reason'][:160]}")
-    bad = [r for r in rows if r["status"] in ("crashed", "timeout") or r["tracebacks"] or r.get("timeouts")]
-    if bad:
-        print(f"\n== crashes and timeouts ({len(bad)})")
-        for r in bad:
-            print(f"- {rel(r)}: {r['status']} {r.get('timeouts', '')}")
-            for t in r["tracebacks"][:1]:
-                last = [x for x in t["traceback"].strip().splitlines() if x.strip()][-1]
-                print(f"    {t['stage']}: {last[:200]}")
+            print(f"- {r['file']}: {r['agreement']['reason'][:160]}")
+    _print_crashes([r for r in rows if r["status"] in ("crashed", "timeout") or r["tracebacks"] or r.get("timeouts")])
     rej = [r for r in rows if r["status"] == "rejected"]
     if rej and verbose:
         print(f"\n== rejected ({len(rej)})")
         for r in rej:
-            print(f"- {rel(r)}: {r['import'].get('reason', '')[:160]}")
-    uns = [r for r in rows if r["roundtrip"]["status"] not in ("stable", "empty", "n/a")]
+            print(f"- {r['file']}: {r['import'].get('reason', '')[:160]}")
+    _print_unstable([r for r in rows if r["roundtrip"]["status"] not in ("stable", "empty", "n/a")], verbose)
+    if khal:
+        _print_khal_failures([r for r in rows if r.get("khal", r.get("khard", {})).get("status") not in (None, "ok")])
+    print("\n== summary")
+    print(f"corpus {corpus}")
+    for kind, d in summary.items():
+        _print_summary(kind, d, khal)
+
+
+def _print_disagreements(dis: list[dict]) -> None:
+    """The files that disagree with the reference, grouped by their first-guess cause (the
+    commonest first), each with its counts, window, features and examples."""
+    if not dis:
+        return
+    print(f"== iCalendar files that disagree with recurring-ical-events ({len(dis)}), by first-guess cause")
+    causes = collections.Counter(_cause_group(r["agreement"]["cause"]) for r in dis)
+    for c, n in causes.most_common():
+        print(f"  {n:4}  {c}")
+    dis.sort(key=lambda r: (-causes[_cause_group(r["agreement"]["cause"])], _cause_group(r["agreement"]["cause"]),
+                            r["file"]))
+    for r in dis:
+        a = r["agreement"]
+        head = (f"hero {a.get('hero', '?')} ref {a.get('reference', '?')}: missing {a.get('missing', '?')}, "
+                f"extra {a.get('extra', '?')}") if "hero" in a else a.get("reason", "")
+        print(f"- {r['file']}  [{r['status']}] {head}")
+        print(f"    cause? {a['cause']}")
+        print(f"    window {r['window']['lo'][:10]}..{r['window']['hi'][:10]} ({r['window']['guard']})"
+              f"  features: {', '.join(r.get('features', [])) or '-'}")
+        for x in a.get("missing_examples", []):
+            print(f"    missing: {x}")
+        for x in a.get("extra_examples", []):
+            print(f"    extra:   {x}")
+        if r["import"].get("reasons"):
+            print(f"    skipped: {r['import']['reasons'][0][:150]}")
+
+
+def _print_crashes(bad: list[dict]) -> None:
+    if bad:
+        print(f"\n== crashes and timeouts ({len(bad)})")
+        for r in bad:
+            print(f"- {r['file']}: {r['status']} {r.get('timeouts', '')}")
+            for t in r["tracebacks"][:1]:
+                last = [x for x in t["traceback"].strip().splitlines() if x.strip()][-1]
+                print(f"    {t['stage']}: {last[:200]}")
+
+
+def _print_unstable(uns: list[dict], verbose: int) -> None:
     if uns:
         print(f"\n== round trip not stable ({len(uns)})")
         for r in uns:
             rt = r["roundtrip"]
-            print(f"- {rel(r)}: {rt['status']} {rt.get('reason', '')[:150]}")
+            print(f"- {r['file']}: {rt['status']} {rt.get('reason', '')[:150]}")
             for x in rt.get("diff", [])[: 4 if verbose else 2]:
                 print(f"    {x[:180]}")
+
+
+def _print_khal_failures(kf: list[dict]) -> None:
+    if kf:
+        print(f"\n== khal / khard: exports they fail on or warn about ({len(kf)})")
+        for r in kf:
+            t = r.get("khal") or r.get("khard")
+            print(f"- {r['file']}: {'khal' if 'khal' in r else 'khard'} {t['status']}: "
+                  f"{' / '.join(t.get('reason', []))[:200]}")
+
+
+def _print_summary(kind: str, d: dict, khal: bool) -> None:
+    """One kind's lines of the summary: imports, occurrence agreement, round trips, khal, tracebacks."""
+    name = "iCalendar" if kind == "ics" else "vCard"
+    imp = d["import"]
+    print(f"{name:10} files {d['files']:4}   " + "  ".join(
+        f"{k} {imp.get(k, 0)}" for k in ("imported", "partly", "rejected", "crashed", "timeout"))
+        + f"   ({d['zero_records']} imported/partly with 0 records)")
+    if kind == "ics":
+        ag = d["agreement"]
+        comparable = ag.get("agree", 0) + ag.get("disagree", 0) + ag.get("timeout", 0)
+        print(f"{'':10} occurrences: agree {ag.get('agree', 0)} / {comparable} comparable = "
+              f"{d['agreement_pct']}%  (of which {d['agree_nonempty']} with occurrences; "
+              f"disagree {ag.get('disagree', 0)}, timeout {ag.get('timeout', 0)}, "
+              f"not comparable {ag.get('not comparable', 0)})")
+    rt = d["roundtrip"]
+    print(f"{'':10} round trip: stable {rt.get('stable', 0)}, " + ", ".join(
+        f"{k} {v}" for k, v in sorted(rt.items()) if k != "stable") + f"  -> {d['roundtrip_stable_pct']}% stable")
     if khal:
-        kf = [r for r in rows if r.get("khal", r.get("khard", {})).get("status") not in (None, "ok")]
-        if kf:
-            print(f"\n== khal / khard: exports they fail on or warn about ({len(kf)})")
-            for r in kf:
-                t = r.get("khal") or r.get("khard")
-                print(f"- {rel(r)}: {'khal' if 'khal' in r else 'khard'} {t['status']}: "
-                      f"{' / '.join(t.get('reason', []))[:200]}")
-    print("\n== summary")
-    print(f"corpus {corpus}")
-    for kind, d in summary.items():
-        name = "iCalendar" if kind == "ics" else "vCard"
-        imp = d["import"]
-        print(f"{name:10} files {d['files']:4}   " + "  ".join(
-            f"{k} {imp.get(k, 0)}" for k in ("imported", "partly", "rejected", "crashed", "timeout"))
-            + f"   ({d['zero_records']} imported/partly with 0 records)")
-        if kind == "ics":
-            ag = d["agreement"]
-            comparable = ag.get("agree", 0) + ag.get("disagree", 0) + ag.get("timeout", 0)
-            print(f"{'':10} occurrences: agree {ag.get('agree', 0)} / {comparable} comparable = "
-                  f"{d['agreement_pct']}%  (of which {d['agree_nonempty']} with occurrences; "
-                  f"disagree {ag.get('disagree', 0)}, timeout {ag.get('timeout', 0)}, "
-                  f"not comparable {ag.get('not comparable', 0)})")
-        rt = d["roundtrip"]
-        print(f"{'':10} round trip: stable {rt.get('stable', 0)}, " + ", ".join(
-            f"{k} {v}" for k, v in sorted(rt.items()) if k != "stable") + f"  -> {d['roundtrip_stable_pct']}% stable")
-        if khal:
-            tool = "khal" if kind == "ics" else "khard"
-            print(f"{'':10} {tool}: " + ", ".join(f"{k} {v}" for k, v in sorted(d.get(tool, {}).items())))
-        print(f"{'':10} tracebacks {d['tracebacks']} (in {d['files_with_tracebacks']} files), "
-              f"files with a timeout {d['timeouts']}")
+        tool = "khal" if kind == "ics" else "khard"
+        print(f"{'':10} {tool}: " + ", ".join(f"{k} {v}" for k, v in sorted(d.get(tool, {}).items())))
+    print(f"{'':10} tracebacks {d['tracebacks']} (in {d['files_with_tracebacks']} files), "
+          f"files with a timeout {d['timeouts']}")
 
 
 def _git_state() -> dict:
@@ -1060,7 +1101,7 @@ def _git_state() -> dict:
         return {}
 
 
-def main() -> int:
+def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Hero vCard/iCalendar conformance on real files (see the docstring).")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=f"folder of files (default {DEFAULT_CORPUS})")
     ap.add_argument("--only", choices=("ics", "vcf"), help="only iCalendar or only vCard files")
@@ -1075,8 +1116,12 @@ def main() -> int:
     ap.add_argument("--match", help="only files whose path contains this text")
     ap.add_argument("-v", "--verbose", action="count", default=0, help="also list rejected / not comparable files")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def _check_setup(args: argparse.Namespace) -> None:
+    """SystemExit when the corpus or khal / khard are missing; the imports every forked worker
+    shares done here, so each starts warm."""
     if not args.corpus.is_dir():
         raise SystemExit(f"{args.corpus}: no such folder")
     if args.khal:
@@ -1095,13 +1140,10 @@ def main() -> int:
     from herotui import contexts, registry  # noqa: F401
     from herotui.services import _ical, _vcard, calendar, contact  # noqa: F401
 
-    files = find_files(args.corpus, args.only)
-    if args.match:
-        files = [(p, k) for p, k in files if args.match in str(p)]
-    if not files:
-        raise SystemExit("no iCalendar or vCard file found")
-    tmp = Path(tempfile.mkdtemp(prefix="hero-interop-"))
-    t0 = time.monotonic()
+
+def _plan_jobs(files: list[tuple[Path, str]], args: argparse.Namespace, tmp: Path) -> tuple[list[dict], list[Job]]:
+    """A row per file (its window and features for iCalendar) and the jobs that fill it: Hero's,
+    and the reference's for iCalendar; the big files first."""
     rows, queue = [], []
     for i, (p, kind) in enumerate(files):
         text = p.read_bytes().decode("utf-8-sig", "replace")
@@ -1116,6 +1158,20 @@ def main() -> int:
         if kind == "ics":
             queue.append(Job(row, "ref", ref_job, (str(p), row["window"]), args.timeout))
     queue.sort(key=lambda j: -j.row["bytes"])  # the big ones first: fewer idle workers at the end
+    return rows, queue
+
+
+def main() -> int:
+    args = _args()
+    _check_setup(args)
+    files = find_files(args.corpus, args.only)
+    if args.match:
+        files = [(p, k) for p, k in files if args.match in str(p)]
+    if not files:
+        raise SystemExit("no iCalendar or vCard file found")
+    tmp = Path(tempfile.mkdtemp(prefix="hero-interop-"))
+    t0 = time.monotonic()
+    rows, queue = _plan_jobs(files, args, tmp)
 
     done = [0]
     total = len(queue)

@@ -64,125 +64,144 @@ def writer_main(kind: str, wid: int, start_at: float, deadline: float, out: str)
     """
     recs: list[list] = []
     names = (f"Reliability {kind}{wid}n{i:06d}" for i in range(10**6))
-
-    def wait_start() -> None:
-        time.sleep(max(0.0, start_at - time.time()))
-
-    if kind == "cli":
-        wait_start()
-        while time.time() < deadline:
-            name = next(names)
-            t0 = time.perf_counter()
-            t_rel = time.time() - start_at
-            try:
-                cp = subprocess.run([HERO, "contact", "create", "--name", name, "--json"], stdin=subprocess.DEVNULL,
-                                    capture_output=True, timeout=120)
-                ms = (time.perf_counter() - t0) * 1000
-                rid = None
-                if cp.returncode == 0:
-                    try:
-                        rid = json.loads(cp.stdout)["id"]
-                    except (ValueError, KeyError, TypeError):
-                        pass
-                if rid:
-                    recs.append([t_rel, ms, "ok", name, rid, None])
-                else:
-                    err = (cp.stderr.decode(errors="replace").strip() or f"exit {cp.returncode}")[-300:]
-                    recs.append([t_rel, ms, classify(err), name, None, err])
-            except subprocess.TimeoutExpired:
-                recs.append([t_rel, (time.perf_counter() - t0) * 1000, "fail", name, None, "timeout 120 s"])
-    elif kind == "python":
-        from herotui.client import Hero
-        from herotui.errors import ContextBusy
-
-        hero = Hero()
-        hero.contact.list(limit=1)  # imports and first open out of the way
-        wait_start()
-        while time.time() < deadline:
-            name = next(names)
-            t0 = time.perf_counter()
-            t_rel = time.time() - start_at
-            try:
-                c = hero.contact.create(name=name)
-                recs.append([t_rel, (time.perf_counter() - t0) * 1000, "ok", name, c.id, None])
-            except ContextBusy as exc:
-                recs.append([t_rel, (time.perf_counter() - t0) * 1000, "busy", name, None, str(exc)[:300]])
-            except Exception as exc:  # noqa: BLE001 - recorded, the loop goes on
-                recs.append([t_rel, (time.perf_counter() - t0) * 1000, classify(str(exc)), name, None,
-                             f"{type(exc).__name__}: {exc}"[:300]])
-    elif kind == "mcp":
-        import anyio
-        from mcp import ClientSession, StdioServerParameters, stdio_client
-
-        params = StdioServerParameters(command=HERO, args=["mcp", "serve"], env=dict(os.environ))
-
-        async def run() -> None:
-            async with stdio_client(params, errlog=sys.stderr) as (r, w):
-                async with ClientSession(r, w) as s:
-                    await s.initialize()
-                    await s.call_tool("contact_list", {"limit": 1})
-                    await anyio.sleep(max(0.0, start_at - time.time()))
-                    while time.time() < deadline:
-                        name = next(names)
-                        t0 = time.perf_counter()
-                        t_rel = time.time() - start_at
-                        try:
-                            res = await s.call_tool("contact_create", {"name": name})
-                        except Exception as exc:  # noqa: BLE001
-                            recs.append([t_rel, (time.perf_counter() - t0) * 1000, classify(str(exc)), name, None,
-                                         f"{type(exc).__name__}: {exc}"[:300]])
-                            continue
-                        ms = (time.perf_counter() - t0) * 1000
-                        text = " ".join(getattr(c, "text", "") for c in res.content or [])
-                        sc = res.structured_content or {}
-                        rid = sc.get("id") if isinstance(sc, dict) else None
-                        if not rid and not res.is_error:
-                            try:
-                                rid = json.loads(text)["id"]
-                            except (ValueError, KeyError, TypeError):
-                                pass
-                        if res.is_error or not rid:
-                            recs.append([t_rel, ms, classify(text), name, None, text[:300] or "no id"])
-                        else:
-                            recs.append([t_rel, ms, "ok", name, rid, None])
-
-        anyio.run(run)
-    elif kind == "rpc":
-        proc = subprocess.Popen([HERO, "rpc", "serve", "--stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=sys.stderr, bufsize=0)
-        n = 0
-
-        def call(method: str, params: dict) -> dict:
-            nonlocal n
-            n += 1
-            proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": n, "method": method, "params": params}).encode() + b"\n")
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"server closed the connection (exit {proc.poll()})")
-            return json.loads(line)
-
-        call("contact.list", {"limit": 1})
-        wait_start()
-        while time.time() < deadline:
-            name = next(names)
-            t0 = time.perf_counter()
-            t_rel = time.time() - start_at
-            try:
-                resp = call("contact.create", {"name": name})
-            except Exception as exc:  # noqa: BLE001
-                recs.append([t_rel, (time.perf_counter() - t0) * 1000, "fail", name, None, f"{type(exc).__name__}: {exc}"])
-                break
-            ms = (time.perf_counter() - t0) * 1000
-            if "error" in resp:
-                err = resp["error"]
-                data = err.get("data") if isinstance(err.get("data"), dict) else {}
-                kind_ = "busy" if data.get("kind") == "busy" else classify(str(err.get("message")))
-                recs.append([t_rel, ms, kind_, name, None, json.dumps(err)[:300]])
-            else:
-                recs.append([t_rel, ms, "ok", name, (resp.get("result") or {}).get("id"), None])
-        proc.stdin.close()
-        proc.wait(timeout=60)
+    writer = _WRITERS.get(kind)
+    if writer is not None:
+        writer(names, start_at, deadline, recs)
     Path(out).write_text(json.dumps(recs))
+
+
+def _wait_until(start_at: float) -> None:
+    time.sleep(max(0.0, start_at - time.time()))
+
+
+def _write_cli(names, start_at: float, deadline: float, recs: list[list]) -> None:
+    """A `hero contact create` process per contact."""
+    _wait_until(start_at)
+    while time.time() < deadline:
+        name = next(names)
+        t0 = time.perf_counter()
+        t_rel = time.time() - start_at
+        try:
+            cp = subprocess.run([HERO, "contact", "create", "--name", name, "--json"], stdin=subprocess.DEVNULL,
+                                capture_output=True, timeout=120)
+            ms = (time.perf_counter() - t0) * 1000
+            rid = None
+            if cp.returncode == 0:
+                try:
+                    rid = json.loads(cp.stdout)["id"]
+                except (ValueError, KeyError, TypeError):
+                    pass
+            if rid:
+                recs.append([t_rel, ms, "ok", name, rid, None])
+            else:
+                err = (cp.stderr.decode(errors="replace").strip() or f"exit {cp.returncode}")[-300:]
+                recs.append([t_rel, ms, classify(err), name, None, err])
+        except subprocess.TimeoutExpired:
+            recs.append([t_rel, (time.perf_counter() - t0) * 1000, "fail", name, None, "timeout 120 s"])
+
+
+def _write_python(names, start_at: float, deadline: float, recs: list[list]) -> None:
+    """The Python client (``herotui.client.Hero``), one call per contact."""
+    from herotui.client import Hero
+    from herotui.errors import ContextBusy
+
+    hero = Hero()
+    hero.contact.list(limit=1)  # imports and first open out of the way
+    _wait_until(start_at)
+    while time.time() < deadline:
+        name = next(names)
+        t0 = time.perf_counter()
+        t_rel = time.time() - start_at
+        try:
+            c = hero.contact.create(name=name)
+            recs.append([t_rel, (time.perf_counter() - t0) * 1000, "ok", name, c.id, None])
+        except ContextBusy as exc:
+            recs.append([t_rel, (time.perf_counter() - t0) * 1000, "busy", name, None, str(exc)[:300]])
+        except Exception as exc:  # noqa: BLE001 - recorded, the loop goes on
+            recs.append([t_rel, (time.perf_counter() - t0) * 1000, classify(str(exc)), name, None,
+                         f"{type(exc).__name__}: {exc}"[:300]])
+
+
+def _write_mcp(names, start_at: float, deadline: float, recs: list[list]) -> None:
+    """One `hero mcp serve` over stdio, a contact_create tool call per contact."""
+    import anyio
+    from mcp import ClientSession, StdioServerParameters, stdio_client
+
+    params = StdioServerParameters(command=HERO, args=["mcp", "serve"], env=dict(os.environ))
+
+    async def run() -> None:
+        async with stdio_client(params, errlog=sys.stderr) as (r, w):
+            async with ClientSession(r, w) as s:
+                await s.initialize()
+                await s.call_tool("contact_list", {"limit": 1})
+                await anyio.sleep(max(0.0, start_at - time.time()))
+                while time.time() < deadline:
+                    name = next(names)
+                    t0 = time.perf_counter()
+                    t_rel = time.time() - start_at
+                    try:
+                        res = await s.call_tool("contact_create", {"name": name})
+                    except Exception as exc:  # noqa: BLE001
+                        recs.append([t_rel, (time.perf_counter() - t0) * 1000, classify(str(exc)), name, None,
+                                     f"{type(exc).__name__}: {exc}"[:300]])
+                        continue
+                    ms = (time.perf_counter() - t0) * 1000
+                    text = " ".join(getattr(c, "text", "") for c in res.content or [])
+                    sc = res.structured_content or {}
+                    rid = sc.get("id") if isinstance(sc, dict) else None
+                    if not rid and not res.is_error:
+                        try:
+                            rid = json.loads(text)["id"]
+                        except (ValueError, KeyError, TypeError):
+                            pass
+                    if res.is_error or not rid:
+                        recs.append([t_rel, ms, classify(text), name, None, text[:300] or "no id"])
+                    else:
+                        recs.append([t_rel, ms, "ok", name, rid, None])
+
+    anyio.run(run)
+
+
+def _write_rpc(names, start_at: float, deadline: float, recs: list[list]) -> None:
+    """One `hero rpc serve --stdio`, a contact.create request per contact (stops at a broken connection)."""
+    proc = subprocess.Popen([HERO, "rpc", "serve", "--stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=sys.stderr, bufsize=0)
+    n = 0
+
+    def call(method: str, params: dict) -> dict:
+        nonlocal n
+        n += 1
+        proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": n, "method": method, "params": params}).encode() + b"\n")
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"server closed the connection (exit {proc.poll()})")
+        return json.loads(line)
+
+    call("contact.list", {"limit": 1})
+    _wait_until(start_at)
+    while time.time() < deadline:
+        name = next(names)
+        t0 = time.perf_counter()
+        t_rel = time.time() - start_at
+        try:
+            resp = call("contact.create", {"name": name})
+        except Exception as exc:  # noqa: BLE001
+            recs.append([t_rel, (time.perf_counter() - t0) * 1000, "fail", name, None, f"{type(exc).__name__}: {exc}"])
+            break
+        ms = (time.perf_counter() - t0) * 1000
+        if "error" in resp:
+            err = resp["error"]
+            data = err.get("data") if isinstance(err.get("data"), dict) else {}
+            kind_ = "busy" if data.get("kind") == "busy" else classify(str(err.get("message")))
+            recs.append([t_rel, ms, kind_, name, None, json.dumps(err)[:300]])
+        else:
+            recs.append([t_rel, ms, "ok", name, (resp.get("result") or {}).get("id"), None])
+    proc.stdin.close()
+    proc.wait(timeout=60)
+
+
+# How each front-end writes (a kind not listed writes nothing).
+_WRITERS = {"cli": _write_cli, "python": _write_python, "mcp": _write_mcp, "rpc": _write_rpc}
 
 
 # ------------------------------------------------------------------------------ checks (child)
@@ -391,6 +410,61 @@ def _proc_field(pid: int, field: str) -> str:
     return "?"
 
 
+def _orphans(run: Run, k: int, op: str, grace: float, linger: float) -> tuple[list, list[dict], list]:
+    """The run's processes still alive ``grace`` s after kill ``k``: (those, a row each with how
+    long it outlived the kill, those still alive after ``linger`` more seconds: killed here, so
+    they do not pile up)."""
+    t_end = time.monotonic() + grace
+    procs = run.hero_processes()
+    while procs and time.monotonic() < t_end:
+        time.sleep(0.1)
+        procs = run.hero_processes()
+    if not procs:
+        return procs, [], procs
+    seen = procs
+    info = {pid: {"kill": k, "op": op, "pid": pid, "cmd": cmd, "ppid": _proc_field(pid, "PPid"),
+                  "state": _proc_field(pid, "State"), "wchan": _read(f"/proc/{pid}/wchan")}
+            for pid, cmd in procs}
+    t0 = time.monotonic()  # how long do they live on? (a slow exit on a busy machine, or stuck)
+    while procs and time.monotonic() - t0 < linger:
+        time.sleep(0.25)
+        alive = {pid for pid, _c in run.hero_processes()}
+        for pid in info:
+            if pid not in alive and "outlived_s" not in info[pid]:
+                info[pid]["outlived_s"] = round(grace + time.monotonic() - t0, 1)
+        procs = [(pid, c) for pid, c in procs if pid in alive]
+    for pid, _c in procs:
+        info[pid]["outlived_s"] = f">{grace + linger:g} (killed by the benchmark)"
+    for pid, _cmd in procs:  # clean up, so they do not pile up
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return seen, list(info.values()), procs
+
+
+def _check_after_kill(run: Run, name: str, expect: tuple, ev: dict) -> list[str]:
+    """What is wrong with the context after a kill: its contacts unreadable or not as many as
+    before or after the operation, the index not the database's (``ev`` gets the count and
+    whether the index is consistent)."""
+    cp = run.hero("contact", "list", "--json", "-c", name, timeout=300)
+    problems = []
+    if cp.returncode:
+        problems.append(f"read failed: {cp.stderr.decode(errors='replace')[-300:]}")
+    else:
+        count = len(json.loads(cp.stdout))
+        ev["count"] = count
+        if count not in expect:
+            problems.append(f"count {count}, expected one of {expect}")
+    chk = run.check(name)
+    ev["index_consistent"] = chk.get("consistent")
+    if not chk.get("consistent"):
+        problems.append("index != database: " + json.dumps({k2: chk.get(k2) for k2 in (
+            "error", "db_contacts", "index_contacts", "index_duplicates", "n_missing_in_index",
+            "n_extra_in_index", "kinds_differing")}))
+    return problems
+
+
 def kills(run: Run, n_kills: int, cards: int, grace: float, seed: int, linger: float = 30.0) -> dict:
     import datagen
 
@@ -435,49 +509,13 @@ def kills(run: Run, n_kills: int, cards: int, grace: float, seed: int, linger: f
         ev = {"n": k, "op": op, "context": name, "delay_s": round(delay, 3), "finished_before_kill": finished,
               "exit": p.returncode}
         # orphans: processes of this run still alive after the grace period
-        t_end = time.monotonic() + grace
-        procs = run.hero_processes()
-        while procs and time.monotonic() < t_end:
-            time.sleep(0.1)
-            procs = run.hero_processes()
-        if procs:
-            ev["orphans"] = procs
-            info = {pid: {"kill": k, "op": op, "pid": pid, "cmd": cmd, "ppid": _proc_field(pid, "PPid"),
-                          "state": _proc_field(pid, "State"), "wchan": _read(f"/proc/{pid}/wchan")}
-                    for pid, cmd in procs}
-            t0 = time.monotonic()  # how long do they live on? (a slow exit on a busy machine, or stuck)
-            while procs and time.monotonic() - t0 < linger:
-                time.sleep(0.25)
-                alive = {pid for pid, _c in run.hero_processes()}
-                for pid in info:
-                    if pid not in alive and "outlived_s" not in info[pid]:
-                        info[pid]["outlived_s"] = round(grace + time.monotonic() - t0, 1)
-                procs = [(pid, c) for pid, c in procs if pid in alive]
-            for pid, _c in procs:
-                info[pid]["outlived_s"] = f">{grace + linger:g} (killed by the benchmark)"
-            orphan_procs += list(info.values())
-            for pid, _cmd in procs:  # clean up, so they do not pile up
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        seen, rows, procs = _orphans(run, k, op, grace, linger)
+        if seen:
+            ev["orphans"] = seen
+            orphan_procs += rows
         pend = (run.home / "contexts" / name / "index" / "hero-pending").exists()
         ev["pending_mark_left"] = pend
-        cp = run.hero("contact", "list", "--json", "-c", name, timeout=300)
-        problems = []
-        if cp.returncode:
-            problems.append(f"read failed: {cp.stderr.decode(errors='replace')[-300:]}")
-        else:
-            count = len(json.loads(cp.stdout))
-            ev["count"] = count
-            if count not in expect:
-                problems.append(f"count {count}, expected one of {expect}")
-        chk = run.check(name)
-        ev["index_consistent"] = chk.get("consistent")
-        if not chk.get("consistent"):
-            problems.append("index != database: " + json.dumps({k2: chk.get(k2) for k2 in (
-                "error", "db_contacts", "index_contacts", "index_duplicates", "n_missing_in_index",
-                "n_extra_in_index", "kinds_differing")}))
+        problems = _check_after_kill(run, name, expect, ev)
         tmp_now = set(run.temp_files()) - leftovers_before
         new_tmp = tmp_now - seen_tmp
         seen_tmp |= tmp_now

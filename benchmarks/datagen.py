@@ -197,6 +197,24 @@ def vcard(c: dict) -> str:
     lines.append(f"UID:urn:uuid:{uuid.UUID(int=c['i'] + 1)}")
     lines.append(f"FN:{_esc(c['name'])}")
     lines.append(f"N:{_esc(c['family'])};{_esc(c['given'])};;;")
+    lines += _address_lines(c, v4)
+    if c["company"]:
+        lines.append(f"ORG:{_esc(c['company'])}")
+    if c["role"]:
+        lines.append(f"TITLE:{_esc(c['role'])}")
+    if c["tags"]:
+        lines.append("CATEGORIES:" + ",".join(_esc(t) for t in c["tags"]))
+    if c["notes"]:
+        lines.append(f"NOTE:{_esc(c['notes'])}")
+    lines += _extra_lines(c, v4)
+    lines.append(f"REV:{'20240517T093000Z' if v4 else '2024-05-17T09:30:00Z'}")
+    lines.append("END:VCARD")
+    return "".join(_fold(line) for line in lines)
+
+
+def _address_lines(c: dict, v4: bool) -> list[str]:
+    """EMAIL and TEL lines, typed as 4.0 (a tel: URI when it has no extension) or 3.0 writes them."""
+    lines = []
     for k, e in enumerate(c["emails"]):
         kind = "work" if k == 0 and c["company"] else "home"
         if v4:
@@ -211,14 +229,12 @@ def vcard(c: dict) -> str:
             lines.append(f"TEL;TYPE={kind}:{p}")
         else:
             lines.append(f"TEL;TYPE={kind.upper()},VOICE:{p}")
-    if c["company"]:
-        lines.append(f"ORG:{_esc(c['company'])}")
-    if c["role"]:
-        lines.append(f"TITLE:{_esc(c['role'])}")
-    if c["tags"]:
-        lines.append("CATEGORIES:" + ",".join(_esc(t) for t in c["tags"]))
-    if c["notes"]:
-        lines.append(f"NOTE:{_esc(c['notes'])}")
+    return lines
+
+
+def _extra_lines(c: dict, v4: bool) -> list[str]:
+    """BDAY (a date, or a month and day without a year), ADR, URL and the X- lines."""
+    lines = []
     b = c["bday"]
     if isinstance(b, date):
         lines.append(f"BDAY:{b:%Y%m%d}" if v4 else f"BDAY:{b.isoformat()}")
@@ -232,9 +248,7 @@ def vcard(c: dict) -> str:
     if c["x"]:
         lines.append(f"X-SOCIALPROFILE;TYPE=mastodon:https://mastodon.example/@{_ascii(c['given'])}{c['i']}")
         lines.append("X-ABLABEL:met at conference")
-    lines.append(f"REV:{'20240517T093000Z' if v4 else '2024-05-17T09:30:00Z'}")
-    lines.append("END:VCARD")
-    return "".join(_fold(line) for line in lines)
+    return lines
 
 
 def write_vcf(path: Path, n: int, seed: int = 42) -> list[dict]:
