@@ -38,7 +38,7 @@ EXTRA_COMPLETION_ARGS: dict[str, Any] = {}
 ``mock_response`` here (the network boundary); nothing else should need it."""
 
 
-def _litellm():
+def load_litellm():
     """Import litellm (4-7 s, once per process) with its offline settings and quiet logs."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # else: a price list from the internet
     os.environ.setdefault("LITELLM_LOG", "ERROR")
@@ -83,7 +83,7 @@ def _short(exc: BaseException, settings: ModelSettings) -> str:
     return msg[:240] + ("..." if len(msg) > 240 else "")
 
 
-def _where(s: ModelSettings) -> str:
+def served_where(s: ModelSettings) -> str:
     return f"{s.name} at {s.api_base}" if s.api_base else s.name
 
 
@@ -124,35 +124,35 @@ def map_error(exc: BaseException, s: ModelSettings) -> ModelError:
     detail = _short(exc, s)
     chain = _chain(exc)
     if isinstance(exc, litellm.Timeout) or any(_is_timeout(e) for e in chain):
-        return ModelError(f"the model {_where(s)} did not answer within {s.timeout:g} s",
+        return ModelError(f"the model {served_where(s)} did not answer within {s.timeout:g} s",
                           hint="raise HERO_MODEL_TIMEOUT (seconds), use a smaller model, or check the server")
     if isinstance(exc, (litellm.AuthenticationError, litellm.PermissionDeniedError)):
         hint = (f"check the key in ${s.api_key_env}" if s.api_key_env and s.api_key
                 else f"${s.api_key_env} is empty: set it" if s.api_key_env
                 else "name the variable that holds the key: HERO_MODEL_API_KEY_ENV=OPENAI_API_KEY (or api_key_env in the config)")
-        return ModelError(f"the model endpoint {_where(s)} refused the API key: {detail}", hint=hint)
+        return ModelError(f"the model endpoint {served_where(s)} refused the API key: {detail}", hint=hint)
     if isinstance(exc, litellm.NotFoundError):
         hint = (f"pull it: 'ollama pull {s.name.split('/', 1)[1]}'" if s.provider in ("ollama", "ollama_chat")
                 else "check the model name (HERO_MODEL) and the address (api_base; OpenAI-compatible servers end in /v1)")
-        return ModelError(f"model {_where(s)} was not found: {detail}", hint=hint)
+        return ModelError(f"model {served_where(s)} was not found: {detail}", hint=hint)
     if isinstance(exc, litellm.RateLimitError):
-        return ModelError(f"the model endpoint {_where(s)} is rate limiting: {detail}", hint="wait a moment and try again")
+        return ModelError(f"the model endpoint {served_where(s)} is rate limiting: {detail}", hint="wait a moment and try again")
     if isinstance(exc, litellm.BadRequestError):
-        return ModelError(f"the model endpoint {_where(s)} rejected the request: {detail}",
+        return ModelError(f"the model endpoint {served_where(s)} rejected the request: {detail}",
                           hint="check the model name and provider prefix (e.g. ollama_chat/, openai/); "
                                "the model must support tool calling")
     if isinstance(exc, litellm.APIConnectionError) or any(_is_connect(e) for e in chain):
         # litellm reports a refused connection as APIConnectionError for some providers and
         # as InternalServerError ("Connection error.") for OpenAI-compatible ones: the cause
         # chain tells.
-        return ModelError(f"cannot reach the model endpoint {_where(s)}: {detail}", hint=_unreachable_hint(s))
-    return ModelError(f"the model call to {_where(s)} failed: {detail}",
+        return ModelError(f"cannot reach the model endpoint {served_where(s)}: {detail}", hint=_unreachable_hint(s))
+    return ModelError(f"the model call to {served_where(s)} failed: {detail}",
                       hint="HERO_DEBUG=1 shows the details; check the model server's log")
 
 
 def complete(s: ModelSettings, messages: list[dict], tools: list[dict] | None = None) -> Any:
     """One chat completion with ``s``: explicit timeout, no retries, and a hard deadline."""
-    litellm = _litellm()
+    litellm = load_litellm()
     kwargs: dict[str, Any] = dict(model=s.name, messages=messages, timeout=s.timeout, num_retries=0,
                                   max_retries=0, temperature=0)
     if tools:
@@ -180,7 +180,7 @@ def complete(s: ModelSettings, messages: list[dict], tools: list[dict] | None = 
     worker.start()
     worker.join(s.timeout + DEADLINE_GRACE)
     if worker.is_alive():  # the provider ignored the timeout: give up on it, do not hang
-        raise ModelError(f"the model {_where(s)} did not answer within {s.timeout:g} s",
+        raise ModelError(f"the model {served_where(s)} did not answer within {s.timeout:g} s",
                          hint="raise HERO_MODEL_TIMEOUT (seconds), use a smaller model, or check the server")
     log.info("model %s: %.2f s, %s", s.name, time.monotonic() - started, "error" if "error" in box else "ok")
     if "error" in box:
@@ -193,7 +193,7 @@ def complete(s: ModelSettings, messages: list[dict], tools: list[dict] | None = 
     return box["result"]
 
 
-def _message(response: Any) -> tuple[str, list[dict]]:
+def message_of(response: Any) -> tuple[str, list[dict]]:
     """The reply text and the tool calls (``{"id", "name", "arguments"}``) of a response."""
     try:
         msg = response.choices[0].message
@@ -229,8 +229,8 @@ def _calls_in_text(content: str) -> list[dict]:
     return out if len(out) == len(items) else []
 
 
-def _text_of(response: Any) -> str:
-    content, _ = _message(response)
+def text_of(response: Any) -> str:
+    content, _ = message_of(response)
     return content.strip()
 
 
@@ -276,9 +276,9 @@ def summarize(ctx, text: str, *, max_words: int = 150) -> str | None:
     def one(body: str, words: int, what: str) -> str:
         messages = [{"role": "system", "content": SUMMARY_SYSTEM},
                     {"role": "user", "content": f"Summarise {what} in at most {words} words.\n\n" + as_data(body, source="document")}]
-        out = _text_of(complete(settings, messages))
+        out = text_of(complete(settings, messages))
         if not out:
-            raise ModelError(f"the model {_where(settings)} returned an empty summary",
+            raise ModelError(f"the model {served_where(settings)} returned an empty summary",
                              hint="try again, or use --method extractive")
         return out
 
@@ -316,4 +316,4 @@ def answer(ctx, question: str, passages: list[dict]) -> str | None:
         blocks.append(as_data(str(d.get("text", ""))[:4000], citation=str(d.get("citation", ""))))
     messages = [{"role": "system", "content": ANSWER_SYSTEM},
                 {"role": "user", "content": "Passages:\n" + "\n".join(blocks) + "\n\nQuestion: " + question}]
-    return _text_of(complete(settings, messages)) or None
+    return text_of(complete(settings, messages)) or None

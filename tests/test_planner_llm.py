@@ -171,7 +171,7 @@ def test_feedback_of_a_failed_step_reaches_the_model(ctx, fake):
 def test_timeout_is_a_clear_error_not_a_hang(ctx, fake, monkeypatch):
     monkeypatch.setenv("HERO_MODEL_TIMEOUT", "1")
     fake.script = [text_reply("too late", delay=8)]
-    llm._litellm()  # its import (seconds) is paid once per process, not by the request
+    llm.load_litellm()  # its import (seconds) is paid once per process, not by the request
     llm.grounding(ctx, "what is on today")  # the knowledge base is loaded on first use
     started = time.monotonic()
     with pytest.raises(ModelError) as err:

@@ -36,7 +36,7 @@ def _context():
     return contexts.current(cli._state.get("context"))
 
 
-def _print_turn(turn, as_json: bool) -> None:
+def print_turn(turn, as_json: bool) -> None:
     if as_json:
         print(json.dumps(turn.to_json(), default=str))
         return
@@ -200,9 +200,9 @@ def _one_recording(file: str, *, dry_run: bool, session: str, silent: bool, as_j
     turn = loop.handle_file(file, _context(), dry_run=dry_run, session=session)
     if as_json:  # the JSON says whether it was spoken
         _speak(turn, silent, as_json, out)
-        _print_turn(turn, as_json)
+        print_turn(turn, as_json)
     else:
-        _print_turn(turn, as_json)
+        print_turn(turn, as_json)
         _speak(turn, silent, as_json, out)
 
 
@@ -342,12 +342,12 @@ def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool, 
             if turn is None:
                 print("cancelled", file=sys.stderr)
                 continue
-            _print_turn(turn, as_json)
+            print_turn(turn, as_json)
             _speak(turn, silent, as_json)
             if turn.waiting_for_yes and turn.result.plan.needs_confirmation:
                 print("listening for yes or no...", file=sys.stderr)
                 answer = loop.confirm_by_voice(ctx, session=session)
-                _print_turn(answer, as_json)
+                print_turn(answer, as_json)
                 _speak(answer, silent, as_json)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
@@ -368,5 +368,5 @@ def _text_prompt(ctx, silent: bool, dry_run: bool, as_json: bool, session: str |
         except HeroError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             continue
-        _print_turn(turn, as_json)
+        print_turn(turn, as_json)
         _speak(turn, silent, as_json)

@@ -90,7 +90,7 @@ def run(
 ) -> AgentRun:
     """Carry out a multi-step request: plan each part, then run the steps in order (bounded)."""
     from herotui.planner import execute, intents
-    from herotui.planner.ask import _progress_line, _reply_for
+    from herotui.planner.ask import progress_line, reply_for
 
     whole, greedy = intents.plan_sentence(ctx, text)
     parts_text = [text] if intents.one_request(whole, greedy, text) else split_parts(text)
@@ -101,7 +101,7 @@ def run(
     here = ctx
     created: list = []  # "create a contact Ada Lovelace; tag Ada with math": later parts know Ada
     for part in parts_text:
-        with intents._creating(created):
+        with intents.creating_records(created):
             p = whole if part is text and whole is not None else execute.make_plan(here, part)
         created += intents.created_contacts(p.steps, sum(len(q.steps) for q in plans))
         parts.append(AgentPart(text=part, source=p.source, steps=len(p.steps), reply=p.reply if not p.steps else ""))
@@ -127,7 +127,7 @@ def run(
     if plan.needs_confirmation and not confirm:
         return AgentRun(text=text, context=ctx.name, parts=parts, plan=plan, status="needs-confirmation",
                         reply="Nothing ran: a step deletes data or moves an event; run again with --yes to confirm.")
-    results = execute.run(plan, confirmed=confirm, progress=_progress_line, max_steps=max_steps)
+    results = execute.run(plan, confirmed=confirm, progress=progress_line, max_steps=max_steps)
     failed = any(r.status == "error" for r in results)
     return AgentRun(text=text, context=ctx.name, parts=parts, plan=plan, steps=results,
-                    status="failed" if failed else "ok", reply=_reply_for(plan, results))
+                    status="failed" if failed else "ok", reply=reply_for(plan, results))

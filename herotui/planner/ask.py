@@ -129,9 +129,9 @@ def _compact(result: Any, limit: int = 8) -> str:
         lines = []
         for item in result[:limit]:
             if isinstance(item, dict):
-                from herotui.planner.execute import _when
+                from herotui.planner.execute import event_when
 
-                bits = [_when(item).rstrip(",") if k == "start" else str(item.get(k))  # "Sun, all day"
+                bits = [event_when(item).rstrip(",") if k == "start" else str(item.get(k))  # "Sun, all day"
                         for k in ("start", "title", "name", "kind", "company") if item.get(k)]
                 lines.append("  " + " · ".join(bits[:3]))
             else:
@@ -263,7 +263,7 @@ _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|and what about|and on)\s+
 # ---------------------------------------------------------------------------------------
 
 
-def _reply_for(plan: Plan, steps: list[StepResult], *, brief: bool = False) -> str:
+def reply_for(plan: Plan, steps: list[StepResult], *, brief: bool = False) -> str:
     """The reply to a plan that ran; ``brief``: without the items of a list result (the CLI
     prints those as lines above it)."""
     from herotui.planner.execute import describe
@@ -320,10 +320,10 @@ def _offer_summary(ctx, steps: list[StepResult]) -> Plan | None:
             args = {"id": doc.id}
             step = Step(verb="document.summarize", args=args, context=last.context,
                         cli=step_cli("document.summarize", args, last.context))
-            from herotui.planner.execute import _when
+            from herotui.planner.execute import event_when
 
             return Plan(text=f"summarise {doc.title}", steps=[step], intent="offer",
-                        reply=f"Shall I summarise \u201c{doc.title}\u201d (for {event['title']}, {_when(event).rstrip(',')})?")
+                        reply=f"Shall I summarise \u201c{doc.title}\u201d (for {event['title']}, {event_when(event).rstrip(',')})?")
     return None
 
 
@@ -485,7 +485,7 @@ def _answer_to_pending(ctx, text: str, plan: Plan, session: str | None, dry_run:
     steps = execute.run(waiting, confirmed=True)
     bare = waiting.model_copy(update={"reply": ""})
     return AskResult(text=text, context=ctx.name, plan=waiting, steps=steps, ran=True, exit_code=_exit_code(steps),
-                     reply=_reply_for(bare, steps), brief=_reply_for(bare, steps, brief=True))
+                     reply=reply_for(bare, steps), brief=reply_for(bare, steps, brief=True))
 
 
 def _after_run(ctx, text: str, plan: Plan, steps: list[StepResult], session: str | None) -> AskResult:
@@ -496,8 +496,8 @@ def _after_run(ctx, text: str, plan: Plan, steps: list[StepResult], session: str
         save_pending(again, ctx.name, session=session)
         return AskResult(text=text, context=ctx.name, plan=plan, steps=steps, ran=True, pending=True,
                          reply=again.reply, brief=again.reply)
-    reply = _reply_for(plan, steps)
-    brief = _reply_for(plan, steps, brief=True)
+    reply = reply_for(plan, steps)
+    brief = reply_for(plan, steps, brief=True)
     offer = _offer_summary(ctx, steps) if not plan.question else None
     pending = False
     if offer is not None:
@@ -548,7 +548,7 @@ def _duplicate_offer(plan: Plan, steps: list[StepResult]) -> Plan | None:
                       "Say yes to add it, or no to keep just the one.")
 
 
-def _progress_line(res: StepResult) -> None:
+def progress_line(res: StepResult) -> None:
     """One line per finished step on standard error, when it is a terminal (for people)."""
     if sys.stderr.isatty():
         mark = {"ok": "\u2713", "error": "\u2717"}.get(res.status, "\u00b7")

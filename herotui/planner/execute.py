@@ -376,7 +376,7 @@ def _skip_rest(out: list[StepResult], steps: list[Step], start: int) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def _when(event: dict) -> str:
+def event_when(event: dict) -> str:
     """"Mon 09:15", or "Mon, all day" for an all-day event (never "00:00")."""
     if event.get("all_day"):
         from datetime import datetime
@@ -437,7 +437,7 @@ def _describe_list(value: list, listed: bool) -> str:
         count = f"{len(value)} event{'s' if len(value) != 1 else ''}"
         if listed:
             return count + "."
-        return f"{count}: " + "; ".join(f"{_when(o)} {o['title']}" for o in value[:5]) + more + "."
+        return f"{count}: " + "; ".join(f"{event_when(o)} {o['title']}" for o in value[:5]) + more + "."
     if listed:
         return f"{len(value)} found."
     return f"{len(value)} found: " + ", ".join(_label(x) for x in value[:5]) + more + "."

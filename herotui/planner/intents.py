@@ -142,7 +142,7 @@ def compiled() -> tuple[Any, dict[str, dict]]:
 _LIVE: dict[str, tuple[tuple, Live]] = {}
 
 
-def _stamp(ctx) -> tuple:
+def vocabulary_stamp(ctx) -> tuple:
     out = []
     for p in (ctx.db_path, ctx.db_path.with_name(ctx.db_path.name + ".wal")):
         try:
@@ -200,7 +200,7 @@ def _stored_live_data(ctx) -> Live:
     import json
 
     key = str(ctx.path)
-    stamp = _stamp(ctx)
+    stamp = vocabulary_stamp(ctx)
     hit = _LIVE.get(key)
     if hit and hit[0] == stamp:
         return hit[1]
@@ -238,7 +238,7 @@ def _stored_live_data(ctx) -> Live:
             live.vocabulary = frozenset(vocab)
     except Exception:  # a damaged or busy context must not stop planning: no live names then
         live = Live()
-    _LIVE[key] = (_stamp(ctx), live)
+    _LIVE[key] = (vocabulary_stamp(ctx), live)
     return live
 
 
@@ -624,7 +624,7 @@ def created_contacts(steps: list[Step], before: int) -> list[tuple[int, Step]]:
     return [(before + i, s) for i, s in enumerate(steps, 1) if s.verb == "contact.create" and s.args.get("name")]
 
 
-class _creating:
+class creating_records:
     """Plan with these created contacts known by name (a stack of :class:`planning_created`)."""
 
     def __init__(self, created: list[tuple[int, Step]]):
@@ -677,7 +677,7 @@ def _plan_parts(ctx, text: str, parts: list[str], *, frames: bool = True) -> Pla
     pins: dict[str, str] = {}
     created: list = []  # contacts earlier parts create: later parts may name them
     for part in parts:
-        with understand.pinned(pins), _creating(created):  # "tag Omar as vip and delete him": "him" is the record of the part before
+        with understand.pinned(pins), creating_records(created):  # "tag Omar as vip and delete him": "him" is the record of the part before
             p = plan_one(here, part, frames=frames)
         pins = {**pins, **p.pins} if p is not None else pins
         if p is None or p.intent in ("confirm", "deny", "help"):

@@ -38,13 +38,13 @@ from collections import Counter
 
 from herotui.config import model_for
 from herotui.errors import HeroError
-from herotui.model import (  # noqa: F401  (answer, summarize, _litellm, EXTRA_COMPLETION_ARGS: used through this module too)
+from herotui.model import (  # noqa: F401  (answer, summarize, load_litellm, EXTRA_COMPLETION_ARGS: used through this module too)
     EXTRA_COMPLETION_ARGS,
     SAFETY,
-    _litellm,
-    _message,
-    _text_of,
-    _where,
+    load_litellm,
+    message_of,
+    text_of,
+    served_where,
     answer,
     as_data,
     complete,
@@ -464,7 +464,7 @@ def plan(ctx, text: str, *, feedback: str | None = None) -> Plan | None:
     content = ""
     for attempt in range(2):
         response = complete(settings, messages, tools)
-        content, calls = _message(response)
+        content, calls = message_of(response)
         if not calls:
             return Plan(text=text, steps=[], reply=content or "The model suggested no command for this.",
                         source="llm")

@@ -116,7 +116,7 @@ class When:
         return self.begin.date().isoformat()
 
 
-def _now(now: datetime | None) -> datetime:
+def reference_now(now: datetime | None) -> datetime:
     from herotui import timeparse
 
     tz = timeparse.local_zone()
@@ -282,7 +282,7 @@ def find_when(text: str, *, now: datetime | None = None, purpose: str = "point")
         return None
     best = max(runs, key=lambda r: (r[-1].end() - r[0].start(), -r[0].start()))
     try:
-        return _interpret(text, best, _now(now), purpose)
+        return _interpret(text, best, reference_now(now), purpose)
     except (ValueError, KeyError, AttributeError):
         return None
 
@@ -293,7 +293,7 @@ def find_all_when(text: str, *, now: datetime | None = None) -> list[When]:
     out = []
     for run in _runs(text, atoms) if atoms else []:
         try:
-            w = _interpret(text, run, _now(now), "point")
+            w = _interpret(text, run, reference_now(now), "point")
         except (ValueError, KeyError, AttributeError):
             w = None
         if w is not None:

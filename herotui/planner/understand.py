@@ -371,10 +371,10 @@ def _read(u: U, verb: str, args: dict) -> Any:
     import json
 
     from herotui import contexts, registry
-    from herotui.planner.intents import _stamp
+    from herotui.planner.intents import vocabulary_stamp
 
     ctx = contexts.load(u.context)
-    key = (str(ctx.path), _stamp(ctx), verb, json.dumps(args, sort_keys=True))
+    key = (str(ctx.path), vocabulary_stamp(ctx), verb, json.dumps(args, sort_keys=True))
     if key not in _READS:
         if len(_READS) > 256:
             _READS.clear()
@@ -1288,7 +1288,7 @@ def f_search(u: U) -> Plan:
 
 
 def _week_dates(w: slots.When) -> tuple[str, str, str]:
-    today = slots._now(None).date()
+    today = slots.reference_now(None).date()
     monday = today - timedelta(days=today.weekday()) + timedelta(weeks=w.week_offset or 0)
     return monday.isoformat(), (monday + timedelta(days=6)).isoformat(), w.said
 
@@ -1509,7 +1509,7 @@ def _someones_number(u: U, first: str, label: str) -> str | None:
 def _born(u: U, first: str, label: str) -> str | None:
     """A birthday with a year of birth belongs to a person, not to the calendar."""
     if re.search(r"\bbirthday\b", u.low) and u.when is not None and u.when.begin is not None \
-            and u.when.begin.year < slots._now(None).year:
+            and u.when.begin.year < slots.reference_now(None).year:
         return "contact_update" if u.people else "contact_create"
     return None
 

@@ -112,7 +112,7 @@ def run_voice(params: dict) -> dict:
         turn_json = turn.to_json()
         if not as_json:
             with core.rendering(term):
-                front._print_turn(turn, False)
+                front.print_turn(turn, False)
     except HeroError as exc:
         with core.rendering(term):
             render.error(exc, as_json)

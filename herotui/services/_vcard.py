@@ -37,7 +37,7 @@ from datetime import date
 
 PARALLEL_FROM = 2000  # cards; below this a process pool costs more than it saves
 
-_BEGIN = re.compile(r"^BEGIN:VCARD\s*$", re.IGNORECASE)  # contact import: is there any card at all?
+CARD_BEGIN = re.compile(r"^BEGIN:VCARD\s*$", re.IGNORECASE)  # contact import: is there any card at all?
 _ENCODINGS = {"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"}
 _NAME_OK = re.compile(r"^[^\s\"]+$")
 _BINARY = {"PHOTO", "LOGO", "SOUND", "KEY"}
@@ -539,13 +539,13 @@ class _Read:
 
 
 def _read_email(p: Prop, r: _Read) -> None:
-    from herotui.services.contact import _email
+    from herotui.services.contact import normalize_email
 
     v = p.text()
     if not v:
         return
     try:
-        e = _email(v[7:] if v[:7].lower() == "mailto:" else v)
+        e = normalize_email(v[7:] if v[:7].lower() == "mailto:" else v)
     except ValueError as exc:
         r.problems.append({"line": p.line, "field": "EMAIL", "message": str(exc)})
         return
@@ -554,13 +554,13 @@ def _read_email(p: Prop, r: _Read) -> None:
 
 
 def _read_tel(p: Prop, r: _Read) -> None:
-    from herotui.services.contact import _phone
+    from herotui.services.contact import normalize_phone
 
     v = tel_text(p)
     if not v:
         return
     try:
-        ph = _phone(v)
+        ph = normalize_phone(v)
     except ValueError as exc:
         r.problems.append({"line": p.line, "field": "TEL", "message": str(exc)})
         return
@@ -750,11 +750,11 @@ def _used(props: list[Prop], src: dict | None) -> set[int]:
             firsts.discard(k)
             used.add(id(p))
         elif k == "EMAIL":
-            from herotui.services.contact import _email
+            from herotui.services.contact import normalize_email
 
             try:
                 v = p.text()
-                if _email(v[7:] if v[:7].lower() == "mailto:" else v) in emails:
+                if normalize_email(v[7:] if v[:7].lower() == "mailto:" else v) in emails:
                     used.add(id(p))
             except ValueError:
                 pass

@@ -32,7 +32,7 @@ _EMAIL_FAST = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'
 _SPECIAL_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")  # email_validator's list
 
 
-def _email(value: str) -> str:
+def normalize_email(value: str) -> str:
     """The normalised address (domain in lower case), or ValueError with email_validator's reason.
 
     Plain ASCII addresses take a fast path (an import checks thousands) that accepts only
@@ -58,7 +58,7 @@ _PHONE_EXT = re.compile(r"\s*(?:x|ext\.?|extension)\s*[0-9]+$", re.IGNORECASE)
 _PHONE_LEAD = re.compile(r"^\+?[0-9 ()./\-]*")
 
 
-def _phone(value: str) -> str:
+def normalize_phone(value: str) -> str:
     """A phone number as written, checked: digits and separators, an extension ('x 12',
     'ext. 12'), or a vanity number (1-800-FLOWERS: digits first, then one word of letters)."""
     v = value.strip()
@@ -79,8 +79,8 @@ def _phone(value: str) -> str:
     return v
 
 
-Email = Annotated[str, AfterValidator(_email)]
-Phone = Annotated[str, AfterValidator(_phone)]
+Email = Annotated[str, AfterValidator(normalize_email)]
+Phone = Annotated[str, AfterValidator(normalize_phone)]
 Id = Annotated[str, P("Contact id, or a unique prefix of it", positional=True)]
 Tags = Annotated[list[str], P("Tag (repeat, or comma-separated)", positional=True)]
 
@@ -432,7 +432,7 @@ def import_(ctx, path: Annotated[str, P("A .vcf file (vCard 2.1, 3.0 or 4.0, any
 
     file, text, note = read_import_text(path)
     cards, skipped = _vcard.parse(text)
-    if not cards and not any(_vcard._BEGIN.match(line) for line in text.splitlines()):
+    if not cards and not any(_vcard.CARD_BEGIN.match(line) for line in text.splitlines()):
         if re.search(r"^BEGIN:VCALENDAR", text, re.IGNORECASE | re.MULTILINE):
             raise InvalidInput(f"{path} is an iCalendar file, not vCards", hint=f"import it with 'hero calendar import {path}'")
         raise InvalidInput(f"{path} contains no vCard", hint="a vCard starts with BEGIN:VCARD")
