@@ -302,10 +302,8 @@ def test_usage_errors_honour_json(args, says):
         assert error["hint"].startswith("'hero") and "--help" in error["hint"]
 
 
-def test_a_json_error_after_double_dash_is_an_argument(monkeypatch):
-    from herotui.frontends import cli
+def test_a_json_error_after_double_dash_is_an_argument():
     from herotui.frontends.cli import _wants_json
 
-    monkeypatch.setitem(cli._state, "json", False)
     assert _wants_json(["contact", "show", "--json"])
     assert not _wants_json(["knowledge", "ask", "--", "--json"])

@@ -117,7 +117,6 @@ def demo(voice_demo_template, tmp_path, monkeypatch):
 def run_voice(capsys, *args: str) -> tuple[int, str, str]:
     from herotui.frontends import cli
 
-    cli._state.clear()
     code = cli._main(list(args))
     out = capsys.readouterr()
     return code, out.out, out.err

@@ -25,7 +25,17 @@ if TYPE_CHECKING:
     from herotui.registry import Verb
 
 GLOBAL_OPTIONS_WITH_VALUE = {"--context", "-c"}
-_state: dict[str, Any] = {"context": None, "json": False}
+
+
+class RootOptions:
+    """The root command's options (``hero --context X --json ...``): one per call, filled by
+    the root callback and handed to every command and front-end group built for that call."""
+
+    __slots__ = ("context", "json")
+
+    def __init__(self) -> None:
+        self.context: str | None = None
+        self.json = False
 
 
 def _target_service(argv: list[str]) -> str | None:
@@ -54,7 +64,7 @@ def _cli_type(annotation: Any, param) -> Any:
     return Optional[str] if not param.required else str
 
 
-def _make_command(v: Verb):
+def _make_command(v: Verb, options: RootOptions):
     """A Typer callback for verb ``v``: its signature is derived from the verb's parameters."""
     import typer  # ~40 ms: not paid by 'hero --help'
 
@@ -91,8 +101,8 @@ def _make_command(v: Verb):
                                         annotation=bool))
 
     def command(**kwargs: Any) -> None:
-        context = kwargs.pop("context") or _state["context"]
-        as_json = kwargs.pop("json_") or _state["json"]
+        context = kwargs.pop("context") or options.context
+        as_json = kwargs.pop("json_") or options.json
         yes = kwargs.pop("yes", False)
         args = {}
         for p in v.params:
@@ -174,10 +184,11 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
         raise typer.Exit(code)
 
 
-def build_app(argv: list[str]) -> typer.Typer:
+def build_app(argv: list[str], options: RootOptions | None = None) -> typer.Typer:
     global typer  # Typer evaluates the callbacks' string annotations in this module
     import typer  # ~40 ms: not paid by 'hero --help'
 
+    options = RootOptions() if options is None else options
     app = typer.Typer(
         name="hero",
         help=APP_HELP,
@@ -196,8 +207,8 @@ def build_app(argv: list[str]) -> typer.Typer:
         json_: bool = typer.Option(False, "--json", help=ROOT_OPTIONS[1][1]),
         version: bool = typer.Option(False, "--version", help=ROOT_OPTIONS[2][1]),
     ) -> None:
-        _state["context"] = context
-        _state["json"] = json_
+        options.context = context
+        options.json = json_
         if version:
             typer.echo(f"hero {__version__}")
             raise typer.Exit()
@@ -227,7 +238,7 @@ def build_app(argv: list[str]) -> typer.Typer:
         if svc.command:
             if load:
                 v = registry.get(svc.command)
-                app.command(name, help=v.doc)(_make_command(v))
+                app.command(name, help=v.doc)(_make_command(v, options))
             else:
                 app.command(name, help=svc.help)(lambda: None)
             continue
@@ -235,7 +246,7 @@ def build_app(argv: list[str]) -> typer.Typer:
         if load:
             for v in registry.service_verbs(name):
                 if not v.cli_name:
-                    group.command(v.action.replace("_", "-"), help=v.doc)(_make_command(v))
+                    group.command(v.action.replace("_", "-"), help=v.doc)(_make_command(v, options))
         else:
             group.command("_")(lambda: None)  # placeholder, never shown: the group is loaded when used
         app.add_typer(group, name=name)
@@ -245,7 +256,7 @@ def build_app(argv: list[str]) -> typer.Typer:
         if everything or name == wanted:
             import importlib
 
-            app.add_typer(importlib.import_module(module).cli(), name=name, help=help_text)
+            app.add_typer(importlib.import_module(module).cli(options), name=name, help=help_text)
         else:
             placeholder = typer.Typer(help=help_text, rich_markup_mode=None)
             placeholder.command("_")(lambda: None)
@@ -317,12 +328,12 @@ def _main(argv: list[str]) -> int:
     import typer  # ~40 ms: not paid by 'hero --help'
 
     debug = bool(os.environ.get("HERO_DEBUG"))
-    _state.update(context=None, json=False)  # per call (tests and the TUI call _main more than once)
+    options = RootOptions()  # this call's (tests call _main more than once in a process)
     from typer import exceptions as typer_exc
     from typer._click import exceptions as click_exc
 
     try:
-        app = build_app(argv)
+        app = build_app(argv, options)
         command = typer.main.get_command(app)
         code = command.main(args=argv, prog_name="hero", standalone_mode=False)
         return code if isinstance(code, int) else 0
@@ -331,7 +342,7 @@ def _main(argv: list[str]) -> int:
             raise
         from herotui.frontends import render
 
-        render.error(exc, _state.get("json", False) or "--json" in argv)
+        render.error(exc, options.json or "--json" in argv)
         return exc.exit_code
     except typer_exc.Abort:
         print("\naborted, nothing changed", file=sys.stderr)
@@ -341,7 +352,7 @@ def _main(argv: list[str]) -> int:
     except click_exc.ClickException as exc:
         # a usage error (missing argument, unknown option, bad value) is raised by Click
         # before the command runs: with --json it is the same error object as any other
-        if _wants_json(argv):
+        if options.json or _wants_json(argv):
             from herotui.frontends import render
 
             render.error(_usage_error(exc), True)
@@ -364,8 +375,6 @@ def _main(argv: list[str]) -> int:
 
 def _wants_json(argv: list[str]) -> bool:
     """--json was given (as an option: not after ``--``)."""
-    if _state.get("json"):
-        return True
     for tok in argv:
         if tok == "--":
             return False

@@ -631,8 +631,9 @@ def config_text(ssh: str | None = None, port: int = DEFAULT_PORT) -> str:
 # --------------------------------------------------------------------------- CLI
 
 
-def cli():
-    """``hero mcp ...``: cheap, only declares the commands (the SDK loads in ``serve``)."""
+def cli(options=None):
+    """``hero mcp ...``: cheap, only declares the commands (the SDK loads in ``serve``).
+    ``options``: the root command's (``hero --context X mcp serve``)."""
     import typer
 
     app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
@@ -656,10 +657,8 @@ def cli():
         <data>/exports and the --root folders.
         """
         from herotui import logs, paths
-        from herotui.frontends.cli import _state
-
         logs.setup()
-        default_context = context or _state.get("context")
+        default_context = context or getattr(options, "context", None)
         if default_context:
             from herotui import contexts
 

@@ -646,7 +646,8 @@ def spec() -> dict:
 
 # -- CLI -----------------------------------------------------------------------------------
 
-def cli():
+def cli(options=None):
+    """``hero rpc ...``; ``options``: the root command's (``hero --context X rpc serve``)."""
     import typer  # ~40 ms: only when 'hero rpc' is on the command line
 
     app = typer.Typer(rich_markup_mode=None, no_args_is_help=True)
@@ -667,9 +668,7 @@ def cli():
         """
         if not stdio:
             raise HeroError("only the stdio transport exists", hint="run 'hero rpc serve --stdio' (over ssh for a remote Hero)")
-        from herotui.frontends import cli as cli_mod
-
-        serve_stdio(context or cli_mod._state.get("context"), root)
+        serve_stdio(context or getattr(options, "context", None), root)
 
     @app.command("spec")
     def spec_cmd(

@@ -23,17 +23,10 @@ import sys
 from typing import Optional
 
 
-def _as_json(flag: bool) -> bool:
-    from herotui.frontends import cli
-
-    return flag or bool(cli._state.get("json"))
-
-
-def _context():
+def _context(name: str | None):
     from herotui import contexts
-    from herotui.frontends import cli
 
-    return contexts.current(cli._state.get("context"))
+    return contexts.current(name)
 
 
 def print_turn(turn, as_json: bool) -> None:
@@ -83,7 +76,14 @@ def _speak(turn, silent: bool, as_json: bool, out: Optional[str] = None) -> None
         print(f"(reply not spoken: {spoken['error']})", file=sys.stderr)
 
 
-def cli():
+def cli(options=None):
+    """``hero voice ...``; ``options``: the root command's (``hero --context X --json voice``)."""
+    def root_context() -> str | None:  # read when a command runs: the root callback sets it first
+        return getattr(options, "context", None)
+
+    def _as_json(flag: bool) -> bool:
+        return flag or bool(getattr(options, "json", False))
+
     global typer  # Typer evaluates the callbacks' string annotations in this module
     import typer  # ~40 ms; the speech libraries load only inside the commands
 
@@ -119,9 +119,9 @@ def cli():
         as_json = _as_json(json_)
         session = session or terminal_session()
         if file:
-            _one_recording(file, dry_run=dry_run, session=session, silent=silent, as_json=as_json, out=out)
+            _one_recording(file, root_context(), dry_run=dry_run, session=session, silent=silent, as_json=as_json, out=out)
             return
-        interactive(silent=silent, dry_run=dry_run, text_only=text, as_json=as_json, session=session)
+        interactive(silent=silent, dry_run=dry_run, text_only=text, as_json=as_json, session=session, context=root_context())
 
     @app.command("transcribe")
     def transcribe(
@@ -133,7 +133,7 @@ def cli():
         """Print what is said in FILE (offline speech to text, with your names as a hint)."""
         from herotui.voice import stt, vocabulary
 
-        prompt = None if no_hint else vocabulary.hint(_context())
+        prompt = None if no_hint else vocabulary.hint(_context(root_context()))
         tr = stt.transcribe_file(file, prompt, max_seconds=max_seconds)
         if _as_json(json_):
             print(json.dumps({"text": tr.text, "audio_seconds": round(tr.audio_seconds, 3),
@@ -186,18 +186,17 @@ def _check_audio_backend() -> None:
                          hint="unset it to use pyaudio, and sounddevice when pyaudio is missing")
 
 
-def _one_recording(file: str, *, dry_run: bool, session: str, silent: bool, as_json: bool, out: Optional[str]) -> None:
+def _one_recording(file: str, context: str | None, *, dry_run: bool, session: str, silent: bool, as_json: bool, out: Optional[str]) -> None:
     """``hero voice --file``: one utterance from a recording, through the resident server when
     one runs (its model loaded), else here; the turn printed and the reply spoken."""
-    from herotui.frontends import cli as cli_mod
     from herotui.server import voice as served  # the resident server, its model loaded
 
-    if served.forward_file(file, cli_mod._state.get("context"), dry_run=dry_run, session=session,
+    if served.forward_file(file, context, dry_run=dry_run, session=session,
                            silent=silent, as_json=as_json, out=out):
         return
     from herotui.voice import loop
 
-    turn = loop.handle_file(file, _context(), dry_run=dry_run, session=session)
+    turn = loop.handle_file(file, _context(context), dry_run=dry_run, session=session)
     if as_json:  # the JSON says whether it was spoken
         _speak(turn, silent, as_json, out)
         print_turn(turn, as_json)
@@ -284,12 +283,13 @@ def _read_key(timeout: float | None = None) -> str | None:
     return os.read(sys.stdin.fileno(), 8).decode(errors="replace")
 
 
-def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool, session: str | None = None) -> None:
+def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool, session: str | None = None,
+                context: str | None = None) -> None:
     import threading
 
     from herotui.voice import capture, loop
 
-    ctx = _context()
+    ctx = _context(context)
     if not text_only and not capture.has_microphone():
         info = capture.devices()
         print(f"No microphone here ({info['error'] or 'no audio input device'}): type instead (empty line or Ctrl-D quits).",

@@ -70,7 +70,7 @@ def _describe(info: dict) -> str:
             f"socket: {info['socket']}")
 
 
-def cli():
+def cli(options=None):
     import typer  # ~40 ms: only when 'hero serve' is on the command line
 
     app = typer.Typer(rich_markup_mode=None, invoke_without_command=True,

@@ -226,7 +226,7 @@ def diagnose() -> list[Check]:
     return checks
 
 
-def cli():
+def cli(options=None):
     import typer  # ~40 ms: only when 'hero doctor' is on the command line
 
     app = typer.Typer(rich_markup_mode=None, invoke_without_command=True)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Optional  # Typer evaluates the callback's string annotations here
 
-import typer  # only the CLI imports this module, and it has imported Typer already
-
 # key -> (tab title, "module:Class" under herotui.tui.islands). An island is imported and
 # mounted when it is first shown (only the first one at start-up: a faster first paint).
 ISLANDS = {
@@ -58,18 +56,19 @@ def run(island: str | None = None, context: str | None = None) -> None:
         app.calls.close()
 
 
-def cli():
-    """The ``hero tui`` command (a Typer app whose callback runs the UI)."""
+def cli(options=None):
+    """The ``hero tui`` command (a Typer app whose callback runs the UI); ``options``: the
+    root command's (``hero --context X tui``)."""
+    import typer
+
     app = typer.Typer(rich_markup_mode=None, add_completion=False, invoke_without_command=True)
 
     @app.callback(invoke_without_command=True)
     def tui(
-        ctx: typer.Context,
         island: Optional[str] = typer.Option(None, "--island", "-i", help="Open on this island: " + ", ".join(ISLANDS) + "."),
         context: Optional[str] = typer.Option(None, "--context", "-c", help="Open in this context."),
     ) -> None:
         """Open the terminal UI (what 'hero' opens in a terminal)."""
-        # hero --context X tui: the root command's option, as Click passed it
-        run(island=island, context=context or ctx.find_root().params.get("context"))
+        run(island=island, context=context or getattr(options, "context", None))  # hero --context X tui
 
     return app
