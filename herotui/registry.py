@@ -71,11 +71,11 @@ class Param:
 
     @property
     def is_list(self) -> bool:
-        return _base_type(self.annotation) is list
+        return base_type(self.annotation) is list
 
     @property
     def is_bool(self) -> bool:
-        return _base_type(self.annotation) is bool
+        return base_type(self.annotation) is bool
 
     @property
     def flag(self) -> str:
@@ -91,14 +91,14 @@ class Param:
         return self.meta.path or self.name in PATH_PARAMS
 
 
-def _base_type(annotation: Any) -> Any:
+def base_type(annotation: Any) -> Any:
     """``list[str] | None`` -> ``list``; ``bool`` -> ``bool``."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _base_type(get_args(annotation)[0])
+        return base_type(get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
-        return _base_type(args[0]) if len(args) == 1 else annotation
+        return base_type(args[0]) if len(args) == 1 else annotation
     return origin or annotation
 
 
@@ -117,6 +117,15 @@ class Verb:
     scope: Callable[..., str | None] | None = None  # (ctx, args) -> what a confirmation covers
     pages: Callable[..., Any] | None = None  # (ctx, **args) -> iterator of lists: the result page by page
     terminal: bool = False  # its result is shown on the caller's own screen (a pager, a viewer): see verb()
+    local: bool = False  # it reports on the caller's own process (its settings): see verb()
+
+    @property
+    def in_caller(self) -> bool:
+        """Run in the caller's process, never handed to the resident server: it shows on the
+        caller's screen (``terminal``), reports on the caller's environment (``local``), or
+        writes what it reads from the caller's files (imports, ``document add``: long, with
+        progress on the caller's terminal, stopped by its Ctrl-C)."""
+        return self.terminal or self.local or (self.mutates and any(p.is_path for p in self.params))
 
     @property
     def service(self) -> str:
@@ -134,8 +143,8 @@ class Verb:
         fields = {}
         for p in self.params:
             default = ... if p.required else p.default
-            number = _base_type(p.annotation) in (int, float)
-            extra = {"allow_inf_nan": False} if _base_type(p.annotation) is float else {}
+            number = base_type(p.annotation) in (int, float)
+            extra = {"allow_inf_nan": False} if base_type(p.annotation) is float else {}
             fields[p.name] = (p.annotation, Field(default, description=p.meta.help or None, ge=p.meta.minimum,
                                                   le=p.meta.maximum if number else None, **extra))
         name = "".join(part.title() for part in self.name.replace("_", ".").split(".")) + "Params"
@@ -239,6 +248,7 @@ def verb(
     scope: Callable[..., str | None] | None = None,
     pages: Callable[..., Any] | None = None,
     terminal: bool = False,
+    local: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a verb; its service is the module's ``SERVICE``.
 
@@ -251,7 +261,9 @@ def verb(
     ``terminal``: the verb returns something to show on the caller's own screen (a document
     for a pager or the desktop's viewer) that only a front-end with one can show (the CLI):
     MCP and RPC do not serve it, and the thin client runs it in-process. The one place that
-    says "not over the network".
+    says "not over the network". ``local``: the verb reports on the process that runs it (its
+    environment, ``config.show``): the thin client and the TUI run it in their own process,
+    not in the resident server (see :attr:`Verb.in_caller`).
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -291,6 +303,7 @@ def verb(
             scope=scope,
             pages=pages,
             terminal=terminal,
+            local=local,
         )
         if full in _VERBS:
             raise TypeError(f"verb {full} is registered twice")

@@ -145,7 +145,7 @@ def test_the_registry_bounds_integers_everywhere(hero_home):
     checked = 0
     for v in registry.verbs().values():
         for p in v.params:
-            if registry._base_type(p.annotation) is int:
+            if registry.base_type(p.annotation) is int:
                 with pytest.raises(InvalidInput) as exc:
                     v.validate({q.name: "x" for q in v.params if q.required and q is not p} | {p.name: 2**64})
                 assert "too large" in exc.value.message or "at most" in exc.value.message

@@ -56,9 +56,9 @@ def _cli_type(annotation: Any, param) -> Any:
         return Optional[bool] if param.default is None else bool
     if param.is_list:
         return list[str]
-    from herotui.registry import _base_type
+    from herotui.registry import base_type
 
-    base = _base_type(annotation)
+    base = base_type(annotation)
     if base in (int, float):
         return Optional[base] if not param.required else base
     return Optional[str] if not param.required else str
@@ -226,7 +226,7 @@ def build_app(argv: list[str], options: RootOptions | None = None) -> typer.Type
     wanted = _target_service(argv)
     everything = "_HERO_COMPLETE" in os.environ  # completing: every service is needed
     if everything:
-        from typer._completion_classes import completion_init
+        from typer.completion import completion_init
 
         completion_init()  # Typer registers its bash/zsh/fish shims only with add_completion
     for name, svc in SERVICES.items():
@@ -330,7 +330,6 @@ def _main(argv: list[str]) -> int:
     debug = bool(os.environ.get("HERO_DEBUG"))
     options = RootOptions()  # this call's (tests call _main more than once in a process)
     from typer import exceptions as typer_exc
-    from typer._click import exceptions as click_exc
 
     try:
         app = build_app(argv, options)
@@ -349,7 +348,7 @@ def _main(argv: list[str]) -> int:
         return 130
     except typer_exc.Exit as exc:
         return exc.exit_code
-    except click_exc.ClickException as exc:
+    except typer_exc.TyperException as exc:  # Click's errors (ClickException and its usage errors)
         # a usage error (missing argument, unknown option, bad value) is raised by Click
         # before the command runs: with --json it is the same error object as any other
         if options.json or _wants_json(argv):

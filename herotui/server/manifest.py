@@ -10,20 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Verbs the thin client never forwards: they need the client's own terminal or stdin.
-TERMINAL_VERBS = {"document.open"}
-
-
 def build(version: str) -> dict[str, Any]:
     from herotui import registry
-    from herotui.registry import _base_type
+    from herotui.registry import base_type
     from herotui.services import SERVICES
 
     verbs: dict[str, Any] = {}
     for name, v in sorted(registry.verbs().items()):
         params = []
         for p in v.params:
-            base = _base_type(p.annotation)
+            base = base_type(p.annotation)
             kind = "int" if base is int else "float" if base is float else "str"
             default = p.default if isinstance(p.default, (str, int, float, bool, type(None))) else None
             params.append({"name": p.name, "flag": p.flag, "short": p.meta.short, "positional": p.meta.positional,
@@ -35,11 +31,10 @@ def build(version: str) -> dict[str, Any]:
             "mutates": v.mutates,
             "destructive": v.destructive,
             "present": bool(getattr(v.returns, "__present__", False)),
-            "terminal": name in TERMINAL_VERBS,
-            # writes that read the caller's files (imports, document add): long and
-            # interruptible; they run in the caller's process, so Ctrl-C (or a kill) stops
-            # them and their progress shows on its terminal, as before
-            "local": v.mutates and any(p.is_path for p in v.params),
+            "terminal": v.terminal,
+            # run in the caller's process (registry.Verb.in_caller): its screen, its settings,
+            # or writes from its files (Ctrl-C or a kill stops them, progress on its terminal)
+            "local": v.in_caller,
         }
     return {
         "version": version,

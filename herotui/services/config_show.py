@@ -145,7 +145,8 @@ def model_rows(ctx: Any) -> list[Setting]:
     return rows
 
 
-@verb(examples=["hero config show", "hero config show --changed", "hero config show --json"])
+@verb(examples=["hero config show", "hero config show --changed", "hero config show --json"],
+      local=True)  # the settings of the process that asks, not the resident server's
 def show(ctx, changed: Annotated[bool, P("Only the settings not at their default")] = False) -> list[Setting]:
     """List every setting (the HERO_* variables and the context's model), its value and where it came from.
 

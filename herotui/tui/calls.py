@@ -112,9 +112,7 @@ class Calls:
 
 def runs_in_server(v: Any) -> bool:
     """Whether a served UI sends this verb to the server (see the module's docstring)."""
-    if v.service == "context" or getattr(v, "terminal", False):
-        return False
-    return not (v.mutates and any(p.is_path for p in v.params))
+    return not (v.service == "context" or v.in_caller)
 
 
 def error_text(exc: BaseException) -> str:

@@ -164,6 +164,8 @@ def test_every_verb_round_trips(server, tmp_path):
     ok("context.use", {"name": "personal"})
     ok("context.rename", {"name": "work", "new_name": "work2"})
     ok("context.delete", {"name": "work2", "confirm": True})
+    # config: the serving process's settings, each with its source
+    assert any(r["name"] == "HERO_HOME" and r["source"].startswith("env") for r in ok("config.show"))
     # contact
     ada = ok("contact.create", {"name": "Ada Lovelace", "emails": ["ada@example.com"], "tags": ["math"],
                                 "birthday": "1815-12-10"})
