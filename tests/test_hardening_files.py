@@ -107,10 +107,10 @@ def test_a_fifo_swapped_in_after_the_walk_does_not_block(tmp_path):
     pipe = tmp_path / "late.md"
     os.mkfifo(pipe)
     with pytest.raises(OSError) as info:
-        in_thread(lambda: document._open_regular(str(pipe)))
-    assert document._os_reason(info.value) == "not a regular file (a device, socket or pipe)"
+        in_thread(lambda: document.open_regular(str(pipe)))
+    assert document.os_reason(info.value) == "not a regular file (a device, socket or pipe)"
     with pytest.raises(OSError):
-        in_thread(lambda: document._hash_file(str(pipe), 1000))
+        in_thread(lambda: document.hash_file(str(pipe), 1000))
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/urandom"), reason="no /dev/urandom")

@@ -147,7 +147,7 @@ def test_nobody_watching_nothing_is_counted(ctx, tmp_path, monkeypatch):
     def no_count(*_a, **_k):
         raise AssertionError("files counted with nobody watching")
 
-    monkeypatch.setattr(adding, "_count_files", no_count)
+    monkeypatch.setattr(adding, "count_files", no_count)
     r = registry.call("document.add", {"paths": [str(_folder(tmp_path / "few", 3))]}, ctx)
     assert len(r.added) == 3
     seen = []

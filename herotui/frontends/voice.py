@@ -63,17 +63,23 @@ def terminal_session() -> str:
     return f"voice@ppid-{os.getppid()}"
 
 
-_told = False  # "reply not spoken" is said once per session
+_told = False  # "reply not spoken" is said once per session (this process)
+
+
+def tell_not_spoken(error: str) -> None:
+    """Say on stderr, once per process, that a reply could not be spoken (and why)."""
+    global _told
+    if not _told:
+        _told = True
+        print(f"(reply not spoken: {error})", file=sys.stderr)
 
 
 def _speak(turn, silent: bool, as_json: bool, out: Optional[str] = None) -> None:
     from herotui.voice import loop, silent_by_env
 
     spoken = loop.speak_reply(turn, silent=silent or silent_by_env(), out=out)
-    global _told
-    if not as_json and spoken.get("error") and not (silent or silent_by_env()) and not _told:
-        _told = True
-        print(f"(reply not spoken: {spoken['error']})", file=sys.stderr)
+    if not as_json and spoken.get("error") and not (silent or silent_by_env()):
+        tell_not_spoken(spoken["error"])
 
 
 def cli(options=None):

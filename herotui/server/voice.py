@@ -85,9 +85,8 @@ def _speak(turn: dict, silent: bool, as_json: bool, out: str | None) -> None:
     quiet = silent or silent_by_env()
     spoken = asdict(tts.say(turn.get("reply") or "", silent=quiet, out=out))
     turn["spoken"] = spoken
-    if not as_json and spoken.get("error") and not quiet and not front._told:
-        front._told = True
-        print(f"(reply not spoken: {spoken['error']})", file=sys.stderr)
+    if not as_json and spoken.get("error") and not quiet:
+        front.tell_not_spoken(spoken["error"])
 
 
 def run_voice(params: dict) -> dict:

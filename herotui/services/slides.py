@@ -466,13 +466,13 @@ def link(
     events: Annotated[list[str], P("An event: id, iCalendar UID or title (repeat for several)", flag="--event")] = [],
 ) -> Deck:
     """Link a deck to contacts or events ('the deck about Alex' then finds it)."""
-    from herotui.services.document import _resolve_links
+    from herotui.services.document import resolve_links
 
     if not any(c.strip() for c in contacts) and not any(e.strip() for e in events):
         raise InvalidInput("nothing to link", hint="give --contact NAME and/or --event ID")
     with ctx.write() as tx:
         did = _resolve_deck(tx.conn, id)
-        cids, eids = _resolve_links(tx.conn, contacts, events)
+        cids, eids = resolve_links(tx.conn, contacts, events)
         tx.execute(
             "UPDATE documents SET contacts = list_distinct(list_concat(contacts, ?)), "
             "events = list_distinct(list_concat(events, ?)), updated = ?, revision = ? WHERE id = ?",

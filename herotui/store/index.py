@@ -84,6 +84,12 @@ def _set_revision(ctx: Context, rev: int) -> None:
 _OPEN: dict[str, object] = {}  # index folder -> tantivy.Index, kept for the process's life
 
 
+def forget(ctx: Context) -> None:
+    """Drop this process's open handle of the context's index (its files are about to be
+    replaced: a restore); the next :func:`open_index` opens them again."""
+    _OPEN.pop(str(ctx.index_path), None)
+
+
 def open_index(ctx: Context, fresh: bool = False):
     """The context's index (opened once per process; ``fresh`` starts a new, empty one)."""
     import tantivy

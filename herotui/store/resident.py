@@ -380,5 +380,5 @@ class Resident:
             self._dropped(e)
         from herotui.store import index
 
-        index._OPEN.pop(str(ctx.index_path), None)
+        index.forget(ctx)
         yield

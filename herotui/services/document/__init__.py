@@ -53,19 +53,19 @@ from herotui.services.document.models import (
     Opened, Skipped, Summary, SummaryPart, Tags,
 )
 from herotui.services.document.lookup import (
-    _detail, _doc, _get, _resolve, _resolve_links, resolve_contact, resolve_event,
+    document_detail, document_of_row, get_document, resolve_document, resolve_links, resolve_contact, resolve_event,
 )
 from herotui.services.document.files import (
-    _RESERVED, _UNSAFE, BROKEN_LINK, DEFAULT_MAX_MB, MISSING, _blob_bytes, _check_root, _count_files, _hash_file, _mb, _NotRegular,
-    _open_regular, _os_reason, _readable_name, _TooLarge, _write_new, max_bytes, safe_filename,
+    RESERVED_NAMES, UNSAFE_CHARS, BROKEN_LINK, DEFAULT_MAX_MB, MISSING, blob_bytes, check_file_root, count_files, hash_file, megabytes, NotRegular,
+    open_regular, os_reason, readable_name, TooLarge, write_new, max_bytes, safe_filename,
 )
 from herotui.services.document.adding import (
-    BATCH_FILES, BATCH_TEXT_BYTES, _Adder, _NoProgress, _Progress, _progress_for, _stdin_bytes, add,
+    BATCH_FILES, BATCH_TEXT_BYTES, Adder, NoProgress, ProgressReport, progress_for, stdin_bytes, add,
 )
 from herotui.services.document.reading import list_, search, show, text
-from herotui.services.document.changing import _relink, _retag, delete, link, tag, unlink, untag, update
+from herotui.services.document.changing import relink, retag_document, delete, link, tag, unlink, untag, update
 from herotui.services.document.exporting import export, open_
-from herotui.services.document.summaries import _summary_text, summarize
+from herotui.services.document.summaries import summary_text, summarize
 
 SERVICE = "document"  # each verb module names it too (the registry reads the function's module)
 
@@ -74,11 +74,11 @@ __all__ = [
     "BROKEN_LINK", "Id", "Tags",
     "AddReport", "Deleted", "Document", "DocumentDetail", "DocumentText", "Duplicate", "Exported", "Opened", "Skipped",
     "Summary", "SummaryPart",
-    "_detail", "_doc", "_get", "_resolve", "_resolve_links", "resolve_contact", "resolve_event",
-    "_blob_bytes", "_check_root", "_count_files", "_hash_file", "_mb", "_NotRegular", "_open_regular", "_os_reason",
-    "_readable_name", "_TooLarge", "_write_new", "max_bytes", "safe_filename",
-    "_RESERVED", "_UNSAFE", "_Adder", "_NoProgress", "_Progress", "_progress_for", "_stdin_bytes", "_relink", "_retag",
-    "_summary_text",
+    "document_detail", "document_of_row", "get_document", "resolve_document", "resolve_links", "resolve_contact", "resolve_event",
+    "blob_bytes", "check_file_root", "count_files", "hash_file", "megabytes", "NotRegular", "open_regular", "os_reason",
+    "readable_name", "TooLarge", "write_new", "max_bytes", "safe_filename",
+    "RESERVED_NAMES", "UNSAFE_CHARS", "Adder", "NoProgress", "ProgressReport", "progress_for", "stdin_bytes", "relink", "retag_document",
+    "summary_text",
     "add", "list_", "show", "text", "search", "update", "tag", "untag", "link", "unlink", "delete", "export", "open_",
     "summarize",
 ]

@@ -12,10 +12,10 @@ from herotui.errors import HeroError, InvalidInput, NotFound
 from herotui.registry import P, verb
 from herotui.services.common import aware, clean_tags, new_id, utcnow
 from herotui.services.document.files import (
-    BROKEN_LINK, MISSING, _check_root, _count_files, _hash_file, _mb, _open_regular, _os_reason, _readable_name,
-    _TooLarge, max_bytes, safe_filename,
+    BROKEN_LINK, MISSING, check_file_root, count_files, hash_file, megabytes, open_regular, os_reason, readable_name,
+    TooLarge, max_bytes, safe_filename,
 )
-from herotui.services.document.lookup import _resolve_links
+from herotui.services.document.lookup import resolve_links
 from herotui.services.document.models import AddReport, Document, Duplicate, Skipped
 
 SERVICE = "document"
@@ -25,7 +25,7 @@ BATCH_FILES = 500
 BATCH_TEXT_BYTES = 32 << 20
 
 
-class _Adder:
+class Adder:
     """Adds files in batches: hash, check duplicates, extract (no lock), then one write."""
 
     def __init__(self, ctx, limit: int, tags: list[str], contacts: list[str], events: list[str],
@@ -52,9 +52,9 @@ class _Adder:
         path = os.path.abspath(os.path.expanduser(raw))
         try:
             st = os.stat(path)
-            _check_root(path)  # a served client: nothing outside its folders is even listed
+            check_file_root(path)  # a served client: nothing outside its folders is even listed
         except OSError as exc:
-            self.skip(raw, _os_reason(exc))
+            self.skip(raw, os_reason(exc))
             return
         if statmod.S_ISDIR(st.st_mode):
             self.walk(path)
@@ -71,7 +71,7 @@ class _Adder:
             folder = stack.pop()
             try:
                 st = os.stat(folder)
-                _check_root(folder)  # a link inside an allowed folder may point out of it
+                check_file_root(folder)  # a link inside an allowed folder may point out of it
                 key = (st.st_dev, st.st_ino)
                 if key in visited:
                     self.skip(folder, "symlink loop (this folder was already walked)")
@@ -80,7 +80,7 @@ class _Adder:
                 with os.scandir(folder) as it:
                     entries = sorted(it, key=lambda e: e.name)
             except OSError as exc:
-                self.skip(folder, _os_reason(exc))
+                self.skip(folder, os_reason(exc))
                 continue
             subfolders = []
             for e in entries:
@@ -90,7 +90,7 @@ class _Adder:
                 try:
                     est = os.stat(e.path)  # follows links: a loop raises ELOOP
                 except OSError as exc:
-                    self.skip(e.path, _os_reason(exc))
+                    self.skip(e.path, os_reason(exc))
                     continue
                 if statmod.S_ISDIR(est.st_mode):
                     subfolders.append(e.path)
@@ -102,7 +102,7 @@ class _Adder:
 
     def file(self, path: str, size: int) -> None:
         if size > self.limit:
-            self.skip(path, f"too large: {_mb(size)} is over the {_mb(self.limit)} limit "
+            self.skip(path, f"too large: {megabytes(size)} is over the {megabytes(self.limit)} limit "
                             "(raise it with --max-mb or HERO_MAX_DOCUMENT_MB)")
             return
         self.files.append((path, size))
@@ -116,11 +116,11 @@ class _Adder:
         hashed: list[tuple[str, str]] = []
         for path, _size in batch:
             try:
-                hashed.append((path, _hash_file(path, self.limit)))
-            except _TooLarge:
-                self.skip(path, f"too large: it grew over the {_mb(self.limit)} limit while being read")
+                hashed.append((path, hash_file(path, self.limit)))
+            except TooLarge:
+                self.skip(path, f"too large: it grew over the {megabytes(self.limit)} limit while being read")
             except OSError as exc:
-                self.skip(path, _os_reason(exc))
+                self.skip(path, os_reason(exc))
         if not hashed:
             return
         with self.ctx.read() as conn:
@@ -131,12 +131,12 @@ class _Adder:
             if self._duplicate(path, sha, known):
                 continue
             try:
-                with _open_regular(path) as fh:
+                with open_regular(path) as fh:
                     data = fh.read(self.limit + 1)
             except OSError as exc:
-                self.skip(path, _os_reason(exc))
+                self.skip(path, os_reason(exc))
                 continue
-            row = self.prepare(path, data, source=_readable_name(path), filename=_readable_name(os.path.basename(path)))
+            row = self.prepare(path, data, source=readable_name(path), filename=readable_name(os.path.basename(path)))
             del data
             if row is None:
                 continue
@@ -171,7 +171,7 @@ class _Adder:
         from herotui.store import blobs
 
         if len(data) > self.limit:
-            self.skip(path, f"too large: over the {_mb(self.limit)} limit (raise it with --max-mb or HERO_MAX_DOCUMENT_MB)")
+            self.skip(path, f"too large: over the {megabytes(self.limit)} limit (raise it with --max-mb or HERO_MAX_DOCUMENT_MB)")
             return None
         if not data:
             self.skip(path, "empty file: nothing to store")
@@ -251,10 +251,10 @@ class _Adder:
             if r["data"] is not None:
                 data = r["data"]
             else:
-                with _open_regular(r["path"]) as fh:
+                with open_regular(r["path"]) as fh:
                     data = fh.read(self.limit + 1)
         except OSError as exc:
-            self.report.skipped.append(Skipped(path=r["path"], reason=_os_reason(exc)))
+            self.report.skipped.append(Skipped(path=r["path"], reason=os_reason(exc)))
             return False
         if blobs.sha256_of(data) != r["sha256"]:
             self.report.skipped.append(Skipped(path=r["path"], reason="the file changed while it was being added: add it again"))
@@ -263,12 +263,12 @@ class _Adder:
         return True
 
 
-class _NoProgress:
+class NoProgress:
     def advance(self, n: int = 1) -> None:
         pass
 
 
-class _Progress:
+class ProgressReport:
     """Counts the files an add has handled and tells the caller's reporter (``registry.PROGRESS``)."""
 
     WHAT = "adding documents"
@@ -282,18 +282,18 @@ class _Progress:
         self.report(self.WHAT, self.done, self.total)
 
 
-def _progress_for(paths: list[str], hidden: bool) -> _Progress | _NoProgress:
+def progress_for(paths: list[str], hidden: bool) -> ProgressReport | NoProgress:
     """Progress reported to the front-end that asked for it (``registry.PROGRESS``; the CLI
     on a terminal), when folders are added: their files are counted first (a cheap walk)."""
     from herotui.registry import PROGRESS
 
     report = PROGRESS.get()
     if report is None or not any(p != "-" and os.path.isdir(os.path.expanduser(p)) for p in paths):
-        return _NoProgress()
-    return _Progress(report, _count_files(paths, hidden))
+        return NoProgress()
+    return ProgressReport(report, count_files(paths, hidden))
 
 
-def _stdin_bytes(limit: int) -> bytes:
+def stdin_bytes(limit: int) -> bytes:
     stream = sys.stdin
     if stream is None or stream.isatty():
         raise InvalidInput("'-' reads standard input, but nothing is piped in",
@@ -341,11 +341,11 @@ def add(
     eids: list[str] = []
     if contacts or events:
         with ctx.read() as conn:
-            cids, eids = _resolve_links(conn, contacts, events)
-    adder = _Adder(ctx, limit, tags, cids, eids, title, hidden, _progress_for(paths, hidden))
+            cids, eids = resolve_links(conn, contacts, events)
+    adder = Adder(ctx, limit, tags, cids, eids, title, hidden, progress_for(paths, hidden))
     for raw in paths:
         if raw == "-":
-            data = _stdin_bytes(limit)
+            data = stdin_bytes(limit)
             row = adder.prepare("-", data, source="-", filename="stdin", stdin=True)
             if row is not None:
                 with ctx.read() as conn:

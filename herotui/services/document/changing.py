@@ -7,7 +7,7 @@ from typing import Annotated
 from herotui.errors import InvalidInput
 from herotui.registry import P, verb
 from herotui.services.common import clean_tags, retag, utcnow
-from herotui.services.document.lookup import _detail, _get, _resolve, _resolve_links
+from herotui.services.document.lookup import document_detail, get_document, resolve_document, resolve_links
 from herotui.services.document.models import Deleted, Document, DocumentDetail, Id, Tags
 
 SERVICE = "document"
@@ -32,40 +32,40 @@ def update(
     if not changes:
         raise InvalidInput("nothing to update", hint="give --title or --tag")
     with ctx.write() as tx:
-        did = _resolve(tx.conn, id)
+        did = resolve_document(tx.conn, id)
         sets = ", ".join(f"{k} = ?" for k in changes)
         tx.execute(f"UPDATE documents SET {sets}, updated = ?, revision = ? WHERE id = ?", [*changes.values(), utcnow(), tx.revision, did])
-        return _get(tx.conn, did)
+        return get_document(tx.conn, did)
 
 
-def _retag(ctx, id: str, tags: list[str], add: bool) -> Document:
+def retag_document(ctx, id: str, tags: list[str], add: bool) -> Document:
     wanted = clean_tags(tags)
     if not wanted:
         raise InvalidInput("no tag given", hint="e.g. 'hero document tag 01JD3 finance'")
     with ctx.write() as tx:
-        did = _resolve(tx.conn, id)
+        did = resolve_document(tx.conn, id)
         retag(tx, "documents", did, wanted, add)
-        return _get(tx.conn, did)
+        return get_document(tx.conn, did)
 
 
 @verb(mutates=True, examples=["hero document tag 01JD3 finance q4"])
 def tag(ctx, id: Id, tags: Tags) -> Document:
     """Add tags to a document."""
-    return _retag(ctx, id, tags, add=True)
+    return retag_document(ctx, id, tags, add=True)
 
 
 @verb(mutates=True, examples=["hero document untag 01JD3 draft"])
 def untag(ctx, id: Id, tags: Tags) -> Document:
     """Remove tags from a document."""
-    return _retag(ctx, id, tags, add=False)
+    return retag_document(ctx, id, tags, add=False)
 
 
-def _relink(ctx, id: str, contacts: list[str], events: list[str], add: bool) -> DocumentDetail:
+def relink(ctx, id: str, contacts: list[str], events: list[str], add: bool) -> DocumentDetail:
     if not [c for c in contacts if c.strip()] and not [e for e in events if e.strip()]:
         raise InvalidInput("nothing to link", hint="give --contact NAME and/or --event ID")
     with ctx.write() as tx:
-        did = _resolve(tx.conn, id)
-        cids, eids = _resolve_links(tx.conn, contacts, events)
+        did = resolve_document(tx.conn, id)
+        cids, eids = resolve_links(tx.conn, contacts, events)
         cur_c, cur_e = tx.execute("SELECT contacts, events FROM documents WHERE id = ?", [did]).fetchone()
         cur_c, cur_e = cur_c or [], cur_e or []
         if add:
@@ -76,7 +76,7 @@ def _relink(ctx, id: str, contacts: list[str], events: list[str], add: bool) -> 
             new_e = [e for e in cur_e if e not in eids]
         tx.execute("UPDATE documents SET contacts = ?, events = ?, updated = ?, revision = ? WHERE id = ?",
                    [new_c, new_e, utcnow(), tx.revision, did])
-        return _detail(tx.conn, _get(tx.conn, did))
+        return document_detail(tx.conn, get_document(tx.conn, did))
 
 
 @verb(mutates=True, examples=["hero document link 01JD3 --contact alex", 'hero document link 01JD3 --event "Quarterly report review"'])
@@ -87,7 +87,7 @@ def link(
     events: Annotated[list[str], P("An event: id, iCalendar UID or title (repeat for several)", flag="--event")] = [],
 ) -> DocumentDetail:
     """Link a document to contacts or events of the same context."""
-    return _relink(ctx, id, contacts, events, add=True)
+    return relink(ctx, id, contacts, events, add=True)
 
 
 @verb(mutates=True, examples=["hero document unlink 01JD3 --contact alex"])
@@ -98,7 +98,7 @@ def unlink(
     events: Annotated[list[str], P("An event: id, iCalendar UID or title (repeat for several)", flag="--event")] = [],
 ) -> DocumentDetail:
     """Remove links from a document to contacts or events."""
-    return _relink(ctx, id, contacts, events, add=False)
+    return relink(ctx, id, contacts, events, add=False)
 
 
 @verb(destructive=True, examples=["hero document delete 01JD3 --yes"])
@@ -107,7 +107,7 @@ def delete(ctx, id: Id) -> Deleted:
     from herotui.store import blobs
 
     with blobs.releasing(ctx) as release, ctx.write() as tx:
-        did = _resolve(tx.conn, id)
+        did = resolve_document(tx.conn, id)
         title, sha = tx.execute("SELECT title, sha256 FROM documents WHERE id = ?", [did]).fetchone()
         tx.execute("DELETE FROM documents WHERE id = ?", [did])
         tx.tombstone("document", did)

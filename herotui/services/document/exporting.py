@@ -8,8 +8,8 @@ from typing import Annotated
 
 from herotui.errors import InvalidInput
 from herotui.registry import P, verb
-from herotui.services.document.files import _blob_bytes, _write_new, safe_filename
-from herotui.services.document.lookup import _resolve
+from herotui.services.document.files import blob_bytes, write_new, safe_filename
+from herotui.services.document.lookup import resolve_document
 from herotui.services.document.models import TEXT_KINDS, Exported, Id, Opened
 
 SERVICE = "document"
@@ -26,9 +26,9 @@ def export(
     from herotui.services import _extract
 
     with ctx.read() as conn:
-        did = _resolve(conn, id)
+        did = resolve_document(conn, id)
         title, kind, sha, filename = conn.execute("SELECT title, kind, sha256, filename FROM documents WHERE id = ?", [did]).fetchone()
-    data = _blob_bytes(ctx, sha, did)
+    data = blob_bytes(ctx, sha, did)
     from herotui.paths import FILE_ROOTS, check_root
 
     roots = FILE_ROOTS.get()  # a served client's default is the first folder it may use
@@ -41,7 +41,7 @@ def export(
         name = safe_filename(filename, "")
         if not name:
             name = safe_filename(title, did) + _extract.KIND_EXT.get(kind, "")
-        path = _write_new(folder, name, data)
+        path = write_new(folder, name, data)
     except FileExistsError:
         raise InvalidInput(f"{folder} is a file, not a folder", hint="--output names a folder to write into") from None
     except OSError as exc:
@@ -58,13 +58,13 @@ def open_(ctx, id: Id) -> Opened:
     from herotui.store import blobs
 
     with ctx.read() as conn:
-        did = _resolve(conn, id)
+        did = resolve_document(conn, id)
         title, kind, sha, filename, body = conn.execute(
             "SELECT title, kind, sha256, filename, text FROM documents WHERE id = ?", [did]).fetchone()
     if kind in TEXT_KINDS and body is not None:
         return Opened(id=did, title=title, kind=kind, how="pager", text=body, chars=len(body))
     stored = blobs.path_for(ctx, sha)
     if not stored.is_file():
-        _blob_bytes(ctx, sha, did)  # the error that says the file is missing, and how to restore it
+        blob_bytes(ctx, sha, did)  # the error that says the file is missing, and how to restore it
     name = safe_filename(filename, "") or safe_filename(title, did) + _extract.KIND_EXT.get(kind, "")
     return Opened(id=did, title=title, kind=kind, how="opener", file=str(stored), filename=name, chars=len(body or ""))

@@ -33,14 +33,14 @@ def max_bytes(max_mb: float | None) -> int:
     return int(max_mb * 1024 * 1024)
 
 
-def _mb(n: int) -> str:
+def megabytes(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
     import errno
 
-    if isinstance(exc, _NotRegular):
+    if isinstance(exc, NotRegular):
         return exc.strerror
 
     if exc.errno == errno.ELOOP:
@@ -52,11 +52,11 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-class _TooLarge(Exception):
+class TooLarge(Exception):
     pass
 
 
-class _NotRegular(OSError):
+class NotRegular(OSError):
     """A path that is not read: it stopped being a regular file between its stat and its
     open, or (``reason``) a served client may not read there."""
 
@@ -64,16 +64,16 @@ class _NotRegular(OSError):
         super().__init__(0, reason, path)
 
 
-def _open_regular(path: str):
+def open_regular(path: str):
     """``path`` opened for reading only if it is a regular file: opened with O_NONBLOCK (a
     FIFO swapped in after the walk's stat cannot block), checked with fstat, then read
-    normally. Anything else raises ``_NotRegular`` (an OSError whose strerror is the reason)."""
+    normally. Anything else raises ``NotRegular`` (an OSError whose strerror is the reason)."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags)
     try:
-        _check_root(path, fd)
+        check_file_root(path, fd)
         if not statmod.S_ISREG(os.fstat(fd).st_mode):
-            raise _NotRegular(path)
+            raise NotRegular(path)
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -81,31 +81,31 @@ def _open_regular(path: str):
         raise
 
 
-def _check_root(path: str, fd: int | None = None) -> None:
+def check_file_root(path: str, fd: int | None = None) -> None:
     """``paths.check_root`` as the OSError the walk reports as a skipped path's reason."""
     from herotui.paths import check_root
 
     try:
         check_root(path, fd=fd)
     except InvalidInput:
-        raise _NotRegular(path, "outside the folders this server may use") from None
+        raise NotRegular(path, "outside the folders this server may use") from None
 
 
-def _hash_file(path: str, limit: int) -> str:
+def hash_file(path: str, limit: int) -> str:
     import hashlib
 
     h = hashlib.sha256()
     size = 0
-    with _open_regular(path) as fh:
+    with open_regular(path) as fh:
         while chunk := fh.read(1 << 20):
             size += len(chunk)
             if size > limit:
-                raise _TooLarge()
+                raise TooLarge()
             h.update(chunk)
     return h.hexdigest()
 
 
-def _count_files(paths: list[str], hidden: bool, cap: int = 1_000_000) -> int:
+def count_files(paths: list[str], hidden: bool, cap: int = 1_000_000) -> int:
     """How many files the paths hold (for the progress bar): a cheap walk, names only."""
     count = 0
     for raw in paths:
@@ -138,11 +138,11 @@ def _count_files(paths: list[str], hidden: bool, cap: int = 1_000_000) -> int:
     return count
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
+UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+RESERVED_NAMES = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
 
 
-def _readable_name(name: str) -> str:
+def readable_name(name: str) -> str:
     """A file name as text the database can hold: a name that is not UTF-8 (a Latin-1
     'résumé.txt' from an old disk) is read as Windows-1252 rather than refused."""
     try:
@@ -159,9 +159,9 @@ def _readable_name(name: str) -> str:
 def safe_filename(name: str, fallback: str) -> str:
     """A file name that stays where it is written: no folders, no '..', nothing reserved."""
     name = unicodedata.normalize("NFC", name or "")
-    name = _UNSAFE.sub("_", name)  # separators become '_': "../../etc/passwd" -> "etc_passwd"
+    name = UNSAFE_CHARS.sub("_", name)  # separators become '_': "../../etc/passwd" -> "etc_passwd"
     name = re.sub(r"_+", "_", name).strip(" ._")
-    if _RESERVED.match(name):
+    if RESERVED_NAMES.match(name):
         name = "_" + name
     if len(name.encode()) > 200:
         stem, dot, ext = name.rpartition(".")
@@ -171,7 +171,7 @@ def safe_filename(name: str, fallback: str) -> str:
     return name or fallback
 
 
-def _write_new(folder: Path, name: str, data: bytes) -> Path:
+def write_new(folder: Path, name: str, data: bytes) -> Path:
     """Write ``data`` as a new file in ``folder`` (``name``, else ``name-1``...), atomically."""
     import tempfile
 
@@ -214,7 +214,7 @@ def _write_new(folder: Path, name: str, data: bytes) -> Path:
             os.unlink(tmp)
 
 
-def _blob_bytes(ctx, sha: str, did: str) -> bytes:
+def blob_bytes(ctx, sha: str, did: str) -> bytes:
     from herotui.store import blobs
 
     try:

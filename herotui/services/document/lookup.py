@@ -10,21 +10,21 @@ from herotui.services.common import aware, resolve_id
 from herotui.services.document.models import COLUMNS, Document, DocumentDetail
 
 
-def _doc(row) -> Document:
+def document_of_row(row) -> Document:
     (did, sha, title, kind, mime, tags, source, filename, size, pages, note, contacts, events, created, updated) = row
     return Document(id=did, sha256=sha, title=title, kind=kind, mime=mime, tags=tags or [], source=source,
                     filename=filename, size=size, pages=pages, note=note, contacts=contacts or [],
                     events=events or [], created=aware(created), updated=aware(updated))
 
 
-def _get(conn, did: str) -> Document:
+def get_document(conn, did: str) -> Document:
     row = conn.execute(f"SELECT {COLUMNS} FROM documents WHERE id = ? AND kind <> 'deck'", [did]).fetchone()
     if row is None:
         raise NotFound(f"no document with id '{did}'")
-    return _doc(row)
+    return document_of_row(row)
 
 
-def _resolve(conn, prefix: str) -> str:
+def resolve_document(conn, prefix: str) -> str:
     try:
         return resolve_id(conn, "(SELECT * FROM documents WHERE kind <> 'deck')", "document", prefix, label="title")
     except NotFound:
@@ -34,7 +34,7 @@ def _resolve(conn, prefix: str) -> str:
         raise
 
 
-def _detail(conn, doc: Document) -> DocumentDetail:
+def document_detail(conn, doc: Document) -> DocumentDetail:
     contacts = {cid: f"{name}" + (f" <{emails[0]}>" if emails else "")
                 for cid, name, emails in conn.execute(
                     "SELECT id, name, emails FROM contacts WHERE list_contains(?, id)", [doc.contacts]).fetchall()}
@@ -105,7 +105,7 @@ def resolve_event(conn, text: str) -> str:
     raise NotFound(f"no event matches '{text}' in this context", hint="'hero calendar list' shows them")
 
 
-def _resolve_links(conn, contacts: list[str], events: list[str]) -> tuple[list[str], list[str]]:
+def resolve_links(conn, contacts: list[str], events: list[str]) -> tuple[list[str], list[str]]:
     cids = list(dict.fromkeys(resolve_contact(conn, c) for c in contacts if c.strip()))
     eids = list(dict.fromkeys(resolve_event(conn, e) for e in events if e.strip()))
     return cids, eids

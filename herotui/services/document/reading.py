@@ -6,7 +6,7 @@ from typing import Annotated
 
 from herotui.errors import InvalidInput
 from herotui.registry import P, verb
-from herotui.services.document.lookup import _detail, _doc, _get, _resolve, resolve_contact, resolve_event
+from herotui.services.document.lookup import document_detail, document_of_row, get_document, resolve_document, resolve_contact, resolve_event
 from herotui.services.document.models import COLUMNS, KINDS, Document, DocumentDetail, DocumentText, Id
 
 SERVICE = "document"
@@ -42,21 +42,21 @@ def list_(
         sql = f"SELECT {COLUMNS} FROM documents WHERE " + " AND ".join(where) + " ORDER BY created DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_doc(r) for r in conn.execute(sql, params).fetchall()]
+        return [document_of_row(r) for r in conn.execute(sql, params).fetchall()]
 
 
 @verb(examples=["hero document show 01JD3"])
 def show(ctx, id: Id) -> DocumentDetail:
     """Show a document's metadata, with the contacts and events it is linked to."""
     with ctx.read() as conn:
-        return _detail(conn, _get(conn, _resolve(conn, id)))
+        return document_detail(conn, get_document(conn, resolve_document(conn, id)))
 
 
 @verb(examples=["hero document text 01JD3", "hero document text 01JD3 | grep -i revenue"])
 def text(ctx, id: Id) -> DocumentText:
     """Print the text extracted from a document."""
     with ctx.read() as conn:
-        did = _resolve(conn, id)
+        did = resolve_document(conn, id)
         title, kind, body, note = conn.execute("SELECT title, kind, text, note FROM documents WHERE id = ?", [did]).fetchone()
     if body is not None and not body.endswith("\n"):
         body += "\n"
@@ -78,5 +78,5 @@ def search(
         ids = [h.id for h in hits]
         if not ids:
             return []
-        rows = {r[0]: _doc(r) for r in conn.execute(f"SELECT {COLUMNS} FROM documents WHERE list_contains(?, id)", [ids]).fetchall()}
+        rows = {r[0]: document_of_row(r) for r in conn.execute(f"SELECT {COLUMNS} FROM documents WHERE list_contains(?, id)", [ids]).fetchall()}
     return [rows[i] for i in ids if i in rows]

@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from herotui.errors import HeroError, InvalidInput
 from herotui.registry import P, verb
-from herotui.services.document.lookup import _resolve
+from herotui.services.document.lookup import resolve_document
 from herotui.services.document.models import Id, Summary, SummaryPart
 
 SERVICE = "document"
 
 
-def _summary_text(title: str, method: str, sentences: list[str], parts: list[SummaryPart], note: str | None) -> str:
+def summary_text(title: str, method: str, sentences: list[str], parts: list[SummaryPart], note: str | None) -> str:
     label = "extractive: the most representative sentences of the document, no model" if method == "extractive" else "model"
     lines = [f"Summary of \u201c{title}\u201d ({label})", ""]
     lines += [f"- {s}" for s in sentences] or ["(no sentences to summarise)"]
@@ -43,7 +43,7 @@ def summarize(
     if not 1 <= sentences <= 50:
         raise InvalidInput("--sentences must be between 1 and 50")
     with ctx.read() as conn:
-        did = _resolve(conn, id)
+        did = resolve_document(conn, id)
         title, body, note = conn.execute("SELECT title, text, note FROM documents WHERE id = ?", [did]).fetchone()
     if not body or not body.strip():
         raise InvalidInput(f"document {did} has no text to summarise" + (f" ({note})" if note else ""),
@@ -71,4 +71,4 @@ def summarize(
     if not result.sentences:
         note_out = "; ".join(filter(None, [note_out, "the text has no complete sentences to pick"]))
     return Summary(id=did, title=title, method="extractive", sentences=result.sentences, parts=parts,
-                   note=note_out or None, text=_summary_text(title, "extractive", result.sentences, parts, note_out))
+                   note=note_out or None, text=summary_text(title, "extractive", result.sentences, parts, note_out))
