@@ -185,7 +185,6 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
 
 
 def build_app(argv: list[str], options: RootOptions | None = None) -> typer.Typer:
-    global typer  # Typer evaluates the callbacks' string annotations in this module
     import typer  # ~40 ms: not paid by 'hero --help'
 
     options = RootOptions() if options is None else options
@@ -222,6 +221,10 @@ def build_app(argv: list[str], options: RootOptions | None = None) -> typer.Type
             from herotui import registry
 
             _run(registry.get("status.show"), {}, context, json_, False)
+
+    # this module's annotations are strings (``from __future__``): "typer.Context" is given
+    # as the class, so Typer need not find ``typer`` among this module's globals
+    root.__annotations__["ctx"] = typer.Context
 
     wanted = _target_service(argv)
     everything = "_HERO_COMPLETE" in os.environ  # completing: every service is needed

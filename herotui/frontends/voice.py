@@ -90,7 +90,6 @@ def cli(options=None):
     def _as_json(flag: bool) -> bool:
         return flag or bool(getattr(options, "json", False))
 
-    global typer  # Typer evaluates the callbacks' string annotations in this module
     import typer  # ~40 ms; the speech libraries load only inside the commands
 
     app = typer.Typer(rich_markup_mode=None, invoke_without_command=True, no_args_is_help=False,
@@ -128,6 +127,8 @@ def cli(options=None):
             _one_recording(file, root_context(), dry_run=dry_run, session=session, silent=silent, as_json=as_json, out=out)
             return
         interactive(silent=silent, dry_run=dry_run, text_only=text, as_json=as_json, session=session, context=root_context())
+
+    voice.__annotations__["ctx"] = typer.Context  # the class, not the string "typer.Context" (future annotations)
 
     @app.command("transcribe")
     def transcribe(
