@@ -12,6 +12,68 @@ from support import hero_exe  # noqa: F401  (also used by the fixtures below)
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# --- scheduling under ``-n N`` (pytest-xdist) ----------------------------------------------
+# The README's command is ``pytest -n 2``. Plain ``--dist load`` hands tests out in file
+# order, so a module's expensive module- or session-scoped fixture is built on both workers,
+# and a long test late in the order runs alone at the end. Instead (unless --dist is given):
+# ``loadgroup``, the work handed out one unit at a time in the order below, where
+#
+# - the modules of SHARED run on one worker each, as one unit: their fixture is built once;
+# - the modules of LONG_FIRST come first, the longest first (2-core figures from
+#   ``--durations``), so that they overlap the many short tests instead of ending the run.
+SHARED = {
+    "tests/test_voice.py": "voice",  # 23 piper WAVs, the demo home, the speech model
+    "tests/e2e/test_voice_story.py": "voice-story",  # the story's WAVs
+    "tests/test_voice_devices.py": "voice-devices",  # a PulseAudio daemon, its WAVs
+    "tests/test_tui_voice.py": "tui-voice",  # the story's WAVs, the speech model
+    "tests/e2e/test_wheel.py": "wheel",  # the wheel, built and installed into a venv once
+}
+LONG_FIRST = [
+    "tests/test_voice.py",  # ~75 s (its unit)
+    "tests/e2e/test_morning_story.py",  # 9 x 10-20 s
+    "tests/e2e/test_voice_story.py",  # ~50 s
+    "tests/test_voice_devices.py",  # ~35 s
+    "tests/test_tui_voice.py",  # ~30 s
+    "tests/e2e/test_wheel.py",  # ~30 s
+    "tests/e2e/test_concurrency.py",
+    "tests/test_documents.py",  # 10,000 files: ~30 s
+    "tests/test_output.py",  # a table of many rows: ~20 s
+    "tests/test_understanding.py",  # the dev set: ~10 s
+    "tests/test_index_gc.py",
+    "tests/e2e/test_crash.py",
+    "tests/test_tui_terminals.py",
+    "tests/e2e/test_tui_story_tmux.py",
+    "tests/e2e/test_rpc.py",
+    "tests/test_readme_tour.py",
+]
+
+
+def pytest_configure(config):
+    if any(a == "--dist" or a.startswith(("--dist=", "-d")) for a in config.invocation_params.args):
+        return  # a mode asked for by name: as asked
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # a worker gets the command line, not the controller's choice below: name the groups
+        config.option.loadgroup = True
+    elif getattr(config.option, "dist", "no") == "load":  # -n N alone
+        config.option.dist = "loadgroup"
+        config.option.loadscopereorder = False  # the units in the order the collection puts them
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist names the groups in the test ids
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # without xdist: file order, as written
+
+    def module(item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    for item in items:
+        group = SHARED.get(module(item))
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+    rank = {m: i for i, m in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(module(item), len(rank)))  # stable: file order otherwise
+
 
 @pytest.fixture(autouse=True)
 def hero_home(tmp_path, monkeypatch) -> Path:
