@@ -32,7 +32,6 @@ have committed is not: the client gets an error saying to check before calling a
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Any, Callable
@@ -162,7 +161,10 @@ class Link:
 
 
 def available() -> bool:
-    return not (os.environ.get("HERO_NO_SERVER") or os.environ.get("HERO_DEBUG"))
+    from herotui import settings
+
+    s = settings.get()
+    return not (s.HERO_NO_SERVER or s.HERO_DEBUG)
 
 
 def open_link(actor: str, serve: dict, replace: bool = True, wait: float = 30.0) -> Link | None:

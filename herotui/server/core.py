@@ -50,10 +50,9 @@ log = logging.getLogger("hero.serve")
 
 
 def idle_timeout() -> float:
-    try:
-        return float(os.environ.get("HERO_SERVE_IDLE", "900"))
-    except ValueError:
-        return 900.0
+    from herotui import settings
+
+    return settings.get().HERO_SERVE_IDLE
 
 
 # -- per-thread standard streams (what a CLI call prints goes back to its client) ----------
@@ -618,8 +617,9 @@ def main(foreground: bool = False) -> int:
         print("hint: set XDG_RUNTIME_DIR or HERO_HOME to a folder you own; Hero works without a server meanwhile",
               file=sys.stderr)
         return 1
-    expect = os.environ.get("HERO_SERVE_EXPECT_UID")  # test seam: pretend to be another user
-    srv = HeroServer(folder, expect_uid=int(expect) if expect and expect.isdigit() else None)
+    from herotui import settings
+
+    srv = HeroServer(folder, expect_uid=settings.get().HERO_SERVE_EXPECT_UID)  # a test seam: another user
     if not srv.claim():
         if foreground:
             pid = wire.read_pid(folder)

@@ -61,7 +61,9 @@ def check_server() -> Check:
     if folder is None:
         return Check("server", WARN, f"no server possible: runtime folder {wire.runtime_dir()} unusable; "
                                      "every command runs in-process")
-    if os.environ.get("HERO_NO_SERVER"):
+    from herotui import settings
+
+    if settings.get().HERO_NO_SERVER:
         return Check("server", WARN, "HERO_NO_SERVER is set: every command runs in-process")
     info = serve_cli.status(folder)
     if info is None:

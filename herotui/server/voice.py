@@ -30,7 +30,10 @@ def forward_file(path: str, context: str | None, *, dry_run: bool, session: str 
     entry = sys.modules.get("herotui.server.entry")
     if entry is None or not getattr(entry, "THIN", False):
         return False  # not the hero command: in-process (tests, scripts calling the CLI)
-    if os.environ.get("HERO_NO_SERVER") or os.environ.get("HERO_DEBUG"):
+    from herotui import settings
+
+    s = settings.get()
+    if s.HERO_NO_SERVER or s.HERO_DEBUG:
         return False
     from herotui import server as wire
 
@@ -42,7 +45,7 @@ def forward_file(path: str, context: str | None, *, dry_run: bool, session: str 
     except entry.Fallback:
         return False
     try:
-        params = {"path": os.path.abspath(path), "context": context or os.environ.get("HERO_CONTEXT") or None,
+        params = {"path": os.path.abspath(path), "context": context or s.HERO_CONTEXT or None,
                   "dry_run": dry_run, "session": session, "json": as_json, "term": entry._term()}
         try:
             resp = conn.call("hero.voice", params)

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import threading
 import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from herotui import settings
 from herotui.store import db
 
 if TYPE_CHECKING:
@@ -43,12 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hero.store")
 
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 class _FairLock:
@@ -137,7 +131,7 @@ class _Entry:
     # -- the index -------------------------------------------------------------------------
 
     def _index_loop(self) -> None:
-        delay = _env_float("HERO_INDEX_DELAY", 0.2)
+        delay = settings.get().HERO_INDEX_DELAY
         while not self.closed:
             self.dirty.wait(timeout=1.0)
             if self.closed:
@@ -174,7 +168,7 @@ class Resident:
         self.entries: dict[str, _Entry] = {}
         self.cond = threading.Condition()
         self.on_commit = on_commit
-        self.hold = _env_float("HERO_SERVE_HOLD", 30.0)
+        self.hold = settings.get().HERO_SERVE_HOLD
         self.release_asked = 0.0  # monotonic time of the last SIGUSR1
         self.opened = 0  # how many times stores were opened (doctor, tests)
         self._stop = threading.Event()
