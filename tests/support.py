@@ -6,12 +6,15 @@ imports a conftest or another test module.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,3 +164,46 @@ def use_home(template: Path, target: Path, monkeypatch, active: str = DEFAULT_AC
     intents._LIVE.clear()
     contexts.save_choice(active)
     return contexts.current()
+
+
+# --- built once per run, shared by the workers (pytest-xdist) ----------------------------
+
+
+def run_folder(tmp_path_factory) -> Path:
+    """A folder of this test run that every xdist worker sees (the workers' base folders are
+    inside it); without xdist, the run's own base folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(folder: Path, build: Callable[[Path], None]) -> Path:
+    """``folder``, made by ``build(folder)`` once per run whichever worker asks first (the
+    others wait for it); a build that fails leaves nothing behind, and the next asker retries."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not folder.exists():
+            part = folder.with_name(folder.name + ".part")
+            shutil.rmtree(part, ignore_errors=True)
+            build(part)
+            part.rename(folder)
+    return folder
+
+
+def frozen_demo_home(shared: Path, env: dict) -> None:
+    """Make ``env["HERO_HOME"]`` a copy of a fresh ``hero demo`` run under ``env`` (its
+    libfaketime clock, ``FAKETIME``): the demo runs once per clock and run, as a real process
+    (without a resident server: the first call runs in-process either way), and each test
+    gets its own copy (no server state: a copy's first call starts its own server)."""
+
+    def build(home: Path) -> None:
+        proc = subprocess.run([hero_exe(), "demo"], capture_output=True, text=True, timeout=180,
+                              env=dict(env, HERO_HOME=str(home), HERO_NO_SERVER="1"))
+        assert proc.returncode == 0, f"hero demo -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+
+    clock = "-".join(env.get(k, "") for k in ("FAKETIME", "TZ", "HERO_TZ"))
+    template = built_once(shared / ("demo-" + "".join(c if c.isalnum() else "_" for c in clock)), build)
+    target = Path(env["HERO_HOME"])
+    assert not target.exists() or not any(target.iterdir()), f"{target} is not a fresh home"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(template, target, ignore=shutil.ignore_patterns("run"))

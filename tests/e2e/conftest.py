@@ -5,13 +5,20 @@ from __future__ import annotations
 import os
 
 import pytest
-from support import hero_exe  # noqa: F401  (e2e tests import it from here)
+from support import frozen_demo_home, hero_exe, run_folder  # noqa: F401  (e2e tests import hero_exe from here)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes tens of seconds (still run by default; deselect with -m 'not slow')")
 
 
+@pytest.fixture(scope="session")
+def demo_at(tmp_path_factory):
+    """``demo_at(env)``: the test's HERO_HOME (``env["HERO_HOME"]``) becomes a copy of a fresh
+    ``hero demo`` run under ``env``'s libfaketime clock; the demo runs once per clock and test run
+    (the morning and voice stories share their days), not once per test."""
+    shared = run_folder(tmp_path_factory)
+    return lambda env: frozen_demo_home(shared, env)
 
 
 def child_env(**extra: str) -> dict:

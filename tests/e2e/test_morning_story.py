@@ -10,7 +10,8 @@ the deck and the command that presents it (that command prints its slides); in a
 
 The clock: libfaketime (Debian package ``faketime``) preloaded into every child process, so
 the CLI and any server it starts share the frozen day; ``hero demo`` runs under the same
-clock, as a new user's install would on that day.
+clock, as a new user's install would on that day (once per day and test run: each test gets a
+copy of that home, ``demo_at`` in conftest.py; test_voice_story.py shares the days).
 """
 
 from __future__ import annotations
@@ -91,9 +92,9 @@ def deck_in_pipe(env: dict, context: str, expected: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("day", DAYS, ids=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
-def test_the_morning_story_by_text_every_day(day):
+def test_the_morning_story_by_text_every_day(day, demo_at):
     env = frozen_env(day)
-    ok(env, "demo")
+    demo_at(env)  # a copy of `hero demo` run under this clock (once per day and run)
     # from the default context (personal), as a new user starts
     story_day(env, "personal", day)
     out = ok(env, "ask", "Add Lena Fischer from Lumen Labs as a contact in business")
@@ -109,22 +110,22 @@ def test_the_morning_story_by_text_every_day(day):
     deck_in_pipe(env, "business", "Northwind Q4 Quarterly Review")
 
 
-def test_a_failed_step_makes_hero_ask_exit_non_zero():
+def test_a_failed_step_makes_hero_ask_exit_non_zero(demo_at):
     env = frozen_env(DAYS[2])
-    ok(env, "demo")
+    demo_at(env)  # a copy of `hero demo` run under this clock (once per day and run)
     proc = run(env, "--context", "business", "ask", "find the deck about zebras and open it")
     assert proc.returncode == 1, proc
     assert "no deck matches" in proc.stdout and "Step 1 (slides.present) failed." in proc.stdout
 
 
-def test_open_it_in_a_terminal_runs_the_presenter():
+def test_open_it_in_a_terminal_runs_the_presenter(demo_at):
     """In a terminal, "find the deck about Alex and open it" presents the deck full-screen."""
     import pty
 
     env = frozen_env(DAYS[2])
     env.pop("COLUMNS")
     env.update(TERM="xterm-256color", LINES="30", COLUMNS="100")
-    ok(env, "demo")
+    demo_at(env)  # a copy of `hero demo` run under this clock (once per day and run)
     pid, fd = pty.fork()
     if pid == 0:  # the child: hero on the pseudo-terminal, 100 x 30
         import fcntl

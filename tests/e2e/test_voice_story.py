@@ -154,9 +154,9 @@ def add_lena(env: dict, spoken: dict) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("day", ["2026-12-09", "2026-12-13"], ids=["wed", "sun"])
-def test_the_morning_story_by_voice(day, spoken):
+def test_the_morning_story_by_voice(day, spoken, demo_at):
     env = frozen_env(day)
-    ok(env, "demo")
+    demo_at(env)  # a copy of `hero demo` run under this clock (once per day and run)
     # from the default context (personal), as a new user starts; one conversation for every
     # voice turn of a context, across processes
     today_and_summary(env, spoken, "personal", day)
@@ -172,12 +172,12 @@ def test_the_morning_story_by_voice(day, spoken):
     assert [c["company"] for c in contacts(env, "business") if c["name"] == "Lena Fischer"] == ["Lumen Labs"]
 
 
-def test_a_name_read_back_is_created_by_a_spoken_yes(spoken):
+def test_a_name_read_back_is_created_by_a_spoken_yes(spoken, demo_at):
     """A name heard with doubt ("Sarah" at p=0.32 here; HERO_VOICE_UNSURE=0.9 makes sure of
     the doubt) is read back, nothing is created until the "yes" spoken in the next process of
     the same conversation (not another terminal's), which creates it once, as heard."""
     env = frozen_env("2026-12-11") | {"HERO_VOICE_UNSURE": "0.9"}
-    ok(env, "demo")
+    demo_at(env)  # a copy of `hero demo` run under this clock (once per day and run)
     before = contacts(env, "business")
     out = say(env, spoken["sarah"], context="business")
     assert heard(out).rstrip(".") == SAID["sarah"], out
@@ -195,11 +195,11 @@ def test_a_name_read_back_is_created_by_a_spoken_yes(spoken):
     assert len(contacts(env, "business")) == len(before) + 1
 
 
-def test_a_spoken_yes_answers_a_typed_question_of_the_same_conversation(spoken):
+def test_a_spoken_yes_answers_a_typed_question_of_the_same_conversation(spoken, demo_at):
     """``--session`` is one conversation for typed and spoken turns (as in the TUI): the offer
     made to ``hero ask --session S`` is answered by ``hero voice --session S``."""
     env = frozen_env("2026-12-10")
-    ok(env, "demo")
+    demo_at(env)  # a copy of `hero demo` run under this clock (once per day and run)
     typed = ok(env, "--context", "business", "ask", "--session", "desk", "What's on today?")
     offer = re.search(r"Shall I summarise \u201c(?P<doc>[^\u201d]+)\u201d", typed)
     assert offer, typed
