@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from herotui import settings as hero_settings
 from herotui.errors import HeroError, ModelError, ModelPolicyError
 
 DEFAULT_TIMEOUT = 30.0
@@ -171,7 +172,7 @@ def _env() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, var in (("name", "HERO_MODEL"), ("api_base", "HERO_MODEL_API_BASE"),
                      ("api_key_env", "HERO_MODEL_API_KEY_ENV"), ("timeout", "HERO_MODEL_TIMEOUT")):
-        value = os.environ.get(var, "").strip()
+        value = (hero_settings.get().raw(var) or "").strip()  # the text: the checks below word the errors
         if value:
             out[key] = value
     return out

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
+from herotui import settings
 from herotui.planner import slots
 from herotui.planner.plan import Plan, Step
 
@@ -411,7 +412,7 @@ def _tags_after(u: U, pattern: str) -> list[str]:
 
 
 def _fuzzy_one(word: str, options: list[str], cutoff: float = 80) -> str | None:
-    from rapidfuzz import fuzz, process
+    from rapidfuzz import fuzz, process  # ~17 ms: only understanding a typed request pays for it
 
     if not options or not word:
         return None
@@ -928,7 +929,7 @@ def _date_value(text: str) -> str | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
         return t
     try:
-        import dateparser
+        import dateparser  # ~80 ms: only understanding a typed request pays for it
 
         d = dateparser.parse(t, languages=["en"], settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month"]})
     except Exception:
@@ -1640,9 +1641,8 @@ def understand(ctx, text: str, live, known: list[str], *, label: str | None = No
         return _understand(ctx, text, live, known, label=label)
     except Exception:
         import logging
-        import os
 
-        if os.environ.get("HERO_DEBUG"):
+        if settings.get().HERO_DEBUG:
             raise
         logging.getLogger("hero.planner").exception("understanding %r failed", text[:200])
         return None

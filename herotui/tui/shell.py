@@ -30,7 +30,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 
-from herotui import contexts
+from herotui import contexts, settings
 from herotui.tui.app import ISLANDS
 from herotui.tui.commands import VerbCommands
 from herotui.tui.format import presented_deck
@@ -402,7 +402,7 @@ def _voice_missing() -> str | None:
     from importlib.util import find_spec
 
     stt_ok = find_spec("faster_whisper") is not None or (
-        bool(os.environ.get("HERO_WHISPER_MODEL")) and find_spec("pywhispercpp") is not None)
+        settings.get().HERO_WHISPER_MODEL is not None and find_spec("pywhispercpp") is not None)
     if not stt_ok or find_spec("numpy") is None:
         return _install_text()
     return None

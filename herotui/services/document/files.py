@@ -9,6 +9,7 @@ import stat as statmod
 import unicodedata
 from pathlib import Path
 
+from herotui import settings
 from herotui.errors import HeroError, InvalidInput
 
 
@@ -20,14 +21,11 @@ BROKEN_LINK = "broken symlink (its target does not exist)"
 def max_bytes(max_mb: float | None) -> int:
     """The size limit in bytes: ``--max-mb``, else ``HERO_MAX_DOCUMENT_MB``, else 50 MB."""
     if max_mb is None:
-        raw = os.environ.get("HERO_MAX_DOCUMENT_MB", "").strip()
-        if raw:
-            try:
-                max_mb = float(raw)
-            except ValueError:
-                raise InvalidInput(f"HERO_MAX_DOCUMENT_MB='{raw}' is not a number", hint="e.g. HERO_MAX_DOCUMENT_MB=100") from None
-        else:
-            max_mb = DEFAULT_MAX_MB
+        current = settings.get()
+        if current.problem("HERO_MAX_DOCUMENT_MB"):
+            raw = (current.raw("HERO_MAX_DOCUMENT_MB") or "").strip()
+            raise InvalidInput(f"HERO_MAX_DOCUMENT_MB='{raw}' is not a number", hint="e.g. HERO_MAX_DOCUMENT_MB=100")
+        max_mb = current.HERO_MAX_DOCUMENT_MB
     if not max_mb > 0:
         raise InvalidInput(f"the size limit must be above 0 MB (got {max_mb:g})")
     return int(max_mb * 1024 * 1024)
