@@ -75,6 +75,14 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(module(item), len(rank)))  # stable: file order otherwise
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_folder(tmp_path_factory):
+    """Templates built once per run (support.make_demo_home) go into a folder every worker sees."""
+    import support
+
+    support.RUN_FOLDER = support.run_folder(tmp_path_factory)
+
+
 @pytest.fixture(autouse=True)
 def hero_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "hero-home"

@@ -19,6 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACTIVE = "business"
+RUN_FOLDER: Path | None = None
+"""This test run's folder shared by the xdist workers (:func:`run_folder`; set by conftest.py)."""
 
 
 def hero_exe() -> str:
@@ -142,7 +144,26 @@ def snapshot() -> dict:
 
 
 def make_demo_home(home: Path) -> Path:
-    """Build the demo home at ``home`` (for a session fixture; the environment is restored)."""
+    """Build the demo home at ``home`` (for a session fixture; the environment is restored).
+
+    Made once per run for every module and xdist worker that asks under the same clock (a
+    frozen instant, or today's date on the real clock: the demo follows the current week),
+    then copied to ``home``."""
+    if RUN_FOLDER is None:
+        return _build_demo_at(home)
+    from datetime import datetime
+
+    import time_machine
+
+    now = datetime.now()
+    clock = f"frozen-{now.isoformat()}" if time_machine.escape_hatch.is_travelling() else f"today-{now.date()}"
+    key = "".join(c if c.isalnum() else "_" for c in f"{clock}-{os.environ.get('HERO_TZ', '')}")
+    template = built_once(RUN_FOLDER / f"demo-home-{key}", _build_demo_at)
+    shutil.copytree(template, home, ignore=shutil.ignore_patterns("run"))
+    return home
+
+
+def _build_demo_at(home: Path) -> Path:
     saved = {k: os.environ.get(k) for k in ("HERO_HOME", "HERO_TZ", "HERO_CONTEXT")}
     os.environ.update(HERO_HOME=str(home), HERO_TZ="Europe/Brussels")
     os.environ.pop("HERO_CONTEXT", None)
