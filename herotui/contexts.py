@@ -122,7 +122,7 @@ def load(name: str) -> Context:
 
 
 def write_profile(path: Path, profile: dict) -> None:
-    import tomli_w
+    import tomli_w  # ~3 ms: only writing a profile pays for it
 
     clean = {k: v for k, v in profile.items() if v is not None}
     paths.write_private(path / "context.toml", tomli_w.dumps(clean))  # owner-only whatever the umask

@@ -45,7 +45,7 @@ def load_litellm():
     try:
         with warnings.catch_warnings():  # its pydantic models warn at import; not the user's business
             warnings.simplefilter("ignore")
-            import litellm
+            import litellm  # 4-8 s: only a call to a configured model pays for it
     except ImportError:
         raise ModelError("a model is configured, but the 'litellm' package is not installed",
                          hint="install it with: pip install 'herotui[llm]' (or unset HERO_MODEL)") from None
@@ -119,7 +119,7 @@ def _is_connect(exc: BaseException) -> bool:
 
 def map_error(exc: BaseException, s: ModelSettings) -> ModelError:
     """A litellm/openai exception as a :class:`ModelError` a person can act on."""
-    import litellm
+    import litellm  # 4-8 s: only a call to a configured model pays for it
 
     detail = _short(exc, s)
     chain = _chain(exc)

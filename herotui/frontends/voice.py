@@ -33,7 +33,7 @@ def print_turn(turn, as_json: bool) -> None:
     if as_json:
         print(json.dumps(turn.to_json(), default=str))
         return
-    from rich.console import Console
+    from rich.console import Console  # ~40 ms: only printing a turn as text pays for it
 
     console = Console(highlight=False, soft_wrap=True)
     if not turn.heard:

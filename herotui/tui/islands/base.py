@@ -8,6 +8,7 @@ from typing import Any
 from textual import events, work
 from textual.containers import Container
 from textual.message import Message
+from textual.widgets import DataTable
 
 from herotui.tui import calls
 
@@ -76,8 +77,6 @@ class Island(Container):
 
     def cursor_key(self, table_id: str) -> str | None:
         """The key of the row under the cursor of DataTable ``#table_id``, or None."""
-        from textual.widgets import DataTable
-
         table = self.query_one(f"#{table_id}", DataTable)
         if not table.row_count:
             return None

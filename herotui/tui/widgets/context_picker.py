@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -62,8 +63,6 @@ class ContextPicker(ModalScreen[str | None]):
 
 
 def _safe(color: str) -> str:
-    from rich.style import Style
-
     try:
         Style.parse(color)
         return color

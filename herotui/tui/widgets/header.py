@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -32,8 +33,6 @@ class HeroHeader(Horizontal):
         yield Label("", id="status")
 
     def set_context(self, name: str, color: str = "") -> None:
-        from rich.style import Style
-
         try:
             Style.parse(color)
         except Exception:  # an unknown colour name: no colour

@@ -100,7 +100,7 @@ def child_command(command: list[str]) -> list[str]:
     (gone as soon as it execs), then ``COLORTERM=truecolor`` (the emulator renders 24-bit colour).
     ``PATH`` starts with the running Hero's ``bin`` folder (:func:`hero_path`).
     """
-    from bittty.pty import unix
+    from bittty.pty import unix  # ~200 ms: only opening a terminal tab pays for it
 
     env = shutil.which("env")
     if env is None:
