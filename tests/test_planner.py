@@ -398,8 +398,8 @@ def test_hero_history_cli(demo, capsys):
 
 
 def test_listed_events_read_cleanly_all_day_included():
-    from herotui.planner.ask import _compact
+    from herotui.frontends.views import compact
 
-    out = _compact([{"start": "2026-12-06T00:00:00+00:00", "title": "Mom's birthday", "all_day": True},
+    out = compact([{"start": "2026-12-06T00:00:00+00:00", "title": "Mom's birthday", "all_day": True},
                     {"start": "2026-12-06T10:00:00+00:00", "title": "Sunday brunch"}])
     assert out.splitlines() == ["  Sun, all day · Mom's birthday", "  Sun 10:00 · Sunday brunch"]

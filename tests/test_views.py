@@ -1,7 +1,8 @@
 """Presentation lives in the front-ends (issue 16 item 1): views keyed by result type, progress
 reported to the caller, ``document open`` returning what to show.
 
-- no service module imports Rich or defines ``__rich__``; every view names a class that exists;
+- no service or planner module imports Rich, defines ``__rich__``, prints or touches
+  ``sys.stdout``/``sys.stderr``; every view names a class that exists;
 - the views print what the services' renderers printed (piped text, terminal styles);
 - ``document add`` reports progress to ``registry.PROGRESS`` (and counts nothing when no one
   watches); on Ctrl+C the CLI's bar is erased and the command exits 130;
@@ -31,9 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 7, 9, 0, tzinfo=timezone.utc)
 
 
-def test_services_import_no_rich_and_render_nothing():
+def test_services_and_the_planner_import_no_rich_and_render_nothing():
     offenders = []
-    for path in sorted((ROOT / "herotui" / "services").rglob("*.py")):
+    paths = [p for package in ("services", "planner") for p in sorted((ROOT / "herotui" / package).rglob("*.py"))]
+    assert any(p.name == "ask.py" for p in paths) and any(p.name == "adding.py" for p in paths)
+    for path in paths:
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             names = []
@@ -47,6 +50,9 @@ def test_services_import_no_rich_and_render_nothing():
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} defines __rich__")
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} prints")
+            if isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr") and \
+                    getattr(node.value, "id", None) == "sys":
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} writes to sys.{node.attr}")
     assert offenders == []
 
 

@@ -165,7 +165,8 @@ def _run(v: Verb, args: dict, context: str | None, as_json: bool, yes: bool) -> 
     bar = render.progress_bar()  # a long verb's progress (document add), drawn on a terminal
     token = registry.PROGRESS.set(bar)
     try:
-        result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed, paged=True)  # listings as they come
+        with render.planner_steps(v):  # hero agent run: a line per finished step
+            result = registry.call(v.name, args, ctx, actor="cli", confirmed=confirmed, paged=True)  # listings as they come
     finally:
         registry.PROGRESS.reset(token)
         if bar is not None:
@@ -330,7 +331,9 @@ def main(argv: list[str] | None = None) -> None:
 def _main(argv: list[str]) -> int:
     import typer  # ~40 ms: not paid by 'hero --help'
 
-    debug = bool(os.environ.get("HERO_DEBUG"))
+    from herotui import settings
+
+    debug = settings.get().HERO_DEBUG
     options = RootOptions()  # this call's (tests call _main more than once in a process)
     from typer import exceptions as typer_exc
 

@@ -66,6 +66,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from herotui import settings
+
 #: Why a verb marked ``terminal`` in the registry (``@verb(terminal=True)``) is not a tool.
 TERMINAL_REASON = ("it shows its result on the caller's own screen (a pager or the desktop's viewer); "
                    "the tools return data instead (e.g. document_text, document_export)")
@@ -303,7 +305,7 @@ def make_server(default_context: str | None = None, roots=None):
     from herotui.server import bridge as bridge_mod
 
     # the tool calls run in the resident server (with these roots and this pin) once it answers
-    bridge = bridge_mod.Bridge("mcp", default_context, os.environ.get("HERO_CONTEXT") or None, roots) \
+    bridge = bridge_mod.Bridge("mcp", default_context, settings.get().HERO_CONTEXT, roots) \
         if bridge_mod.available() else None
     index = _tool_index()
     left_out = excluded()

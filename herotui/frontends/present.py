@@ -225,11 +225,13 @@ def run(presentation: Any) -> None:
     Alex and open it"``, an ``AskResult``): its plan and reply are printed, then the deck its
     ``slides.present`` step opened is presented the same way.
     """
-    if hasattr(presentation, "rendered"):  # an AskResult
+    from herotui.frontends import views
+
+    if views.find(presentation) is views.ask_result:  # an AskResult
         from rich.console import Console
 
         deck = presentation.presentation()
-        Console(highlight=False).print(presentation.rendered(opening=deck is not None and interactive()))
+        Console(highlight=False).print(views.ask_result(presentation, False, opening=deck is not None and interactive()))
         _show_opened(presentation)
         if deck is None:
             return
@@ -369,7 +371,9 @@ def page(doc: Any) -> Any:
 def opener() -> list[str] | None:
     """The program that opens files on this desktop: ``$HERO_OPENER``, else ``open`` (macOS)
     or ``xdg-open`` (only with a graphical session); None when there is none."""
-    custom = os.environ.get("HERO_OPENER", "").strip()
+    from herotui import settings
+
+    custom = (settings.get().HERO_OPENER or "").strip()
     if custom:
         return shlex.split(custom)
     if sys.platform == "darwin":
@@ -388,10 +392,12 @@ def view_file(doc: Any) -> Any:
 
     from herotui.errors import HeroError
 
+    from herotui import settings
+
     argv = opener()
     if argv is None or shutil.which(argv[0]) is None:
         what = "no graphical session (DISPLAY is not set)" if sys.platform != "darwin" and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and not os.environ.get("HERO_OPENER") else \
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and not settings.get().HERO_OPENER else \
             "no program to open files was found (xdg-open)"
         extra = f", or read its text: hero document text {doc.id}" if doc.chars else ""
         raise HeroError(f"cannot open '{doc.title}' ({doc.kind}) here: {what}",

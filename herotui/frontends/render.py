@@ -2,7 +2,8 @@
 
 How a result type looks on a terminal is its view (:mod:`herotui.frontends.views`); lists
 and records are laid out here as tables. A long verb's progress (``registry.PROGRESS``) is
-drawn by :class:`ProgressBar` on standard error.
+drawn by :class:`ProgressBar` on standard error; the planner's steps (``hero agent run``) are
+said there as they finish (:func:`planner_steps`).
 
 JSON shape (stable): a verb returning a record prints one object with the record's fields;
 a verb returning records prints an array of them; timestamps are ISO 8601 with their zone.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -62,8 +64,8 @@ class ProgressBar:
 
 def progress_bar() -> ProgressBar | None:
     """A bar for a verb's progress when standard error is a terminal and ``HERO_PROGRESS`` is
-    not ``0``, else None (nothing drawn, nothing counted)."""
-    import os
+    not off (``0``, ``false``, ``no``, ``off``), else None (nothing drawn, nothing counted)."""
+    from herotui import settings
 
     stream = sys.stderr
     try:
@@ -71,7 +73,31 @@ def progress_bar() -> ProgressBar | None:
             return None
     except (AttributeError, ValueError):
         return None
-    return ProgressBar() if os.environ.get("HERO_PROGRESS", "1") != "0" else None
+    return ProgressBar() if settings.get().HERO_PROGRESS else None
+
+
+def print_step(res: Any) -> None:
+    """A planner step finished: its line on standard error, when that is a terminal (for people)."""
+    if sys.stderr.isatty():
+        from herotui.frontends.views import step_line
+
+        print(step_line(res), file=sys.stderr, flush=True)
+
+
+@contextmanager
+def planner_steps(v: Any):
+    """While verb ``v`` runs, the planner's finished steps are printed (:func:`print_step`):
+    ``hero agent run`` tells :data:`herotui.planner.agent.STEP_DONE`; other verbs, nothing."""
+    if v.service != "agent":
+        yield
+        return
+    from herotui.planner import agent
+
+    token = agent.STEP_DONE.set(print_step)
+    try:
+        yield
+    finally:
+        agent.STEP_DONE.reset(token)
 
 
 PIPE_WIDTH = 10_000  # piped output: lines are never wrapped or cut (a path, a hash, a plan line)
@@ -178,7 +204,7 @@ def output(result: Any, as_json: bool, *, cross_context: bool = False) -> None:
     from herotui.frontends import views
 
     func = views.find(result)
-    if func is not None or hasattr(result, "__rich__"):  # a view, or a renderable of its own (the planner's)
+    if func is not None or hasattr(result, "__rich__"):  # a view, or a Rich renderable of its own
         piped = _piped()
         shown = func(result, piped) if func is not None else result
         if isinstance(shown, str):

@@ -75,6 +75,7 @@ import os
 import sys
 from typing import Any
 
+from herotui import settings
 from herotui.errors import RPC_CODES, HeroError, InvalidInput, Unavailable
 
 PARSE_ERROR = -32700
@@ -402,7 +403,7 @@ class Server:
             import logging
 
             logging.getLogger("hero.rpc").exception("internal error in %s", method)
-            if os.environ.get("HERO_DEBUG"):
+            if settings.get().HERO_DEBUG:
                 import traceback
 
                 traceback.print_exc(file=sys.stderr)
@@ -442,7 +443,7 @@ def serve_stdio(context: str | None = None, roots: list[str] | None = None) -> N
     from herotui.server import bridge
 
     if bridge.available():  # the calls run in the resident server, with these roots and this pin
-        server.bridge = bridge.Bridge("rpc", context, os.environ.get("HERO_CONTEXT") or None, server.roots)
+        server.bridge = bridge.Bridge("rpc", context, settings.get().HERO_CONTEXT, server.roots)
     with os.fdopen(in_fd, "rb", buffering=0) as raw_in, os.fdopen(out_fd, "wb") as out:
         reader = _lines(raw_in)
         for line in reader:

@@ -44,7 +44,7 @@ def find(result: Any) -> View | None:
 
 def view(result: Any, piped: bool = False) -> Any:
     """What to print for ``result``: its view's renderable or text, else the result itself
-    (a Rich renderable of its own, such as the planner's answers, or anything Rich prints)."""
+    (anything Rich prints)."""
     func = find(result)
     return func(result, piped) if func is not None else result
 
@@ -182,3 +182,97 @@ def knowledge_answer(answer: Any, piped: bool) -> Any:
         parts.append(Text(p.citation, style="bold cyan"))
         parts.append(Text(p.text.strip()))  # a terminal: wrapped at words, never cut; piped: as written
     return Group(*parts)
+
+
+# --- the planner's answers -------------------------------------------------------------------
+
+
+@view_of("herotui.planner.ask:AskResult")
+def ask_result(answer: Any, piped: bool, opening: bool = False) -> Any:
+    """The plan lines (``$ hero ...``), the results and the reply; ``opening``: the presenter
+    shows the deck next (else a deck that was opened is named with the command that shows it)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[Any] = []
+    by_index = {s.index: s for s in answer.steps}
+    for i, step in enumerate(answer.plan.steps, 1):
+        done = by_index.get(i)
+        line = Text("$ " + (done.cli if done else step.cli), style="dim")
+        if done is not None and done.status != "ok":
+            line.append(f"  [{done.status}]", style="yellow" if done.status != "error" else "red")
+        parts.append(line)
+    listed = False
+    for s in answer.steps:
+        if s.status == "ok" and s.result is not None:
+            lines = compact(s.result)
+            if lines:
+                parts.append(Text(lines, style="cyan"))
+                listed = True
+        elif s.status == "error":
+            parts.append(Text(f"error: {s.error}" + (f"\nhint: {s.hint}" if s.hint else ""), style="red"))
+            listed = True
+    reply = answer.brief if listed and answer.brief else answer.reply
+    deck = next((s for s in answer.steps if s.verb == "slides.present" and s.status == "ok"
+                 and isinstance(s.result, dict)), None)
+    if deck is not None and not opening:
+        from herotui.planner.intents import step_cli
+
+        show = step_cli("slides.present", {"id": deck.result.get("deck_id")}, deck.context)
+        reply = (f"Found the deck \u201c{deck.result.get('title')}\u201d ({deck.result.get('total')} slides); "
+                 f"to present it in a terminal: {show}")
+    if reply:
+        parts.append(Text(reply, style="bold"))
+    return Group(*parts)
+
+
+def compact(result: Any, limit: int = 8) -> str:
+    """A few lines for a step's result (JSON data): one per item of a list, else nothing."""
+    if isinstance(result, list):
+        lines = []
+        for item in result[:limit]:
+            if isinstance(item, dict):
+                from herotui.planner.execute import event_when
+
+                bits = [event_when(item).rstrip(",") if k == "start" else str(item.get(k))  # "Sun, all day"
+                        for k in ("start", "title", "name", "kind", "company") if item.get(k)]
+                lines.append("  " + " · ".join(bits[:3]))
+            else:
+                lines.append(f"  {item}")
+        if len(result) > limit:
+            lines.append(f"  ... {len(result) - limit} more")
+        return "\n".join(lines)
+    return ""
+
+
+STEP_MARKS = {"ok": "\u2713", "error": "\u2717", "needs-confirmation": "?", "skipped": "-"}
+STEP_STYLES = {"ok": "green", "error": "red", "needs-confirmation": "yellow"}
+
+
+@view_of("herotui.planner.agent:AgentRun")
+def agent_run(run: Any, piped: bool) -> Any:
+    """A line per step with its status mark (planned, run, failed, not run), then the reply."""
+    from rich.console import Group
+    from rich.text import Text
+
+    rows: list[Any] = []
+    by_index = {s.index: s for s in run.steps}
+    for i, step in enumerate(run.plan.steps, 1):
+        done = by_index.get(i)
+        status = done.status if done else ("planned" if run.status == "dry-run" else "not run")
+        mark = STEP_MARKS.get(status, "\u00b7")
+        style = STEP_STYLES.get(status, "dim")
+        line = Text(f"{mark} {i}. ", style=style)
+        line.append(done.cli if done else step.cli, style="dim")
+        if done is not None and done.error:
+            line.append(f"  {done.error}", style=style)
+        rows.append(line)
+    if run.reply:
+        rows.append(Text(run.reply, style="bold"))
+    return Group(*rows)
+
+
+def step_line(res: Any) -> str:
+    """The line said on standard error when a planner step finishes (``hero agent run``)."""
+    mark = {"ok": "\u2713", "error": "\u2717"}.get(res.status, "\u00b7")
+    return f"{mark} {res.index}. {res.cli}" + (f"  ({res.error})" if res.error else "")

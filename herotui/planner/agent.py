@@ -6,13 +6,16 @@ planned (offline templates, else a model when the context allows one); a part th
 understood stops the run before anything runs, so half a request never happens. The steps
 then run in order with a bound (``--max-steps``, default 8), each step's result available to
 the next (``$prev.id``), destructive steps only with ``--yes``. Progress goes to standard
-error (one line per step, when it is a terminal); the result lists every step with its
-status, so scripts (``--json``) and the TUI see the same thing.
+error (one line per step, when it is a terminal: the CLI prints them, told of each step
+through :data:`STEP_DONE`; the planner prints nothing); the result lists every step with its
+status, so scripts (``--json``) and the TUI see the same thing. How a run looks is its view
+(``herotui.frontends.views.agent_run``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from contextvars import ContextVar
+from typing import Annotated, Callable
 
 from pydantic import BaseModel
 
@@ -22,6 +25,10 @@ from herotui.registry import P, verb
 
 SERVICE = "agent"
 MAX_STEPS = 8
+
+STEP_DONE: ContextVar[Callable[[StepResult], None] | None] = ContextVar("hero_step_done", default=None)
+"""Told of each step as it finishes (the front-end sets it: the CLI prints a line per step on
+a terminal); unset, nobody is told."""
 
 
 class AgentPart(BaseModel):
@@ -49,26 +56,6 @@ class AgentRun(BaseModel):
         """1 when a step failed (the CLI exits with it); a request not understood is an answer, 0."""
         return 1 if self.status == "failed" else 0
 
-    def __rich__(self):
-        from rich.console import Group
-        from rich.text import Text
-
-        rows: list[Any] = []
-        by_index = {s.index: s for s in self.steps}
-        for i, step in enumerate(self.plan.steps, 1):
-            done = by_index.get(i)
-            status = done.status if done else ("planned" if self.status == "dry-run" else "not run")
-            mark = {"ok": "\u2713", "error": "\u2717", "needs-confirmation": "?", "skipped": "-"}.get(status, "\u00b7")
-            style = {"ok": "green", "error": "red", "needs-confirmation": "yellow"}.get(status, "dim")
-            line = Text(f"{mark} {i}. ", style=style)
-            line.append(done.cli if done else step.cli, style="dim")
-            if done is not None and done.error:
-                line.append(f"  {done.error}", style=style)
-            rows.append(line)
-        if self.reply:
-            rows.append(Text(self.reply, style="bold"))
-        return Group(*rows)
-
 
 def split_parts(text: str) -> list[str]:
     from herotui.planner.intents import SPLITTERS
@@ -90,7 +77,7 @@ def run(
 ) -> AgentRun:
     """Carry out a multi-step request: plan each part, then run the steps in order (bounded)."""
     from herotui.planner import execute, intents
-    from herotui.planner.ask import progress_line, reply_for
+    from herotui.planner.ask import reply_for
 
     whole, greedy = intents.plan_sentence(ctx, text)
     parts_text = [text] if intents.one_request(whole, greedy, text) else split_parts(text)
@@ -127,7 +114,7 @@ def run(
     if plan.needs_confirmation and not confirm:
         return AgentRun(text=text, context=ctx.name, parts=parts, plan=plan, status="needs-confirmation",
                         reply="Nothing ran: a step deletes data or moves an event; run again with --yes to confirm.")
-    results = execute.run(plan, confirmed=confirm, progress=progress_line, max_steps=max_steps)
+    results = execute.run(plan, confirmed=confirm, progress=STEP_DONE.get(), max_steps=max_steps)
     failed = any(r.status == "error" for r in results)
     return AgentRun(text=text, context=ctx.name, parts=parts, plan=plan, steps=results,
                     status="failed" if failed else "ok", reply=reply_for(plan, results))

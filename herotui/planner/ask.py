@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import time
 from typing import Annotated, Any, ClassVar
 
@@ -69,8 +68,9 @@ class AskResult(BaseModel):
     dry_run: bool = False
     exit_code: int = 0
 
-    # in a terminal, render.output hands it to herotui.frontends.present, which prints it and
-    # then presents the deck a "... and open it" step opened
+    # how it looks is its view (herotui.frontends.views.ask_result); in a terminal,
+    # render.output hands it to herotui.frontends.present, which prints it and then
+    # presents the deck a "... and open it" step opened
     __present__: ClassVar = True
 
     def presentation(self):
@@ -81,65 +81,6 @@ class AskResult(BaseModel):
             if s.verb == "slides.present" and s.status == "ok" and isinstance(s.result, dict) and s.result.get("slides"):
                 return Presentation.model_validate(s.result)
         return None
-
-    def __rich__(self):
-        return self.rendered(opening=False)
-
-    def rendered(self, opening: bool):
-        """The plan lines, the results and the reply; ``opening``: a presenter shows the deck next
-        (else a deck that was opened is named with the command that shows it)."""
-        from rich.console import Group
-        from rich.text import Text
-
-        parts: list[Any] = []
-        by_index = {s.index: s for s in self.steps}
-        for i, step in enumerate(self.plan.steps, 1):
-            done = by_index.get(i)
-            line = Text("$ " + (done.cli if done else step.cli), style="dim")
-            if done is not None and done.status != "ok":
-                line.append(f"  [{done.status}]", style="yellow" if done.status != "error" else "red")
-            parts.append(line)
-        listed = False
-        for s in self.steps:
-            if s.status == "ok" and s.result is not None:
-                compact = _compact(s.result)
-                if compact:
-                    parts.append(Text(compact, style="cyan"))
-                    listed = True
-            elif s.status == "error":
-                parts.append(Text(f"error: {s.error}" + (f"\nhint: {s.hint}" if s.hint else ""), style="red"))
-                listed = True
-        reply = self.brief if listed and self.brief else self.reply
-        deck = next((s for s in self.steps if s.verb == "slides.present" and s.status == "ok"
-                     and isinstance(s.result, dict)), None)
-        if deck is not None and not opening:
-            from herotui.planner.intents import step_cli
-
-            show = step_cli("slides.present", {"id": deck.result.get("deck_id")}, deck.context)
-            reply = (f"Found the deck \u201c{deck.result.get('title')}\u201d ({deck.result.get('total')} slides); "
-                     f"to present it in a terminal: {show}")
-        if reply:
-            parts.append(Text(reply, style="bold"))
-        return Group(*parts)
-
-
-def _compact(result: Any, limit: int = 8) -> str:
-    """A few lines for a result: one per item of a list, else its main fields."""
-    if isinstance(result, list):
-        lines = []
-        for item in result[:limit]:
-            if isinstance(item, dict):
-                from herotui.planner.execute import event_when
-
-                bits = [event_when(item).rstrip(",") if k == "start" else str(item.get(k))  # "Sun, all day"
-                        for k in ("start", "title", "name", "kind", "company") if item.get(k)]
-                lines.append("  " + " · ".join(bits[:3]))
-            else:
-                lines.append(f"  {item}")
-        if len(result) > limit:
-            lines.append(f"  ... {len(result) - limit} more")
-        return "\n".join(lines)
-    return ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -546,10 +487,3 @@ def _duplicate_offer(plan: Plan, steps: list[StepResult]) -> Plan | None:
     return Plan(text=plan.text, steps=[again], intent="duplicate", needs_confirmation=True,
                 reply=f"{name}{at} is already a contact in {step.context}. Add a second one? "
                       "Say yes to add it, or no to keep just the one.")
-
-
-def progress_line(res: StepResult) -> None:
-    """One line per finished step on standard error, when it is a terminal (for people)."""
-    if sys.stderr.isatty():
-        mark = {"ok": "\u2713", "error": "\u2717"}.get(res.status, "\u00b7")
-        print(f"{mark} {res.index}. {res.cli}" + (f"  ({res.error})" if res.error else ""), file=sys.stderr, flush=True)
