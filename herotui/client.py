@@ -34,8 +34,11 @@ import inspect
 import itertools
 import json
 import keyword
+import os
 import subprocess
 import threading
+import types
+import typing
 from typing import Any, Sequence
 
 from herotui import errors
@@ -66,7 +69,7 @@ class _InProcess:
         self.context = context
 
     def call(self, v, args: dict, context: str | None, confirm: bool) -> Any:
-        from herotui import contexts, registry
+        from herotui import contexts, registry  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         ctx = contexts.current(context or self.context)
         return registry.call(v.name, args, ctx, actor="python", confirmed=confirm)
@@ -132,7 +135,7 @@ class _Stdio:
         return response.get("result")
 
     def call(self, v, args: dict, context: str | None, confirm: bool) -> Any:
-        from herotui.results import jsonable
+        from herotui.results import jsonable  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         params = jsonable(dict(args))
         if context or self.context:
@@ -164,7 +167,7 @@ class ServerTransport(_Stdio):
     folder is not the caller's)."""
 
     def __init__(self, context: str | None, start: bool = True, actor: str = "python") -> None:
-        from herotui import server as wire
+        from herotui import server as wire  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         self.context = context
         self.actor = actor
@@ -214,9 +217,7 @@ class ServerTransport(_Stdio):
         return response.get("result")
 
     def call(self, v, args: dict, context: str | None, confirm: bool) -> Any:
-        import os
-
-        from herotui.results import jsonable
+        from herotui.results import jsonable  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         params = jsonable(dict(args))
         for p in v.params:
@@ -255,9 +256,6 @@ def _attr_name(action: str) -> str:
 
 def _plain(annotation: Any) -> Any:
     """``list[Annotated[str, validator]]`` -> ``list[str]``: what help() should show."""
-    import types
-    import typing
-
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _plain(typing.get_args(annotation)[0])
@@ -339,8 +337,8 @@ class _ServiceBase:
 
 def _service_class(service: str) -> type:
     if service not in _SERVICE_CLASSES:
-        from herotui import registry
-        from herotui.services import SERVICES
+        from herotui import registry  # lazy: 'import herotui.client' (a start-up path) loads none of this
+        from herotui.services import SERVICES  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         verbs = registry.service_verbs(service)
         ns: dict[str, Any] = {"_service": service, "__module__": __name__,
@@ -395,7 +393,7 @@ class Hero:
 
     def call(self, verb_name: str, args: dict | None = None, *, context: str | None = None, confirm: bool = False) -> Any:
         """Run a verb by name with a dict of arguments (what the generated methods do)."""
-        from herotui import registry
+        from herotui import registry  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         return self._transport.call(registry.get(verb_name), dict(args or {}), context, confirm)
 
@@ -403,7 +401,7 @@ class Hero:
         """The OpenRPC document (of the remote server, or generated locally)."""
         if isinstance(self._transport, _Stdio):
             return self._transport.request("rpc.discover", None)
-        from herotui.frontends import rpc
+        from herotui.frontends import rpc  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         return rpc.spec()
 
@@ -423,7 +421,7 @@ class Hero:
             pass
 
     def __getattr__(self, name: str) -> Any:
-        from herotui.services import SERVICES
+        from herotui.services import SERVICES  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         if name.startswith("_") or name not in SERVICES:
             raise AttributeError(f"Hero has no service '{name}' (services: {', '.join(SERVICES)})")
@@ -433,7 +431,7 @@ class Hero:
         return services[name]
 
     def __dir__(self) -> list[str]:
-        from herotui.services import SERVICES
+        from herotui.services import SERVICES  # lazy: 'import herotui.client' (a start-up path) loads none of this
 
         return sorted(set(super().__dir__()) | set(SERVICES))
 

@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from herotui import settings as hero_settings
+from herotui import paths
 from herotui.errors import HeroError, ModelError, ModelPolicyError
 
 DEFAULT_TIMEOUT = 30.0
@@ -129,8 +130,6 @@ def is_loopback_url(url: str) -> bool:
 
 def config_file() -> Path:
     """The global config file: ``<config dir>/config.toml``."""
-    from herotui import paths
-
     return paths.config_dir() / "config.toml"
 
 

@@ -19,6 +19,7 @@ from typing import Iterator
 
 from herotui import paths, settings
 from herotui.errors import HeroError, InvalidInput, NotFound
+from herotui.store import db
 
 DEFAULT = "personal"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -75,16 +76,12 @@ class Context:
     @contextmanager
     def read(self) -> Iterator:
         """A read-only DuckDB connection for one verb call (index brought up to date)."""
-        from herotui.store import db
-
         with db.read(self) as conn:
             yield conn
 
     @contextmanager
     def write(self) -> Iterator:
         """A write transaction: commits, bumps the revision, then updates the index."""
-        from herotui.store import db
-
         with db.write(self) as tx:
             yield tx
 
@@ -145,8 +142,6 @@ def create(name: str, description: str | None = None, color: str | None = None) 
     paths.ensure_private_dir(path / "blobs")
     write_profile(path, profile)
     ctx = Context(name, path, profile)
-    from herotui.store import db
-
     db.initialise(ctx)
     return ctx
 
@@ -182,8 +177,6 @@ def rename(old: str, new: str) -> Context:
     validate_name(new)
     if exists(new):
         raise InvalidInput(f"context '{new}' already exists", hint="pick another name")
-    from herotui.store import db
-
     with db.exclusive(load(old)):  # nobody may hold the stores while the folder moves
         os.rename(context_path(old), context_path(new))
     if saved_choice() == old:
@@ -193,8 +186,6 @@ def rename(old: str, new: str) -> Context:
 
 def delete(name: str) -> None:
     ctx = load(name)
-    from herotui.store import db
-
     with db.exclusive(ctx):
         trash = ctx.path.with_name(f".{name}.deleting")
         os.rename(ctx.path, trash)

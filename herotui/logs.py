@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+from logging.handlers import RotatingFileHandler
+
+from herotui import paths, settings
+from herotui.errors import HeroError
 
 MAX_BYTES = 1_000_000
 BACKUPS = 3
@@ -17,8 +21,6 @@ _configured = False
 
 
 def _handler_class():
-    from logging.handlers import RotatingFileHandler
-
     class PrivateRotatingFileHandler(RotatingFileHandler):
         """Creates each file (the first, and each after a rollover) with mode 0600."""
 
@@ -41,9 +43,6 @@ def setup() -> None:
     if _configured:
         return
     _configured = True
-    from herotui import paths, settings
-    from herotui.errors import HeroError
-
     try:
         folder = paths.ensure_private_dir(paths.state_dir())
         handler = _handler_class()(folder / "hero.log", maxBytes=MAX_BYTES, backupCount=BACKUPS, delay=True,

@@ -12,7 +12,7 @@ import os
 from contextvars import ContextVar
 from pathlib import Path
 
-from herotui.errors import HeroError
+from herotui.errors import HeroError, InvalidInput
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -104,7 +104,7 @@ def make_private(path: Path | str) -> None:
 
 def write_private(path: Path, data: str | bytes) -> None:
     """Replace ``path`` atomically with ``data`` in an owner-only (0600) file, whatever the umask."""
-    import tempfile
+    import tempfile  # lazy: ~10 modules (random, shutil) that 'import herotui.paths' does not pay for
 
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mkstemp: 0600
@@ -176,7 +176,7 @@ def served_roots(extra: list[str] | None = None) -> FileRoots:
     ``extra``; Hero's own shipped data (the demo, the manual) may be read too."""
     exports = data_dir() / "exports"
     folders = [exports]
-    from herotui import settings
+    from herotui import settings  # lazy, as in hero_home
 
     env = settings.get().HERO_FILE_ROOTS or ""
     folders += [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
@@ -206,8 +206,6 @@ def check_root(path: str | Path, *, write: bool = False, fd: int | None = None) 
     if real is None:
         real = os.path.realpath(path)
     if not roots.allows(real, write):
-        from herotui.errors import InvalidInput
-
         what = "write" if write else "read"
         raise InvalidInput(f"cannot {what} {os.fsdecode(path)}: outside the folders this server may use ({roots.describe()})",
                            hint="the user can allow a folder: start the server with --root DIR (or set HERO_FILE_ROOTS)")

@@ -25,7 +25,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, get_args, get_origin
 
+from herotui import contexts, paths
 from herotui.errors import ConfirmationRequired, HeroError, InvalidInput, NotFound, UsageError
+from herotui.services import SERVICES
 
 ACTORS = ("cli", "tui", "voice", "planner", "mcp", "rpc", "python", "status", "demo", "test")
 
@@ -318,8 +320,6 @@ def verb(
 
 def load(service: str | None = None) -> None:
     """Import the service modules (all, or one) so their verbs are registered."""
-    from herotui.services import SERVICES
-
     names = [service] if service else list(SERVICES)
     for s in names:
         if s not in SERVICES:
@@ -341,8 +341,6 @@ def service_verbs(service: str) -> list[Verb]:
 def get(name: str) -> Verb:
     service = name.split(".", 1)[0]
     if name not in _VERBS:
-        from herotui.services import SERVICES
-
         if service in SERVICES:
             load(service)
     try:
@@ -427,8 +425,6 @@ def call(
     Validates the arguments, refuses a destructive verb unless ``confirmed``, runs it and
     writes an audit record (time, actor, context, verb, arguments, ok or error).
     """
-    from herotui import contexts
-
     v = get(name)
     args = dict(args or {})
     started = time.time()
@@ -477,8 +473,6 @@ def _audit(started: float, actor: str, context: str | None, verb_name: str, args
     not UTF-8 (a lone surrogate from a Latin-1 file name) is written as a JSON ``\\udcxx``
     escape, and a value JSON cannot hold (NaN) as a string.
     """
-    from herotui import paths
-
     record = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "ms": round((time.time() - started) * 1000, 1),

@@ -30,7 +30,7 @@ COST = re.compile(r"~?\d[\d.]*\s*(?:ms|s)\b|not measured")
 PENDING = {
     "herotui/frontends/cli.py", "herotui/frontends/mcp.py", "herotui/frontends/present.py",
     "herotui/frontends/render.py", "herotui/frontends/rpc.py", "herotui/frontends/views.py",
-    "herotui/planner/agent.py", "herotui/planner/ask.py", "herotui/server/core.py",
+    "herotui/server/core.py",
     "herotui/services/contact.py", "herotui/settings.py",
 }
 

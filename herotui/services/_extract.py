@@ -20,6 +20,7 @@ touches a store; :func:`extract` is pure, so it can run outside any database loc
 from __future__ import annotations
 
 import io
+import logging
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -308,8 +309,6 @@ def _html(data: bytes) -> Extracted:
 
 
 def _pdf(data: bytes) -> Extracted:
-    import logging
-
     from pypdf import PdfReader  # ~83 ms: only reading a file of that kind pays for it
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns about every repaired xref

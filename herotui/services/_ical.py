@@ -32,6 +32,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from herotui import timeparse
+from herotui.services.common import parse_pool, split_blocks, tag_of
 
 UTC = timezone.utc
 # Properties Hero models: rebuilt from the database on export (the others are copied).
@@ -461,8 +462,6 @@ def overlaps(s: datetime, e: datetime, lo: datetime, hi: datetime) -> bool:
 def split(text: str) -> tuple[list[tuple[int, int, str]], list[str], list[dict]]:
     """VEVENT blocks as (position, first line, text), VTIMEZONE blocks, and problems
     (a VEVENT without END:VEVENT)."""
-    from herotui.services.common import split_blocks
-
     zones: list[str] = []
 
     def outside_zones():
@@ -485,8 +484,6 @@ def split(text: str) -> tuple[list[tuple[int, int, str]], list[str], list[dict]]
 def other_components(text: str) -> list[tuple[str, str, str]]:
     """The VTODO and VJOURNAL components of a file as (kind, uid, text): Hero keeps them
     aside and writes them back on export."""
-    from herotui.services.common import split_blocks
-
     out = []
     for kind in ("VTODO", "VJOURNAL"):
         if f"BEGIN:{kind}" not in text.upper():
@@ -593,8 +590,6 @@ def parse(text: str, shift: timedelta = timedelta(0)) -> tuple[list[dict], list[
     workers = min(os.cpu_count() or 1, 4)
     # fork only from a single-threaded process (the TUI runs threads: forking it is unsafe)
     if len(blocks) >= PARALLEL_FROM and workers > 1 and threading.active_count() == 1:
-        from herotui.services.common import parse_pool
-
         size = -(-len(blocks) // (workers * 2))
         jobs = [(blocks[i : i + size], zones, shift, wr_zone) for i in range(0, len(blocks), size)]
         with parse_pool(workers) as pool:
@@ -1052,8 +1047,6 @@ def _categories_out(ev: dict) -> list[str]:
     found = []
     for m in re.finditer(r"^CATEGORIES(?:;[^:\r\n]*)?:(.*)$", _UNFOLD.sub("", ev.get("ical") or ""), re.M | re.I):
         found += [c.replace("\\,", ",").strip() for c in re.split(r"(?<!\\),", m.group(1).strip()) if c.strip()]
-    from herotui.services.common import tag_of
-
     tags = list(dict.fromkeys(tag_of(c) for c in found))
     return found if found and tags == list(ev["tags"]) else list(ev["tags"])
 

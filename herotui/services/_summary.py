@@ -29,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from herotui import config, model
+
 LONG_CHARS = 20_000  # longer than this: summarised by parts
 PART_CHARS = 8_000  # size of a chunk when a long text has no headings
 MAX_CHARS = 3_000_000  # only the beginning of a huger text is read (a note says so)
@@ -93,12 +95,8 @@ def model_summarizer(ctx: Any) -> Callable[[str, str, int], str] | None:
     and ``policy``) decide; a model the policy forbids raises ``ModelPolicyError``. The model
     client (litellm) is imported only when a model is configured.
     """
-    from herotui import config
-
     if config.model_for(ctx) is None:
         return None
-    from herotui import model
-
     return lambda title, text, n: model.summarize(ctx, f"{title}\n\n{text}", max_words=max(40, 25 * n)) or ""
 
 

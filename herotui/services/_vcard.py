@@ -35,6 +35,9 @@ import os
 import re
 from datetime import date
 
+from herotui.services.common import parse_pool, tag_of
+from herotui.services.contact import normalize_email, normalize_phone
+
 PARALLEL_FROM = 2000  # cards; below this a process pool costs more than it saves
 
 CARD_BEGIN = re.compile(r"^BEGIN:VCARD\s*$", re.IGNORECASE)  # contact import: is there any card at all?
@@ -539,8 +542,6 @@ class _Read:
 
 
 def _read_email(p: Prop, r: _Read) -> None:
-    from herotui.services.contact import normalize_email
-
     v = p.text()
     if not v:
         return
@@ -554,8 +555,6 @@ def _read_email(p: Prop, r: _Read) -> None:
 
 
 def _read_tel(p: Prop, r: _Read) -> None:
-    from herotui.services.contact import normalize_phone
-
     v = tel_text(p)
     if not v:
         return
@@ -629,8 +628,6 @@ def parse(text: str) -> tuple[list[dict], list[dict]]:
     cards, problems = split(text)
     workers = min(os.cpu_count() or 1, 4)
     if len(cards) >= PARALLEL_FROM and workers > 1:
-        from herotui.services.common import parse_pool
-
         size = -(-len(cards) // (workers * 4))
         batches = [cards[i : i + size] for i in range(0, len(cards), size)]
         with parse_pool(workers) as pool:
@@ -750,7 +747,6 @@ def _used(props: list[Prop], src: dict | None) -> set[int]:
             firsts.discard(k)
             used.add(id(p))
         elif k == "EMAIL":
-            from herotui.services.contact import normalize_email
 
             try:
                 v = p.text()
@@ -770,8 +766,6 @@ def _category_spelling(src: dict | None) -> dict[str, str]:
     """Tag -> the category as the card spelled it ('my-contacts' -> 'My Contacts')."""
     if not src:
         return {}
-    from herotui.services.common import tag_of
-
     out: dict[str, str] = {}
     for c in src["tags"]:
         out.setdefault(tag_of(c), c)

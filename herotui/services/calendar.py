@@ -54,8 +54,10 @@ from pydantic import BaseModel
 from herotui import timeparse
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 from herotui.registry import P, verb
+from herotui.services import _ical
 from herotui.services.common import (ExportResult, ImportProblem, aware, clean_tags, export_text, new_id,
                                      read_import_text, resolve_id, store_rows, utcnow)
+from herotui.store import index
 
 SERVICE = "calendar"
 UTC = timezone.utc
@@ -148,8 +150,6 @@ def _zone(name: str | None) -> ZoneInfo:
 
 def _event_zone(rec: dict):
     """The event's own zone: IANA, or the rules its file's VTIMEZONE gave."""
-    from herotui.services import _ical
-
     return _ical.event_tz(rec["tz"], rec.get("vtimezone"))
 
 
@@ -238,8 +238,6 @@ def _series_rows(conn, where: str = "", params: list | None = None) -> list[list
 def _bound(tx, uids: list[str]) -> None:
     """Record when each series of these UIDs ends (``series_end``), for listings to skip
     the series that cannot reach their window."""
-    from herotui.services import _ical
-
     rows = [_rec(r) for r in tx.execute(
         f"SELECT {COLUMNS} FROM events WHERE list_contains(?, uid) AND recurrence_id IS NULL "
         "AND (rrule IS NOT NULL OR len(rdates) > 0)", [uids]).fetchall()]
@@ -253,8 +251,6 @@ def _listed(rec: dict, tag: str | None) -> bool:
 
 
 def _upcoming(conn, rec: dict, count: int = UPCOMING) -> list[datetime]:
-    from herotui.services import _ical
-
     now = datetime.now(UTC)
     if _ical.is_series(rec):
         series = _series_rows(conn, "AND uid = ?", [rec["uid"]])
@@ -283,8 +279,6 @@ def _check_window(lo: datetime, hi: datetime) -> None:
 
 def _occurrences(conn, lo: datetime, hi: datetime, tag: str | None = None) -> list[Occurrence]:
     """Every occurrence overlapping [lo, hi) (aware), sorted by start then title."""
-    from herotui.services import _ical
-
     _check_window(lo, hi)
     margin = timedelta(days=1, hours=14)  # all-day events are floating dates: wide SQL, exact Python
     lo_n, hi_n = _naive_utc(lo) - margin, _naive_utc(hi) + margin
@@ -370,8 +364,6 @@ def _check_order(start: datetime, end: datetime) -> None:
 
 def _rule(rrule: str | None, repeat: str | None, all_day: bool, zone: ZoneInfo, start: datetime) -> str | None:
     """The stored rule from ``--rrule`` or ``--repeat`` (None: no recurrence)."""
-    from herotui.services import _ical
-
     if rrule is not None and repeat is not None:
         raise InvalidInput("give --rrule or --repeat, not both", hint=REPEAT_HINT)
     if repeat is not None:
@@ -578,8 +570,6 @@ def agenda(
 @verb(examples=["hero calendar next"])
 def next_(ctx, tag: Annotated[str | None, P("Only events with this tag")] = None) -> Occurrence:
     """The next event to start."""
-    from herotui.services import _ical
-
     now = datetime.now(UTC).replace(microsecond=0)
     sql = (f"SELECT {COLUMNS} FROM events WHERE coalesce(status, '') <> 'CANCELLED' AND start >= ? "
            f"AND uid NOT IN ({_SERIES_UIDS})")
@@ -630,8 +620,6 @@ def _find(conn, rec: dict, text: str) -> tuple[dict, dict, datetime, datetime, d
     """``--occurrence TEXT`` -> (master, the row that makes it, its RECURRENCE-ID value in
     stored form, its start and end as ``_ical`` gives them). A day names the occurrence that
     starts on it; a time the one starting then; both in the user's zone."""
-    from herotui.services import _ical
-
     master = _master(conn, rec)
     if not _ical.is_series(master) or not (master["rrule"] or master["rdates"]):
         raise InvalidInput(f"'{master['title']}' is not a recurring event, it has no occurrences to choose",
@@ -668,8 +656,6 @@ def _day(value: datetime, all_day: bool) -> str:
 def _series_count(conn, master: dict, since: datetime | None = None) -> tuple[int | None, datetime]:
     """(how many occurrences the series has from ``since`` (stored form; default its start),
     None when it has no end; the first of them, stored form)."""
-    from herotui.services import _ical
-
     series = _series_rows(conn, "AND uid = ?", [master["uid"]])
     first = since or min([master["start"], *master["rdates"]])
     if not series:
@@ -718,8 +704,6 @@ def _scope(ctx, args: dict) -> str | None:
 def _truncate(tx, master: dict, instance: datetime) -> int:
     """End a series just before ``instance`` (RRULE UNTIL, as RFC 5545 splits a series):
     later extra dates, exclusions and edited instances go. Returns the rows deleted."""
-    from herotui.services import _ical
-
     if master["all_day"]:
         until = (instance - timedelta(days=1)).strftime("%Y%m%d")
     else:
@@ -757,8 +741,6 @@ def _split(tx, master: dict, instance: datetime, start: datetime, end: datetime)
     """This and following: a new series (new UID) from ``instance`` carries the rest of the
     rule (a COUNT keeps what is left), the later extra dates, exclusions and edited
     instances; the old one ends before it. Returns the new series' id."""
-    from herotui.services import _ical
-
     left, _ = _series_count(tx.conn, master, instance)
     rules = []
     for rule in _ical.rules(master["rrule"]):
@@ -803,8 +785,6 @@ def _skip_instants(conn, rec: dict, texts: list[str]) -> list[datetime]:
 
 def _move_exdates(rec: dict, new_start: datetime, new_all_day: bool, zone) -> list[datetime]:
     """Exclusions follow the series when its start moves (same wall-clock shift)."""
-    from herotui.services import _ical
-
     old_zone = _event_zone(rec)
     if rec["all_day"]:
         old_wall = rec["start"]
@@ -913,8 +893,6 @@ def _change(tx, rec: dict, *, title, start, end, duration, all_day, location, de
         rule = _rule(rrule, repeat, new_all_day, zone, s)
         changes["rrule"] = rule
     elif rule and times_change:
-        from herotui.services import _ical
-
         rule = "\n".join(_rule(r, None, new_all_day, zone, s) for r in _ical.rules(rule)) or None
         changes["rrule"] = rule
     exdates = list(rec["exdates"])
@@ -937,8 +915,6 @@ def _change(tx, rec: dict, *, title, start, end, duration, all_day, location, de
 
 def _new_times(rec: dict, start, end, duration, all_day, zone, typed) -> tuple[datetime, datetime, bool]:
     """The stored (start, end, all_day) after ``update``'s time fields."""
-    from herotui.services import _ical
-
     new_all_day = rec["all_day"] if all_day is None else all_day
     when = timeparse.parse_when(start, tz=typed) if start is not None else None
     day_only = timeparse.is_date_only(start, tz=typed) if start is not None else False
@@ -1046,8 +1022,6 @@ def search(
     limit: Annotated[int, P("At most this many", minimum=1)] = 20,
 ) -> list[Event]:
     """Search events, best first."""
-    from herotui.store import index
-
     with ctx.read() as conn:
         hits = index.search(ctx, query, kinds=["event"], limit=limit)
         if not hits:
@@ -1130,8 +1104,6 @@ def import_(ctx, path: Annotated[str, P("An iCalendar file (.ics), any number of
     alarms, X-...) and to-dos or journal entries are kept and written back on export. The
     whole import is one transaction: it lands entirely or not at all.
     """
-    from herotui.services import _ical
-
     file, text, note = read_import_text(path)
     events, problems = _ical.parse(text)
     others = _ical.other_components(text)
@@ -1153,8 +1125,6 @@ def export(
     force: Annotated[bool, P("Overwrite an existing file")] = False,
 ) -> ExportResult:
     """Export events as iCalendar, with the time zones they use (unknown properties kept)."""
-    from herotui.services import _ical
-
     sql = f"SELECT {COLUMNS}, ical FROM events"
     params: list = []
     if tag:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import secrets
+import signal
 import stat
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -85,8 +90,6 @@ def tag_of(category: str) -> str:
     """The tag a category from a file stands for: lowercase, spaces and commas as one '-'."""
     global _TAG_GAPS
     if _TAG_GAPS is None:
-        import re
-
         _TAG_GAPS = re.compile(r"[\s,]+")
     return _TAG_GAPS.sub("-", category.strip().strip(",").strip()).lower()
 
@@ -248,8 +251,6 @@ def decode_import(data: bytes) -> tuple[str, str | None]:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
         pass
-    import re
-
     moved = re.sub(rb"([\xc2-\xf4][\x80-\xbf]{0,2})(\r?\n[ \t])(?=[\x80-\xbf])", rb"\2\1", data)
     try:
         return moved.decode("utf-8"), None
@@ -371,8 +372,6 @@ STALE_TEMP_SECONDS = 600
 def sweep_export_temps(folder: Path) -> int:
     """Remove leftovers of killed exports in ``folder``: our own ``.hero-export-*.tmp``
     regular files, older than :data:`STALE_TEMP_SECONDS` (a live export is far younger)."""
-    import time
-
     removed = 0
     try:
         with os.scandir(folder) as entries:
@@ -393,8 +392,6 @@ def sweep_export_temps(folder: Path) -> int:
 
 
 def _exclusive_temp(folder: Path) -> tuple[Path, int]:
-    import secrets
-
     sweep_export_temps(folder)
     for _ in range(100):
         tmp = folder / f"{EXPORT_TEMP}{secrets.token_hex(6)}.tmp"
@@ -407,8 +404,6 @@ def _exclusive_temp(folder: Path) -> tuple[Path, int]:
 
 def _link_new(tmp: Path, target: Path, name: str) -> None:
     """Give ``tmp``'s file the name ``target``, only if nothing has that name."""
-    import errno
-
     try:
         os.link(tmp, target, follow_symlinks=False)
         return
@@ -445,6 +440,8 @@ def parse_pool(workers: int):
     """A process pool for parsing big import files: forked (the parent is single-threaded
     when it is used); workers ignore Ctrl+C, so only the parent stops, quietly, and die with
     the parent, so a killed import leaves none behind."""
+    # lazy: multiprocessing + concurrent.futures are ~30 ms and ~30 modules (pickle, queues):
+    # only an import big enough to parse in parallel pays for them
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -453,11 +450,9 @@ def parse_pool(workers: int):
 
 
 def _worker_init(parent: int) -> None:
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # Linux: the kernel kills this worker when its parent dies (SIGKILL included)
-        import ctypes
+        import ctypes  # lazy: only a pool worker needs it
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -489,8 +484,6 @@ def split_blocks(lines, name: str, stray: str | None = None) -> tuple[list[tuple
     text with CRLF endings) and the problems, one per position: a block without its END, and,
     when ``stray`` names the message, non-blank text outside every block.
     """
-    import re
-
     begin = re.compile(rf"^BEGIN:{name}\s*$", re.IGNORECASE)
     end = re.compile(rf"^END:{name}\s*$", re.IGNORECASE)
     unterminated = f"{name.lower().removeprefix('v')} has no END:{name}"

@@ -14,12 +14,14 @@ verb does (``server.fingerprint``); the server's own knobs (``HERO_SERVE_IDLE``,
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel
 
 from herotui import contexts, settings
+from herotui import config
 from herotui.errors import HeroError
 from herotui.registry import P, verb
 
@@ -66,8 +68,6 @@ def _text(value: Any) -> str:
 def _key_name(name: str | None) -> str:
     """The key variable's name and whether it is set; a value that is no variable name (a key
     pasted by mistake) is not shown."""
-    import os
-
     if not name:
         return ""
     if not _VARIABLE_NAME.fullmatch(name):
@@ -118,8 +118,6 @@ _MODEL_FIELDS = (("name", "HERO_MODEL"), ("api_base", "HERO_MODEL_API_BASE"), ("
 
 def model_rows(ctx: Any) -> list[Setting]:
     """The model ``ctx`` resolves to (:func:`herotui.config.model_for`), field by field."""
-    from herotui import config
-
     try:
         resolved = config.model_for(ctx)
     except HeroError as exc:

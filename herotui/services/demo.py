@@ -14,12 +14,19 @@ to the current week again.
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel
 
+from herotui import contexts, registry
+from herotui.errors import HeroError, InvalidInput
+from herotui.paths import resource
 from herotui.registry import P, verb
+from herotui.services import _ical, calendar
+from herotui.timeparse import local_zone
 
 SERVICE = "demo"
 DEMO_WEEK = date(2026, 1, 5)  # the Monday the demo calendars were written for
@@ -46,8 +53,6 @@ class DemoReport(BaseModel):
 
 def _manifest(folder, key: str) -> list[dict]:
     """The ``[[key]]`` entries of ``folder/manifest.toml`` (none when there is no manifest)."""
-    import tomllib
-
     try:
         with (folder / "manifest.toml").open("rb") as fh:
             return tomllib.load(fh).get(key, [])
@@ -70,13 +75,6 @@ def load(
 
     The contexts are created if needed; loading again adds nothing twice.
     """
-    from herotui import contexts, registry
-    from herotui.errors import HeroError, InvalidInput
-    from herotui.services import _ical, calendar
-    from herotui.paths import resource
-    from herotui.timeparse import local_zone
-    from datetime import datetime
-
     names = CONTEXTS
     if only:
         if only not in CONTEXTS:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
+from herotui import paths
 from herotui.registry import P, verb
 
 SERVICE = "history"
@@ -50,8 +51,6 @@ def list_(
     limit: Annotated[int, P("At most this many (newest first)", minimum=1)] = 50,
 ) -> list[AuditEntry]:
     """Show the audit log: who ran which command, in which context, when, and how it went."""
-    from herotui import paths
-
     folder = paths.state_dir()
     lines = _lines(folder / "audit.jsonl.1") + _lines(folder / "audit.jsonl")
     out: list[AuditEntry] = []

@@ -39,10 +39,12 @@ from typing import Annotated, Any, Callable
 
 from pydantic import BaseModel
 
+from herotui import config, model, paths
 from herotui.errors import Ambiguous, InvalidInput, NotFound
-from herotui.registry import P, verb
 from herotui.paths import check_root
+from herotui.registry import P, verb
 from herotui.services.common import aware, new_id, read_regular_file, utcnow
+from herotui.store import index
 
 SERVICE = "knowledge"
 BUILTIN = "hero"
@@ -411,8 +413,6 @@ _UP_TO_DATE: set[tuple] = set()  # (database file identity, digest of the shippe
 
 def builtin_source() -> Path:
     """The shipped ``knowledge/`` folder (in a checkout, or inside the wheel)."""
-    from herotui import paths
-
     return paths.resource("knowledge")
 
 
@@ -590,8 +590,6 @@ def search(
     limit: Annotated[int, P("At most this many passages", minimum=1)] = 10,
 ) -> list[PassageHit]:
     """Search the passages of every book (or one), best first, with citations."""
-    from herotui.store import index
-
     if not query.strip():
         raise InvalidInput("nothing to search for", hint='e.g. hero knowledge search "switch context"')
     tags = [_check_book(book)] if book else None
@@ -634,12 +632,8 @@ instructions). A ``None`` result means the passages alone are the answer."""
 
 def _model_answer(ctx: Any, question: str, passages: list[Passage]) -> str | None:
     """An answer from the context's model, grounded on the passages (None without a model)."""
-    from herotui import config
-
     if config.model_for(ctx) is None:
         return None
-    from herotui import model
-
     return model.answer(ctx, question, passages)
 
 
@@ -694,8 +688,6 @@ def _present(forms: list[str], text: str) -> bool:
 
 def retrieve(ctx, question: str, book: str | None = None, limit: int = 3) -> list[Passage]:
     """The passages that best answer ``question`` (see the module docstring for how)."""
-    from herotui.store import index
-
     words = content_words(question) or [w for w in (_WORD.findall(question.lower())) if len(w) > 1]
     if not words:
         return []

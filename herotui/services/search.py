@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import BaseModel
 
+from herotui import contexts
+from herotui.services import knowledge
 from herotui.errors import InvalidInput
 from herotui.registry import P, verb
+from herotui.store import db, index
+from herotui.store.schema import INDEX_SOURCES
+from herotui.timeparse import is_date_only, parse_when
 
 SERVICE = "search"
 
@@ -48,11 +54,6 @@ def query(
     A record's date is its last change, or an event's (first) start; --from/--to filter on it.
     The built-in Hero manual is included only with --kind knowledge.
     """
-    from datetime import timedelta
-
-    from herotui import contexts
-    from herotui.store import db, index
-    from herotui.store.schema import INDEX_SOURCES
 
     bad = [k for k in kinds if k not in INDEX_SOURCES]
     if bad:
@@ -60,8 +61,6 @@ def query(
     if not query.strip() and not tags and not kinds and not start and not end:
         raise InvalidInput("nothing to search for", hint="give words, --tag or --kind, e.g. hero search alex")
     since = until = None
-    if start or end:
-        from herotui.timeparse import is_date_only, parse_when
     if start:
         since = int(parse_when(start).timestamp())
     if end:
@@ -81,8 +80,6 @@ def query(
     hits: list[SearchHit] = []
     for c in targets:
         if manual:
-            from herotui.services import knowledge
-
             knowledge.ensure_builtin(c)
         with db.searchable(c):  # the index is current (the database is opened only if in doubt)
             for h in index.search(c, query, kinds=kinds, tags=tags, limit=limit, fuzzy=fuzzy, since=since,

@@ -44,6 +44,9 @@ from pydantic import BaseModel
 from herotui.errors import InvalidInput, NotFound
 from herotui.registry import P, verb
 from herotui.services.common import aware, clean_tags, new_id, resolve_id, shown, utcnow
+from herotui.services.common import read_regular_file
+from herotui.services.document import resolve_links
+from herotui.store import blobs, index
 
 SERVICE = "slides"
 KIND = "deck"
@@ -303,8 +306,6 @@ def _check_slide(n: int | None, total: int) -> None:
 
 
 def _read_deck_file(path: str) -> tuple[Path, bytes, str]:
-    from herotui.services.common import read_regular_file
-
     # regular files only (a FIFO would block, /dev/urandom never ends), at most MAX_BYTES
     file, data = read_regular_file(path, MAX_BYTES, hint="give the path of a .md file",
                                    limit_hint="a deck is a Markdown file of at most 10 MB; "
@@ -330,8 +331,6 @@ def create(
     tags: Annotated[list[str], P("Tag (repeat, or comma-separated); added to the front matter's tags", flag="--tag", short="-t")] = [],
 ) -> CreatedDeck:
     """Add a deck from a Markdown file; the same file twice is reported, not added twice."""
-    from herotui.store import blobs
-
     file, data, text = _read_deck_file(path)
     parsed = parse(text)
     if not parsed.slides:
@@ -399,8 +398,6 @@ def _best(ctx, conn, query: str) -> str:
     """The deck that best matches ``query``: ranked search over decks (title, tags, text),
     with decks linked to matching contacts raised (so "the deck about Alex" finds the deck
     linked to Alex Smith even when her name is not in it)."""
-    from herotui.store import index
-
     q = query.strip().lower()  # tags are indexed lowercase with a raw tokenizer
     if not q:
         raise InvalidInput("--best needs words to look for", hint="e.g. hero slides present --best alex")
@@ -446,8 +443,6 @@ def present(
 @verb(destructive=True, examples=["hero slides delete 01JD3 --yes"])
 def delete(ctx, id: Id) -> Deleted:
     """Delete a deck (its file is removed when no other document shares it)."""
-    from herotui.store import blobs
-
     with blobs.releasing(ctx) as release, ctx.write() as tx:
         did = _resolve_deck(tx.conn, id)
         title, sha = tx.execute("SELECT title, sha256 FROM documents WHERE id = ?", [did]).fetchone()
@@ -466,8 +461,6 @@ def link(
     events: Annotated[list[str], P("An event: id, iCalendar UID or title (repeat for several)", flag="--event")] = [],
 ) -> Deck:
     """Link a deck to contacts or events ('the deck about Alex' then finds it)."""
-    from herotui.services.document import resolve_links
-
     if not any(c.strip() for c in contacts) and not any(e.strip() for e in events):
         raise InvalidInput("nothing to link", hint="give --contact NAME and/or --event ID")
     with ctx.write() as tx:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from herotui import contexts, registry
 from herotui.errors import HeroError
 from herotui.registry import verb
 
@@ -27,8 +28,6 @@ class Status(BaseModel):
 @verb(cli_name="status", examples=["hero", "hero status --json"])
 def show(ctx) -> Status:
     """Show the active context, how many contacts and events it holds, and the next event."""
-    from herotui import contexts, registry
-
     with ctx.read() as conn:
         contacts, events = conn.execute("SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM events)").fetchone()
     nxt = None

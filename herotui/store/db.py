@@ -84,9 +84,9 @@ def _flock(ctx: Context, exclusive: bool) -> int:
     closed the file serialises that window away. The holder's PID is written in the file for
     the "busy (held by PID n)" message.
     """
-    import fcntl
+    import fcntl  # lazy: 'import herotui.store.db' (a start-up path) stays as light
 
-    from herotui import paths
+    from herotui import paths  # lazy: 'import herotui.store.db' (a start-up path) stays as light
 
     if not ctx.path.is_dir():
         paths.ensure_private_dir(ctx.path)  # 0700, parents too, whatever the umask
@@ -127,7 +127,7 @@ def nudge_server(fd: int) -> None:
     The PID is checked to be a Hero server of this user before anything is sent (a stale
     line naming a reused PID is left alone).
     """
-    import signal
+    import signal  # lazy: 'import herotui.store.db' (a start-up path) stays as light
 
     try:
         words = os.pread(fd, 32, 0).decode(errors="ignore").split()
@@ -161,7 +161,7 @@ def connect(ctx: Context, read_only: bool):
     try:
         conn = _Locked(retry_locked("database", ctx.name, attempt, is_lock, holder), fd)
         if not read_only:
-            from herotui import paths
+            from herotui import paths  # lazy: 'import herotui.store.db' (a start-up path) stays as light
 
             paths.make_private(ctx.db_path)  # DuckDB creates it with the umask's mode
         return conn
@@ -208,13 +208,13 @@ def initialise(ctx: Context) -> None:
     Also makes the context's own files owner-only (the profile, written before, and the
     database), whatever the umask they were created under.
     """
-    from herotui import paths
+    from herotui import paths  # lazy: 'import herotui.store.db' (a start-up path) stays as light
 
     paths.make_private(ctx.path / "context.toml")
     conn = connect(ctx, read_only=False)
     try:
         migrate(conn)
-        from herotui.store import index
+        from herotui.store import index  # lazy: the index imports this module (cycle)
 
         try:
             index.sync(ctx, conn)
@@ -255,7 +255,7 @@ def read(ctx: Context) -> Iterator:
             initialise(ctx)
             conn = connect(ctx, read_only=True)
             version, revision = state(conn)
-        from herotui.store import index
+        from herotui.store import index  # lazy: the index imports this module (cycle)
 
         try:
             if index.revision(ctx) < revision:
@@ -276,7 +276,7 @@ def read(ctx: Context) -> Iterator:
 
 def catch_up(ctx: Context, full: bool = False) -> int:
     """Bring the index up to date (``full``: rebuild it) holding the write lock."""
-    from herotui.store import index
+    from herotui.store import index  # lazy: the index imports this module (cycle)
 
     if _RESIDENT is not None:
         return _RESIDENT.catch_up(ctx, full)
@@ -294,7 +294,7 @@ def catch_up(ctx: Context, full: bool = False) -> int:
 @contextmanager
 def searchable(ctx: Context) -> Iterator[None]:
     """Make sure the index is current; open the database only when it might not be."""
-    from herotui.store import index
+    from herotui.store import index  # lazy: the index imports this module (cycle)
 
     if _RESIDENT is not None:
         _RESIDENT.index_current(ctx)
@@ -322,7 +322,7 @@ def write(ctx: Context) -> Iterator[Tx]:
     try:
         if state(conn)[0] < len(MIGRATIONS):
             migrate(conn)
-        from herotui.store import index
+        from herotui.store import index  # lazy: the index imports this module (cycle)
 
         conn.execute("BEGIN")
         try:

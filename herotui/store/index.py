@@ -8,9 +8,11 @@ when the index is behind, so a crash between the two commits heals on the next c
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -179,8 +181,6 @@ _SEGMENT_FILE = re.compile(r"^([0-9a-f]{32})(?:\.(\d+))?\.[a-z]+$")
 
 def _stale(folder) -> list[str]:
     """Segment files that ``meta.json`` no longer names (old segments, old deletes)."""
-    import json
-
     try:
         segments = json.loads((folder / "meta.json").read_text())["segments"]
         names = os.listdir(folder)
@@ -212,8 +212,6 @@ def collect_garbage(ctx: Context, idx, min_age: float = GC_MIN_AGE, slack: int =
     and leaves files younger than ``min_age`` seconds. Readers in other processes keep the
     files they have open (unlinked files live on until closed).
     """
-    import time
-
     folder = ctx.index_path
     if len(_stale(folder)) <= slack:
         return 0

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from herotui.errors import HeroError, InvalidInput, NotFound
 from herotui.registry import P, verb
+from herotui.registry import PROGRESS
+from herotui.services import _extract
 from herotui.services.common import aware, clean_tags, new_id, utcnow
 from herotui.services.document.files import (
     BROKEN_LINK, MISSING, check_file_root, count_files, hash_file, megabytes, open_regular, os_reason, readable_name,
@@ -17,6 +19,7 @@ from herotui.services.document.files import (
 )
 from herotui.services.document.lookup import resolve_links
 from herotui.services.document.models import AddReport, Document, Duplicate, Skipped
+from herotui.store import blobs
 
 SERVICE = "document"
 
@@ -167,9 +170,6 @@ class Adder:
 
     def prepare(self, path: str, data: bytes, source: str, filename: str, stdin: bool = False) -> dict | None:
         """Extract the text and store the blob; the row is written by :meth:`store`."""
-        from herotui.services import _extract
-        from herotui.store import blobs
-
         if len(data) > self.limit:
             self.skip(path, f"too large: over the {megabytes(self.limit)} limit (raise it with --max-mb or HERO_MAX_DOCUMENT_MB)")
             return None
@@ -211,8 +211,6 @@ class Adder:
 
     def store(self, pending: list[dict]) -> None:
         """One write transaction for the rows of a batch (duplicates checked again inside it)."""
-        from herotui.store import blobs
-
         if not pending:
             return
         blobs.sync_all()  # the batch's blobs are on disk before the rows that name them commit
@@ -245,8 +243,6 @@ class Adder:
         self.progress.advance(len(docs))
 
     def _restore_blob(self, r: dict) -> bool:
-        from herotui.store import blobs
-
         try:
             if r["data"] is not None:
                 data = r["data"]
@@ -285,8 +281,6 @@ class ProgressReport:
 def progress_for(paths: list[str], hidden: bool) -> ProgressReport | NoProgress:
     """Progress reported to the front-end that asked for it (``registry.PROGRESS``; the CLI
     on a terminal), when folders are added: their files are counted first (a cheap walk)."""
-    from herotui.registry import PROGRESS
-
     report = PROGRESS.get()
     if report is None or not any(p != "-" and os.path.isdir(os.path.expanduser(p)) for p in paths):
         return NoProgress()

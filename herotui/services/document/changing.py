@@ -9,6 +9,7 @@ from herotui.registry import P, verb
 from herotui.services.common import clean_tags, retag, utcnow
 from herotui.services.document.lookup import document_detail, get_document, resolve_document, resolve_links
 from herotui.services.document.models import Deleted, Document, DocumentDetail, Id, Tags
+from herotui.store import blobs
 
 SERVICE = "document"
 
@@ -104,8 +105,6 @@ def unlink(
 @verb(destructive=True, examples=["hero document delete 01JD3 --yes"])
 def delete(ctx, id: Id) -> Deleted:
     """Delete a document (its file too, unless another document has the same content)."""
-    from herotui.store import blobs
-
     with blobs.releasing(ctx) as release, ctx.write() as tx:
         did = resolve_document(tx.conn, id)
         title, sha = tx.execute("SELECT title, sha256 FROM documents WHERE id = ?", [did]).fetchone()

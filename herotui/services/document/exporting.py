@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 from herotui.errors import InvalidInput
+from herotui.paths import check_root, FILE_ROOTS
 from herotui.registry import P, verb
+from herotui.services import _extract
 from herotui.services.document.files import blob_bytes, write_new, safe_filename
 from herotui.services.document.lookup import resolve_document
 from herotui.services.document.models import TEXT_KINDS, Exported, Id, Opened
+from herotui.store import blobs
 
 SERVICE = "document"
 
@@ -23,14 +26,10 @@ def export(
                                     "or over MCP/RPC the first folder the server may use)", short="-o")] = None,
 ) -> Exported:
     """Write a document's original file into a folder (never overwriting a file there)."""
-    from herotui.services import _extract
-
     with ctx.read() as conn:
         did = resolve_document(conn, id)
         title, kind, sha, filename = conn.execute("SELECT title, kind, sha256, filename FROM documents WHERE id = ?", [did]).fetchone()
     data = blob_bytes(ctx, sha, did)
-    from herotui.paths import FILE_ROOTS, check_root
-
     roots = FILE_ROOTS.get()  # a served client's default is the first folder it may use
     folder = Path(output).expanduser() if output else Path(roots.folders[0]) if roots else Path.cwd()
     check_root(folder, write=True)
@@ -54,9 +53,6 @@ def export(
 @verb(name="document.open", terminal=True, examples=["hero document open 01JD3", "PAGER=bat hero document open 01JD3"])
 def open_(ctx, id: Id) -> Opened:
     """Open a document: Markdown and text in $PAGER (default less), other kinds in the system's viewer."""
-    from herotui.services import _extract
-    from herotui.store import blobs
-
     with ctx.read() as conn:
         did = resolve_document(conn, id)
         title, kind, sha, filename, body = conn.execute(

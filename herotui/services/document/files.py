@@ -3,14 +3,20 @@ folders, hashing, counting a walk, safe names, writing a new file without overwr
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import re
 import stat as statmod
+import tempfile
 import unicodedata
 from pathlib import Path
 
 from herotui import settings
 from herotui.errors import HeroError, InvalidInput
+from herotui.paths import check_root
+from herotui.services.common import EXPORT_TEMP, sweep_export_temps
+from herotui.store import blobs
 
 
 DEFAULT_MAX_MB = 50.0
@@ -36,8 +42,6 @@ def megabytes(n: int) -> str:
 
 
 def os_reason(exc: OSError) -> str:
-    import errno
-
     if isinstance(exc, NotRegular):
         return exc.strerror
 
@@ -81,8 +85,6 @@ def open_regular(path: str):
 
 def check_file_root(path: str, fd: int | None = None) -> None:
     """``paths.check_root`` as the OSError the walk reports as a skipped path's reason."""
-    from herotui.paths import check_root
-
     try:
         check_root(path, fd=fd)
     except InvalidInput:
@@ -90,8 +92,6 @@ def check_file_root(path: str, fd: int | None = None) -> None:
 
 
 def hash_file(path: str, limit: int) -> str:
-    import hashlib
-
     h = hashlib.sha256()
     size = 0
     with open_regular(path) as fh:
@@ -171,19 +171,14 @@ def safe_filename(name: str, fallback: str) -> str:
 
 def write_new(folder: Path, name: str, data: bytes) -> Path:
     """Write ``data`` as a new file in ``folder`` (``name``, else ``name-1``...), atomically."""
-    import tempfile
-
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
         stem, ext = name, ""
     else:
         ext = "." + ext
-    from herotui.services.common import EXPORT_TEMP, sweep_export_temps
-
     sweep_export_temps(folder)  # leftovers of a killed export
     fd, tmp = tempfile.mkstemp(prefix=EXPORT_TEMP, suffix=".tmp", dir=folder)
     try:
-        from herotui.paths import check_root
 
         with os.fdopen(fd, "wb") as fh:
             check_root(folder, write=True, fd=fh.fileno())  # the real folder the file was made in
@@ -213,8 +208,6 @@ def write_new(folder: Path, name: str, data: bytes) -> Path:
 
 
 def blob_bytes(ctx, sha: str, did: str) -> bytes:
-    from herotui.store import blobs
-
     try:
         return blobs.read(ctx, sha)
     except FileNotFoundError:

@@ -8,6 +8,7 @@ import re
 from herotui.errors import Ambiguous, InvalidInput, NotFound
 from herotui.services.common import aware, resolve_id
 from herotui.services.document.models import COLUMNS, Document, DocumentDetail
+from herotui.timeparse import local_zone
 
 
 def document_of_row(row) -> Document:
@@ -40,8 +41,6 @@ def document_detail(conn, doc: Document) -> DocumentDetail:
                     "SELECT id, name, emails FROM contacts WHERE list_contains(?, id)", [doc.contacts]).fetchall()}
     events = {}
     for eid, title, start in conn.execute('SELECT id, title, start FROM events WHERE list_contains(?, id)', [doc.events]).fetchall():
-        from herotui.timeparse import local_zone
-
         when = aware(start).astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
         events[eid] = f"{when} {title}"
     chars = conn.execute("SELECT coalesce(length(text), 0) FROM documents WHERE id = ?", [doc.id]).fetchone()[0]

@@ -8,6 +8,7 @@ from herotui.errors import InvalidInput
 from herotui.registry import P, verb
 from herotui.services.document.lookup import document_detail, document_of_row, get_document, resolve_document, resolve_contact, resolve_event
 from herotui.services.document.models import COLUMNS, KINDS, Document, DocumentDetail, DocumentText, Id
+from herotui.store import index
 
 SERVICE = "document"
 
@@ -71,8 +72,6 @@ def search(
     limit: Annotated[int, P("At most this many", minimum=1)] = 20,
 ) -> list[Document]:
     """Search documents by title, text and tags, best match first."""
-    from herotui.store import index
-
     with ctx.read() as conn:
         hits = index.search(ctx, query, kinds=["document"], tags=[tag] if tag else None, limit=limit)
         ids = [h.id for h in hits]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from herotui.config import ModelError
 from herotui.errors import HeroError, InvalidInput
 from herotui.registry import P, verb
+from herotui.services import _summary
 from herotui.services.document.lookup import resolve_document
 from herotui.services.document.models import Id, Summary, SummaryPart
 
@@ -38,8 +40,6 @@ def summarize(
     Long documents are summarised by parts (sections, or chunks when there are none), then
     the best sentences of the parts are combined.
     """
-    from herotui.services import _summary
-
     if not 1 <= sentences <= 50:
         raise InvalidInput("--sentences must be between 1 and 50")
     with ctx.read() as conn:
@@ -50,7 +50,6 @@ def summarize(
                            hint="only documents with extracted text can be summarised")
     fallback_note = None
     if method in ("auto", "model"):
-        from herotui.config import ModelError
 
         try:
             model = _summary.model_summarizer(ctx)
