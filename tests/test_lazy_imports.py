@@ -28,8 +28,6 @@ COST = re.compile(r"~?\d[\d.]*\s*(?:ms|s)\b|not measured")
 # Files being reworked by others when this test was written: their heavy lazy imports have no
 # cost comment yet. The test fails when a file listed here no longer needs to be (remove it).
 PENDING = {
-    "herotui/frontends/cli.py", "herotui/frontends/mcp.py", "herotui/frontends/present.py",
-    "herotui/frontends/render.py", "herotui/frontends/rpc.py", "herotui/frontends/views.py",
     "herotui/server/core.py",
     "herotui/services/contact.py", "herotui/settings.py",
 }

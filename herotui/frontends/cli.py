@@ -230,7 +230,7 @@ def build_app(argv: list[str], options: RootOptions | None = None) -> typer.Type
     wanted = _target_service(argv)
     everything = "_HERO_COMPLETE" in os.environ  # completing: every service is needed
     if everything:
-        from typer.completion import completion_init
+        from typer.completion import completion_init  # ~73 ms cold: paid only when completing
 
         completion_init()  # Typer registers its bash/zsh/fish shims only with add_completion
     for name, svc in SERVICES.items():
@@ -335,7 +335,7 @@ def _main(argv: list[str]) -> int:
 
     debug = settings.get().HERO_DEBUG
     options = RootOptions()  # this call's (tests call _main more than once in a process)
-    from typer import exceptions as typer_exc
+    from typer import exceptions as typer_exc  # ~42 ms cold: paid by commands, not by 'hero --help'
 
     try:
         app = build_app(argv, options)

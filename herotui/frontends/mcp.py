@@ -144,7 +144,7 @@ ADDITIVE = {"create", "add", "tag", "link"}
 def annotations(v):
     """The MCP hints, truthful: read-only only for verbs that write nothing (an export with
     an output file writes one), destructive for every write that is not purely additive."""
-    import mcp_types as types
+    import mcp_types as types  # ~352 ms cold: paid by 'hero mcp' only
 
     names = {p.name for p in v.params}
     writes_file = "output" in names
@@ -163,7 +163,7 @@ def annotations(v):
 
 
 def build_tools(roots=None) -> list:
-    import mcp_types as types
+    import mcp_types as types  # ~352 ms cold: paid by 'hero mcp' only
 
     tools = []
     for tname, v in tool_verbs().items():
@@ -291,11 +291,11 @@ def _tool_index() -> dict[str, Any]:
 def make_server(default_context: str | None = None, roots=None):
     """The low-level MCP server with one tool per verb (files only under ``roots``)."""
 
-    import anyio
-    import mcp_types as types
-    from mcp.server.lowlevel import Server
+    import anyio  # ~32 ms cold: paid by 'hero mcp' only
+    import mcp_types as types  # ~352 ms cold: paid by 'hero mcp' only
+    from mcp.server.lowlevel import Server  # ~808 ms cold: paid by 'hero mcp' only
 
-    from mcp.shared.exceptions import MCPError
+    from mcp.shared.exceptions import MCPError  # ~1027 ms cold: paid by 'hero mcp' only
 
     from herotui import __version__
     from herotui.frontends.rpc import clip
@@ -436,7 +436,7 @@ class _StdoutLines:
     refusals of :class:`_StdinLines` share it), UTF-8 with any lone surrogate escaped."""
 
     def __init__(self, fd: int) -> None:
-        import anyio
+        import anyio  # ~32 ms cold: paid by 'hero mcp' only
 
         self.fd = fd
         self.lock = anyio.Lock()
@@ -447,7 +447,7 @@ class _StdoutLines:
             view = view[os.write(self.fd, view):]
 
     async def write(self, text: str) -> None:
-        import anyio
+        import anyio  # ~32 ms cold: paid by 'hero mcp' only
 
         data = text.encode("utf-8", "backslashreplace")
         async with self.lock:
@@ -477,7 +477,7 @@ class _StdinLines:
         return self
 
     async def __anext__(self) -> str:
-        import anyio
+        import anyio  # ~32 ms cold: paid by 'hero mcp' only
 
         from herotui.frontends import rpc
 
@@ -519,8 +519,8 @@ def serve_stdio(default_context: str | None = None, roots=None) -> None:
     As in ``hero rpc serve --stdio``, file descriptor 1 points at standard error and 0 at
     /dev/null while serving, so nothing a verb (or a child) prints corrupts the stream.
     """
-    import anyio
-    from mcp.server.stdio import stdio_server
+    import anyio  # ~32 ms cold: paid by 'hero mcp' only
+    from mcp.server.stdio import stdio_server  # ~837 ms cold: paid by 'hero mcp' only
 
     server = make_server(default_context, roots)
     sys.stdout.flush()
@@ -567,7 +567,7 @@ def allowed_hosts(host: str, extra: list[str] | None = None) -> list[str]:
 
 def transport_security(host: str, extra: list[str] | None = None):
     """Host and Origin checked whatever the bind address (the SDK checks them only for loopback)."""
-    from mcp.server.transport_security import TransportSecuritySettings
+    from mcp.server.transport_security import TransportSecuritySettings  # ~1043 ms cold: paid by 'hero mcp' only
 
     hosts = allowed_hosts(host, extra)
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
@@ -576,7 +576,7 @@ def transport_security(host: str, extra: list[str] | None = None):
 
 def serve_http(host: str, port: int, default_context: str | None = None, roots=None,
                allow_hosts: list[str] | None = None) -> None:
-    import uvicorn
+    import uvicorn  # ~198 ms cold: paid by 'hero mcp' only
 
     secret = token()
     server = make_server(default_context, roots)
@@ -636,7 +636,7 @@ def config_text(ssh: str | None = None, port: int = DEFAULT_PORT) -> str:
 def cli(options=None):
     """``hero mcp ...``: cheap, only declares the commands (the SDK loads in ``serve``).
     ``options``: the root command's (``hero --context X mcp serve``)."""
-    import typer
+    import typer  # ~42 ms cold: paid by 'hero mcp' only
 
     app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
                       help="Serve every verb as an MCP tool (stdio or HTTP).")

@@ -143,14 +143,14 @@ class Navigator:
 
 
 def slide_renderable(markdown: str):
-    from rich.markdown import Markdown
+    from rich.markdown import Markdown  # ~68 ms cold: paid when a deck or an answer is shown
 
     return Markdown(markdown, code_theme=CODE_THEME, hyperlinks=False)
 
 
 def footer_text(presentation: Presentation, nav: Navigator, width: int):
     """The footer line: deck title on the left, 'slide n of m · keys' on the right."""
-    from rich.text import Text
+    from rich.text import Text  # ~20 ms cold: paid when a deck or an answer is shown
 
     right = f"slide {nav.index + 1} of {nav.total} · {FOOTER_KEYS} "
     if nav.number:
@@ -172,8 +172,8 @@ def footer_text(presentation: Presentation, nav: Navigator, width: int):
 
 def frame(console, presentation: Presentation, nav: Navigator) -> list:
     """The whole screen as lines of segments (the slide, padded and scrolled, then the footer)."""
-    from rich.segment import Segment
-    from rich.style import Style
+    from rich.segment import Segment  # ~18 ms cold: paid when a deck or an answer is shown
+    from rich.style import Style  # ~30 ms cold: paid when a deck or an answer is shown
 
     width, height = console.size
     body_h = max(1, height - 2)  # a blank line and the footer below the slide
@@ -211,7 +211,7 @@ def interactive() -> bool:
 
 def print_all(presentation: Presentation, console: Any = None) -> None:
     """Every slide, rendered, with a rule between them (no terminal needed)."""
-    from rich.console import Console
+    from rich.console import Console  # ~54 ms cold: paid when a deck or an answer is shown
 
     from herotui.frontends import views
 
@@ -228,7 +228,7 @@ def run(presentation: Any) -> None:
     from herotui.frontends import views
 
     if views.find(presentation) is views.ask_result:  # an AskResult
-        from rich.console import Console
+        from rich.console import Console  # ~54 ms cold: paid when a deck or an answer is shown
 
         deck = presentation.presentation()
         Console(highlight=False).print(views.ask_result(presentation, False, opening=deck is not None and interactive()))
@@ -302,7 +302,7 @@ def _loop(presentation: Presentation) -> None:
     import termios
     import tty
 
-    from rich.console import Console
+    from rich.console import Console  # ~54 ms cold: paid when a deck or an answer is shown
 
     console = Console(highlight=False)
     nav = Navigator(total=len(presentation.slides), index=max(0, min(len(presentation.slides), presentation.start) - 1))

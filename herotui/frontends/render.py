@@ -47,7 +47,8 @@ class ProgressBar:
 
     def __call__(self, what: str, done: int, total: int) -> None:
         if self.bar is None:
-            from rich.console import Console
+            from rich.console import Console  # ~54 ms cold: paid only by output that needs it
+            # ~160 ms cold: paid only by output that needs it
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -111,7 +112,7 @@ def _piped() -> bool:
 
 
 def _console():
-    from rich.console import Console
+    from rich.console import Console  # ~54 ms cold: paid only by output that needs it
 
     if _piped():
         # Not a terminal: no width to fit. Rich would wrap (or crop) at COLUMNS or 80, so
@@ -125,7 +126,7 @@ def _print(renderable: Any, width: int | None = None) -> None:
     if not _piped():
         _console().print(renderable)
         return
-    from rich.console import Console
+    from rich.console import Console  # ~54 ms cold: paid only by output that needs it
 
     console = Console(width=width or PIPE_WIDTH, soft_wrap=width is None, highlight=False)
     with console.capture() as capture:
@@ -166,7 +167,7 @@ def _styled(text: str) -> Any:
     """``text`` with its ``[[hit]]`` marks shown in bold yellow (any other bracket is text)."""
     import re
 
-    from rich.text import Text
+    from rich.text import Text  # ~20 ms cold: paid only by output that needs it
 
     out = Text()
     at = 0
@@ -234,7 +235,7 @@ def _pages(pages: Any, as_json: bool, cross_context: bool) -> None:
         output(first, as_json, cross_context=cross_context)
         return
     if as_json:
-        from pydantic import TypeAdapter
+        from pydantic import TypeAdapter  # ~118 ms cold: paid only by output that needs it
 
         adapter = TypeAdapter(type(first[0]))
         sys.stdout.write("[\n")
@@ -266,14 +267,14 @@ def _document_width(result: Any) -> int | None:
     slides = getattr(result, "slides", None)
     if not isinstance(slides, list) or not slides or not hasattr(slides[0], "markdown"):
         return None
-    from rich.cells import cell_len
+    from rich.cells import cell_len  # ~11 ms cold: paid only by output that needs it
 
     return max([80] + [cell_len(line) + 4 for s in slides for line in s.markdown.splitlines()])
 
 
 def _json(result: Any) -> str:
     if isinstance(result, list) and result and hasattr(result[0], "model_dump"):
-        from pydantic import TypeAdapter  # one pass in pydantic-core: ~7x faster on 10k rows
+        from pydantic import TypeAdapter  # ~118 ms cold; one pass in pydantic-core: ~7x faster on 10k rows
 
         return TypeAdapter(list[type(result[0])]).dump_json(result, indent=2).decode()
     if hasattr(result, "model_dump_json"):
@@ -360,7 +361,7 @@ def _piped_lines(rows: list, columns: list[str]) -> list[str]:
 
 
 def _rich_table(layout: _Layout, cells: list[list[list[str]]]) -> None:
-    from rich.table import Table
+    from rich.table import Table  # ~49 ms cold: paid only by output that needs it
 
     table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=False)
     for i in layout.shown:
@@ -400,7 +401,7 @@ class _Layout:
         return [c for i, c in enumerate(self.columns) if i not in self.shown]
 
     def cell(self, i: int, items: list[str]) -> str:
-        from rich.cells import cell_len
+        from rich.cells import cell_len  # ~11 ms cold: paid only by output that needs it
 
         joined = ", ".join(items)
         if i in self.stacked and cell_len(joined.replace("[[", "").replace("]]", "")) > self.widths[i]:
@@ -416,7 +417,7 @@ class _Layout:
 
 def _layout(columns: list[str], cells: list[list[list[str]]], width: int) -> _Layout:
     """Column widths for a terminal ``width``: see VALUE_COLUMNS above."""
-    from rich.cells import cell_len
+    from rich.cells import cell_len  # ~11 ms cold: paid only by output that needs it
 
     def shown_len(text: str) -> int:
         return cell_len(text.replace("[[", "").replace("]]", ""))  # [[...]] marks a hit: not shown
@@ -481,7 +482,7 @@ def _layout(columns: list[str], cells: list[list[list[str]]], width: int) -> _La
 
 def _plain_table(layout: _Layout, cells: list[list[list[str]]], header: bool = True) -> None:
     """Aligned columns for long listings (Rich's layout is slow there): the same widths."""
-    from rich.cells import cell_len, set_cell_size
+    from rich.cells import cell_len, set_cell_size  # ~11 ms cold: paid only by output that needs it
 
     def fit(text: str, w: int, free: bool) -> str:
         if cell_len(text) <= w:
@@ -502,7 +503,7 @@ def _plain_table(layout: _Layout, cells: list[list[list[str]]], header: bool = T
 
 
 def _record(model: Any) -> None:
-    from rich.table import Table
+    from rich.table import Table  # ~49 ms cold: paid only by output that needs it
 
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)

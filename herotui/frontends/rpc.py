@@ -552,7 +552,7 @@ def _hoist(schema: dict, prefix: str, components: dict) -> dict:
 
 
 def _result_schema(v, prefix: str, components: dict) -> dict:
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter  # ~118 ms cold: paid by the OpenRPC spec only (rpc.discover, 'hero rpc spec')
 
     if v.returns is None:
         return {"type": "null"}

@@ -54,7 +54,7 @@ def view(result: Any, piped: bool = False) -> Any:
 
 @view_of("herotui.services.status:Status")
 def status(s: Any, piped: bool) -> Any:
-    from rich.text import Text
+    from rich.text import Text  # ~20 ms cold: paid when a result is shown to a person
 
     t = Text()
     t.append("Hero", style="bold")
@@ -75,7 +75,7 @@ def status(s: Any, piped: bool) -> Any:
 
 @view_of("herotui.services.demo:DemoReport")
 def demo_report(report: Any, piped: bool) -> Any:
-    from rich.text import Text
+    from rich.text import Text  # ~20 ms cold: paid when a result is shown to a person
 
     t = Text()
     for c in report.contexts:
@@ -117,7 +117,7 @@ def document_add_report(report: Any, piped: bool) -> Any:
     lines = add_report_lines(report)
     if piped:
         return "".join(line + "\n" for _style, line in lines)
-    from rich.text import Text
+    from rich.text import Text  # ~20 ms cold: paid when a result is shown to a person
 
     t = Text()
     for style, line in lines:
@@ -131,7 +131,7 @@ def document_add_report(report: Any, piped: bool) -> Any:
 
 @view_of("herotui.services.slides:CreatedDeck")
 def created_deck(deck: Any, piped: bool) -> Any:
-    from rich.text import Text
+    from rich.text import Text  # ~20 ms cold: paid when a result is shown to a person
 
     t = Text()
     if deck.duplicate:
@@ -150,10 +150,10 @@ def created_deck(deck: Any, piped: bool) -> Any:
 @view_of("herotui.services.slides:Presentation")
 def presentation(p: Any, piped: bool) -> Any:
     """Every slide, rendered, with a rule between them (the presenter shows them one by one)."""
-    from rich.console import Group
-    from rich.markdown import Markdown
-    from rich.rule import Rule
-    from rich.text import Text
+    from rich.console import Group  # ~54 ms cold: paid when a result is shown to a person
+    from rich.markdown import Markdown  # ~68 ms cold: paid when a result is shown to a person
+    from rich.rule import Rule  # ~46 ms cold: paid when a result is shown to a person
+    from rich.text import Text  # ~20 ms cold: paid when a result is shown to a person
 
     parts: list[Any] = [Text(p.title, style="bold")]
     for s in p.slides:
@@ -167,8 +167,8 @@ def presentation(p: Any, piped: bool) -> Any:
 
 @view_of("herotui.services.knowledge:Answer")
 def knowledge_answer(answer: Any, piped: bool) -> Any:
-    from rich.console import Group
-    from rich.text import Text
+    from rich.console import Group  # ~54 ms cold: paid when a result is shown to a person
+    from rich.text import Text  # ~20 ms cold: paid when a result is shown to a person
 
     parts: list[Any] = []
     if answer.answer:
@@ -191,8 +191,8 @@ def knowledge_answer(answer: Any, piped: bool) -> Any:
 def ask_result(answer: Any, piped: bool, opening: bool = False) -> Any:
     """The plan lines (``$ hero ...``), the results and the reply; ``opening``: the presenter
     shows the deck next (else a deck that was opened is named with the command that shows it)."""
-    from rich.console import Group
-    from rich.text import Text
+    from rich.console import Group  # ~54 ms cold: paid when a result is shown to a person
+    from rich.text import Text  # ~20 ms cold: paid when a result is shown to a person
 
     parts: list[Any] = []
     by_index = {s.index: s for s in answer.steps}
@@ -252,8 +252,8 @@ STEP_STYLES = {"ok": "green", "error": "red", "needs-confirmation": "yellow"}
 @view_of("herotui.planner.agent:AgentRun")
 def agent_run(run: Any, piped: bool) -> Any:
     """A line per step with its status mark (planned, run, failed, not run), then the reply."""
-    from rich.console import Group
-    from rich.text import Text
+    from rich.console import Group  # ~54 ms cold: paid when a result is shown to a person
+    from rich.text import Text  # ~20 ms cold: paid when a result is shown to a person
 
     rows: list[Any] = []
     by_index = {s.index: s for s in run.steps}
