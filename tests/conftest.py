@@ -8,44 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import hero_exe  # noqa: F401  (also used by the fixtures below)
+from support import LONG_FIRST, SHARED, hero_exe  # noqa: F401  (hero_exe: also used by the fixtures below)
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# --- scheduling under ``-n N`` (pytest-xdist) ----------------------------------------------
-# The README's command is ``pytest -n 2``. Plain ``--dist load`` hands tests out in file
-# order, so a module's expensive module- or session-scoped fixture is built on both workers,
-# and a long test late in the order runs alone at the end. Instead (unless --dist is given):
-# ``loadgroup``, the work handed out one unit at a time in the order below, where
-#
-# - the modules of SHARED run on one worker each, as one unit: their fixture is built once;
-# - the modules of LONG_FIRST come first, the longest first (2-core figures from
-#   ``--durations``), so that they overlap the many short tests instead of ending the run.
-SHARED = {
-    "tests/test_voice.py": "voice",  # 23 piper WAVs, the demo home, the speech model
-    "tests/e2e/test_voice_story.py": "voice-story",  # the story's WAVs
-    "tests/test_voice_devices.py": "voice-devices",  # a PulseAudio daemon, its WAVs
-    "tests/test_tui_voice.py": "tui-voice",  # the story's WAVs, the speech model
-    "tests/e2e/test_wheel.py": "wheel",  # the wheel, built and installed into a venv once
-}
-LONG_FIRST = [
-    "tests/test_voice.py",  # ~75 s (its unit)
-    "tests/e2e/test_morning_story.py",  # 9 x 10-20 s
-    "tests/e2e/test_voice_story.py",  # ~50 s
-    "tests/test_voice_devices.py",  # ~35 s
-    "tests/test_tui_voice.py",  # ~30 s
-    "tests/e2e/test_wheel.py",  # ~30 s
-    "tests/e2e/test_concurrency.py",
-    "tests/test_documents.py",  # 10,000 files: ~30 s
-    "tests/test_output.py",  # a table of many rows: ~20 s
-    "tests/test_understanding.py",  # the dev set: ~10 s
-    "tests/test_index_gc.py",
-    "tests/e2e/test_crash.py",
-    "tests/test_tui_terminals.py",
-    "tests/e2e/test_tui_story_tmux.py",
-    "tests/e2e/test_rpc.py",
-    "tests/test_readme_tour.py",
-]
+# --- scheduling under ``-n N`` (pytest-xdist): see support.SHARED and support.LONG_FIRST ----
 
 
 def pytest_configure(config):

@@ -23,6 +23,44 @@ RUN_FOLDER: Path | None = None
 """This test run's folder shared by the xdist workers (:func:`run_folder`; set by conftest.py)."""
 
 
+# --- scheduling under ``-n N`` (pytest-xdist) ----------------------------------------------
+# The README's command is ``pytest -n 2``. Plain ``--dist load`` hands tests out in file
+# order, so a module's expensive module- or session-scoped fixture is built on both workers,
+# and a long test late in the order runs alone at the end. Instead (unless --dist is given):
+# ``loadgroup``, the work handed out one unit at a time in the order below, where
+#
+# - the modules of SHARED run on one worker each, as one unit: their fixture is built once;
+# - the modules of LONG_FIRST come first, the longest first (2-core figures from
+#   ``--durations``), so that they overlap the many short tests instead of ending the run.
+SHARED = {
+    "tests/test_voice.py": "voice",  # 23 piper WAVs, the demo home, the speech model
+    "tests/e2e/test_voice_story.py": "voice-story",  # the story's WAVs
+    "tests/test_voice_devices.py": "voice-devices",  # a PulseAudio daemon, its WAVs
+    "tests/test_tui_voice.py": "tui-voice",  # the story's WAVs, the speech model
+    "tests/e2e/test_wheel.py": "wheel",  # the wheel, built and installed into a venv once
+}
+LONG_FIRST = [  # from --durations on 2 cores: the units and the tests of 15-80 s first
+    "tests/e2e/test_voice_story.py",
+    "tests/test_voice.py",
+    "tests/e2e/test_morning_story.py",
+    "tests/test_tui_voice.py",
+    "tests/test_voice_devices.py",
+    "tests/e2e/test_wheel.py",
+    "tests/e2e/test_concurrency.py",
+    "tests/test_documents.py",
+    "tests/test_output.py",
+    "tests/test_understanding.py",
+    "tests/test_planner_safety.py",
+    "tests/test_tui_morning.py",
+    "tests/test_readme_tour.py",
+    "tests/test_index_gc.py",
+    "tests/e2e/test_crash.py",
+    "tests/test_tui_terminals.py",
+    "tests/e2e/test_tui_story_tmux.py",
+    "tests/e2e/test_rpc.py",
+]
+
+
 def hero_exe() -> str:
     """The installed ``hero`` console script of the environment running the tests."""
     exe = Path(sys.executable).parent / "hero"
