@@ -533,8 +533,9 @@ def run_cli(params: dict, actor: str = "cli") -> dict:
         v = registry.get(params["method"])
         context = params.get("context") or None
         ctx = contexts.current(context)
-        result = registry.call(v.name, params.get("args") or {}, ctx, actor=actor, confirmed=bool(params.get("yes")),
-                               paged=True)
+        with render.planner_steps(v):  # hero agent run: a line per finished step, as the CLI says it
+            result = registry.call(v.name, params.get("args") or {}, ctx, actor=actor,
+                                   confirmed=bool(params.get("yes")), paged=True)
         notices = db.take_notices()
         with rendering(term):
             render.output(result, as_json, cross_context=bool((params.get("args") or {}).get("all_contexts")))
