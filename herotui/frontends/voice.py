@@ -24,7 +24,7 @@ from typing import Optional
 
 
 def _context(name: str | None):
-    from herotui import contexts
+    from herotui import contexts  # lazy: the thin entry's voice hand-off imports this module
 
     return contexts.current(name)
 
@@ -45,7 +45,9 @@ def print_turn(turn, as_json: bool) -> None:
     else:
         console.print(f"[dim]heard:[/] {turn.transcript}")
     if turn.result is not None:
-        console.print(turn.result)
+        from herotui.frontends import views  # lazy: the thin entry's voice hand-off imports this module
+
+        console.print(views.view(turn.result))
     else:
         console.print(turn.reply)
 
@@ -53,7 +55,7 @@ def print_turn(turn, as_json: bool) -> None:
 def terminal_session() -> str:
     """The default conversation of ``hero voice``: this terminal's (or, with none, the parent
     process's: a script's calls share one), as ``hero ask`` keeps one per terminal."""
-    import os
+    import os  # lazy: the thin entry's voice hand-off imports this module
 
     for fd in (0, 1, 2):
         try:
@@ -75,7 +77,7 @@ def tell_not_spoken(error: str) -> None:
 
 
 def _speak(turn, silent: bool, as_json: bool, out: Optional[str] = None) -> None:
-    from herotui.voice import loop, silent_by_env
+    from herotui.voice import loop, silent_by_env  # lazy: the thin entry's voice hand-off imports this module
 
     spoken = loop.speak_reply(turn, silent=silent or silent_by_env(), out=out)
     if not as_json and spoken.get("error") and not (silent or silent_by_env()):
@@ -111,7 +113,7 @@ def cli(options=None):
                                               "(default: this terminal's voice conversation)."),
     ) -> None:
         """Talk to Hero: push-to-talk in this terminal, or one recording with --file."""
-        import os
+        import os  # lazy: the thin entry's voice hand-off imports this module
 
         _check_audio_backend()  # every voice command checks it
         if ctx.invoked_subcommand is not None:
@@ -138,7 +140,7 @@ def cli(options=None):
         max_seconds: float = typer.Option(600, "--max-seconds", help="Transcribe at most this much (s)."),
     ) -> None:
         """Print what is said in FILE (offline speech to text, with your names as a hint)."""
-        from herotui.voice import stt, vocabulary
+        from herotui.voice import stt, vocabulary  # lazy: the thin entry's voice hand-off imports this module
 
         prompt = None if no_hint else vocabulary.hint(_context(root_context()))
         tr = stt.transcribe_file(file, prompt, max_seconds=max_seconds)
@@ -157,14 +159,14 @@ def cli(options=None):
         json_: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Say TEXT aloud (the packaged voice, or espeak-ng), or write it to --out."""
-        from herotui.voice import tts
+        from herotui.voice import tts  # lazy: the thin entry's voice hand-off imports this module
 
         _print_spoken(tts.say(text, out=out, silent=silent, engine=engine), _as_json(json_), silent)
 
     @app.command("devices")
     def devices_cmd(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
         """List audio input and output devices (what PortAudio sees)."""
-        from herotui.voice import capture
+        from herotui.voice import capture  # lazy: the thin entry's voice hand-off imports this module
 
         _print_devices(capture.devices(), _as_json(json_))
 
@@ -183,11 +185,11 @@ def cli(options=None):
 
 def _check_audio_backend() -> None:
     """UsageError when HERO_AUDIO_BACKEND names no backend Hero has."""
-    from herotui import settings
+    from herotui import settings  # lazy: the thin entry's voice hand-off imports this module
 
     forced = (settings.get().HERO_AUDIO_BACKEND or "").strip().lower()
     if forced and forced not in ("auto", "pyaudio", "sounddevice"):
-        from herotui.errors import UsageError
+        from herotui.errors import UsageError  # lazy: the thin entry's voice hand-off imports this module
 
         raise UsageError(f"HERO_AUDIO_BACKEND must be pyaudio or sounddevice, not {forced!r}",
                          hint="unset it to use pyaudio, and sounddevice when pyaudio is missing")
@@ -201,7 +203,7 @@ def _one_recording(file: str, context: str | None, *, dry_run: bool, session: st
     if served.forward_file(file, context, dry_run=dry_run, session=session,
                            silent=silent, as_json=as_json, out=out):
         return
-    from herotui.voice import loop
+    from herotui.voice import loop  # lazy: the thin entry's voice hand-off imports this module
 
     turn = loop.handle_file(file, _context(context), dry_run=dry_run, session=session)
     if as_json:  # the JSON says whether it was spoken
@@ -215,9 +217,9 @@ def _one_recording(file: str, context: str | None, *, dry_run: bool, session: st
 def _print_spoken(spoken, as_json: bool, silent: bool) -> None:
     """``hero voice say``: the file written and how it was played; HeroError when it was
     neither played nor written (and not --silent)."""
-    from dataclasses import asdict
+    from dataclasses import asdict  # lazy: the thin entry's voice hand-off imports this module
 
-    from herotui.errors import HeroError
+    from herotui.errors import HeroError  # lazy: the thin entry's voice hand-off imports this module
 
     if as_json:
         print(json.dumps(asdict(spoken)))
@@ -249,10 +251,10 @@ def _print_devices(info: dict, as_json: bool) -> None:
 
 
 def diagnose() -> dict:
-    import importlib.util
-    import shutil
+    import importlib.util  # lazy: the thin entry's voice hand-off imports this module
+    import shutil  # lazy: the thin entry's voice hand-off imports this module
 
-    from herotui.voice import capture, stt, tts
+    from herotui.voice import capture, stt, tts  # lazy: the thin entry's voice hand-off imports this module
 
     info = capture.devices()
     s = stt.describe_backend()
@@ -280,21 +282,21 @@ def diagnose() -> dict:
 
 
 def _read_key(timeout: float | None = None) -> str | None:
-    import select
+    import select  # lazy: the thin entry's voice hand-off imports this module
 
     r, _, _ = select.select([sys.stdin], [], [], timeout)
     if not r:
         return None
-    import os
+    import os  # lazy: the thin entry's voice hand-off imports this module
 
     return os.read(sys.stdin.fileno(), 8).decode(errors="replace")
 
 
 def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool, session: str | None = None,
                 context: str | None = None) -> None:
-    import threading
+    import threading  # lazy: the thin entry's voice hand-off imports this module
 
-    from herotui.voice import capture, loop
+    from herotui.voice import capture, loop  # lazy: the thin entry's voice hand-off imports this module
 
     ctx = _context(context)
     if not text_only and not capture.has_microphone():
@@ -305,8 +307,8 @@ def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool, 
     if text_only or not sys.stdin.isatty():
         _text_prompt(ctx, silent, dry_run, as_json, session)
         return
-    import termios
-    import tty
+    import termios  # lazy: the thin entry's voice hand-off imports this module
+    import tty  # lazy: the thin entry's voice hand-off imports this module
 
     print("Loading the speech model...", file=sys.stderr, end="\r")
     loop.warm_up()
@@ -361,8 +363,8 @@ def interactive(*, silent: bool, dry_run: bool, text_only: bool, as_json: bool, 
 
 
 def _text_prompt(ctx, silent: bool, dry_run: bool, as_json: bool, session: str | None = None) -> None:
-    from herotui.errors import HeroError
-    from herotui.voice import loop
+    from herotui.errors import HeroError  # lazy: the thin entry's voice hand-off imports this module
+    from herotui.voice import loop  # lazy: the thin entry's voice hand-off imports this module
 
     while True:
         if sys.stdin.isatty():

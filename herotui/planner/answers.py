@@ -8,8 +8,10 @@ speak: "Yes, nothing between 12:00 and 18:00 on Thursday." rather than a list of
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
+
+from herotui import timeparse
 
 
 def _dt(iso: str | None) -> datetime | None:
@@ -22,8 +24,6 @@ def _dt(iso: str | None) -> datetime | None:
 
 
 def _local(dt: datetime) -> datetime:
-    from herotui import timeparse
-
     return dt.astimezone(timeparse.local_zone()) if dt.tzinfo else dt
 
 
@@ -50,8 +50,6 @@ def _period(args: dict) -> str:
 def _parse_arg(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
-    from herotui import timeparse
-
     try:
         return timeparse.parse_when(value).replace(tzinfo=None)
     except Exception:
@@ -89,8 +87,6 @@ def answer(question: str, args: dict, result: Any) -> str | None:
             return "I found no such contact."
         return _field_answer(contact, about)
     if kind in ("last", "next") and isinstance(result, list):
-        from datetime import timezone
-
         now = datetime.now(timezone.utc)
         dated = [(d, e) for e in result if (d := _dt(e.get("start"))) is not None]
         if kind == "last":

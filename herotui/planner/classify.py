@@ -25,7 +25,11 @@ import json
 import math
 import random
 import re
+from collections import Counter
 from typing import Any
+
+from herotui import paths
+from herotui.planner.intents import compiled
 
 # hassil intent -> model label (the specials confirm/deny/help and the "... it" follow-ups
 # are left to the exact templates)
@@ -73,8 +77,6 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _paths():
-    from herotui import paths
-
     return paths.resource("commands")
 
 
@@ -97,8 +99,6 @@ def _template_sentences(rng: random.Random, per_intent: int = 120) -> list[tuple
     """Sentences sampled from the hassil templates, wildcards filled like the paraphrases."""
     from hassil import TextSlotList  # ~85 ms: only understanding a typed request pays for it
     from hassil.sample import sample_intents  # ~85 ms: only understanding a typed request pays for it
-
-    from herotui.planner.intents import compiled
 
     intents, _specs = compiled()
     lists = {
@@ -235,8 +235,6 @@ def vocabulary() -> frozenset[str]:
 
 @functools.cache
 def build_vocabulary() -> frozenset[str]:
-    from collections import Counter
-
     words: set[str] = set()
     folder = _paths()
     for f in folder.glob("*.yaml"):

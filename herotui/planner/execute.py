@@ -19,13 +19,17 @@ Rules this module enforces, whoever made the plan (templates or a model):
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Callable
 
 from pydantic import BaseModel
 
+from herotui import contexts, registry, timeparse
 from herotui.errors import ContextBusy, HeroError
-from herotui.results import jsonable
+from herotui.planner import classify, intents, slots, understand
+from herotui.planner.intents import step_cli
 from herotui.planner.plan import Plan, Step
+from herotui.results import jsonable
 
 # The planner never plans its own verbs, servers or demo loading (one list, shared with llm.py)
 BLOCKED_SERVICES = frozenset({"ask", "agent", "terminal", "mcp", "rpc", "demo", "voice"})
@@ -75,8 +79,6 @@ def llm_plan(ctx, text: str, feedback: str | None = None) -> Plan | None:
 
 def make_plan(ctx, text: str, *, use_model: bool = True) -> Plan:
     """Offline templates first, then a model when the context allows one, else a helpful reply."""
-    from herotui.planner import intents
-
     if not text or not text.strip():
         return Plan(text=text, source="fallback", reply="Say or type what you want, e.g. \"what's on today?\"")
     if len(text) > MAX_REQUEST:
@@ -121,8 +123,6 @@ def scopes(steps: list[Step]) -> list[str]:
     """What the steps that wait for a yes would change in a series, in the verbs' own words
     ("'Standup': all 23 occurrences, from Mon 30 Nov"); steps that use an earlier step's
     result are described when they run."""
-    from herotui import contexts, registry
-
     out = []
     for s in steps:
         if any(isinstance(v, str) and v.startswith("$") for v in s.args.values()):
@@ -138,8 +138,6 @@ def scopes(steps: list[Step]) -> list[str]:
 
 def invalid_slot(steps: list[Step]) -> str | None:
     """Why a step's time or length does not parse (the verb would refuse it later), else None."""
-    from herotui import timeparse
-
     for s in steps:
         for key in ("start", "end"):
             value = s.args.get(key)
@@ -157,9 +155,6 @@ def invalid_slot(steps: list[Step]) -> str | None:
 
 
 def fill_step(step: Step) -> Step:
-    from herotui import registry
-    from herotui.planner.intents import step_cli
-
     v = registry.get(step.verb)
     step.destructive = v.destructive
     step.cli = step_cli(step.verb, step.args, step.context)
@@ -168,8 +163,6 @@ def fill_step(step: Step) -> Step:
 
 def guard(plan: Plan, active: str) -> str | None:
     """Why ``plan`` must not run (a blocked verb, an unnamed context), else None."""
-    from herotui import registry
-
     words = set(re.findall(r"[a-z0-9_-]+", plan.text.lower()))
     for step in plan.steps:
         service = step.verb.split(".", 1)[0]
@@ -193,9 +186,6 @@ def guard(plan: Plan, active: str) -> str | None:
 
 def fallback(ctx, text: str) -> Plan:
     """No template and no model: what was understood, the closest commands, how to enable a model."""
-    from herotui import contexts, registry
-    from herotui.planner import intents
-
     live = intents.live_data(ctx)
     low = text.lower()
     understood = [f"contact {name}" for _cid, name in live.contacts if name.lower() in low]
@@ -203,7 +193,6 @@ def fallback(ctx, text: str) -> Plan:
     understood += [f"tag {t}" for t in live.tags if re.search(rf"\b{re.escape(t)}\b", low)][:3]
     closest = closest_commands(text, registry.verbs())
     lines = [f"I did not understand \u201c{text.strip()}\u201d" + (f" (I recognised: {', '.join(understood)})." if understood else ".")]
-    from herotui.planner import understand
 
     foreign = _not_english(text, live)
     guesses = understand.alternatives(ctx, text, live, contexts.names()) if len(text) <= 500 and not foreign else []
@@ -223,8 +212,6 @@ def fallback(ctx, text: str) -> Plan:
 
 def _not_english(text: str, live) -> bool:
     """Mostly words neither English commands nor names Hero knows ("qu'est-ce que j'ai demain")."""
-    from herotui.planner import classify, slots
-
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isascii() or "\u00c0" <= c <= "\u024f" for c in letters) / len(letters) < 0.5:
         return True  # another script
@@ -301,8 +288,6 @@ def run(
     replan: bool = True,
 ) -> list[StepResult]:
     """Run the steps of ``plan`` in order; stops at the first failure (after one retry)."""
-    from herotui import contexts, registry
-
     out: list[StepResult] = []
     values: list[Any] = []
     steps = list(plan.steps)
@@ -379,8 +364,6 @@ def _skip_rest(out: list[StepResult], steps: list[Step], start: int) -> None:
 def event_when(event: dict) -> str:
     """"Mon 09:15", or "Mon, all day" for an all-day event (never "00:00")."""
     if event.get("all_day"):
-        from datetime import datetime
-
         try:
             return datetime.fromisoformat(event["start"]).strftime("%a") + ", all day,"
         except (KeyError, TypeError, ValueError):
@@ -391,8 +374,6 @@ def event_when(event: dict) -> str:
 def _time(iso: str | None) -> str:
     if not iso:
         return ""
-    from datetime import datetime
-
     try:
         return datetime.fromisoformat(iso).strftime("%a %H:%M")
     except ValueError:

@@ -26,13 +26,19 @@ run there. ``switch to business`` is the verb ``context.use``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from herotui import contexts, paths, registry
+from herotui.planner import normalize as canon
+from herotui.planner import slots
 from herotui.planner.plan import Plan, Step, cli_line
 
 STOP_WORDS = frozenset(
@@ -111,8 +117,6 @@ def compiled() -> tuple[Any, dict[str, dict]]:
     import yaml  # ~16 ms: only understanding a typed request pays for it
     from hassil import Intents  # ~85 ms: only understanding a typed request pays for it
 
-    from herotui import paths
-
     merged: dict[str, Any] = {"language": "en", "intents": {}, "lists": {}, "expansion_rules": {}, "skip_words": []}
     specs: dict[str, dict] = {}
     folder = paths.resource("commands")
@@ -186,8 +190,6 @@ def live_data(ctx) -> Live:
     extra = [e for e in _planned_contacts().get() if e[0] == ctx.name and e[2]]
     if not extra:
         return live
-    import dataclasses
-
     words = {w for e in extra for w in re.findall(r"[a-z]+", e[2].lower()) if len(w) > 2}
     return dataclasses.replace(
         live, contacts=live.contacts + [(e[1], e[2]) for e in extra],
@@ -197,8 +199,6 @@ def live_data(ctx) -> Live:
 
 def _stored_live_data(ctx) -> Live:
     """Contacts, documents, events and tags of ``ctx`` (one read-only connection, cached)."""
-    import json
-
     key = str(ctx.path)
     stamp = vocabulary_stamp(ctx)
     hit = _LIVE.get(key)
@@ -228,13 +228,11 @@ def _stored_live_data(ctx) -> Live:
                     if t:
                         tags.add(t)
             live.tags = sorted(tags)
-            import re as _re
-
             vocab: set[str] = set(live.tags)
             texts = [n for _c, n in live.contacts] + [d[1] for d in live.documents] + [e[1] for e in live.events]
             texts += [p["company"] or "" for p in live.people.values()]
             for t in texts:
-                vocab.update(w for w in _re.findall(r"[a-z]+", t.lower()) if len(w) > 2)
+                vocab.update(w for w in re.findall(r"[a-z]+", t.lower()) if len(w) > 2)
             live.vocabulary = frozenset(vocab)
     except Exception:  # a damaged or busy context must not stop planning: no live names then
         live = Live()
@@ -337,8 +335,6 @@ def best_match(query: str, live: Live, kind: str) -> str | None:
             if score > best_score:
                 best, best_score = did, score
     else:
-        from datetime import datetime, timedelta
-
         now = datetime.utcnow() - timedelta(hours=2)
         for eid, title, start, attendees in live.events:
             tw = {_stem(w) for w in re.findall(r"[a-z0-9]+", title.lower())}
@@ -464,8 +460,6 @@ def _apply_hooks(spec: dict, args: dict, live: Live) -> dict:
 
 
 def _step(verb_name: str, template: dict, m: Match, live: Live, context: str, spec: dict) -> Step:
-    from herotui import registry
-
     args: dict[str, Any] = {}
     for key, tmpl in (template or {}).items():
         value = _fill(tmpl, m, live)
@@ -503,9 +497,7 @@ def plan_sentence(ctx, text: str, *, frames: bool = True) -> tuple[Plan | None, 
     ("add Ana" is a person, not an event titled "Ana"), or when the template's names do not
     resolve.
     """
-    from herotui import contexts
-    from herotui.planner import normalize as canon
-    from herotui.planner import understand
+    from herotui.planner import understand  # lazy: understand imports this module (cycle)
 
     known = contexts.names()
     cleaned = canon.clean(text)
@@ -554,7 +546,7 @@ _LOOKUPS = frozenset({"contact_find", "contact_show", "search", "document_find",
 
 
 def _label(match: "Match | None") -> str | None:
-    from herotui.planner.classify import TEMPLATE_LABELS
+    from herotui.planner.classify import TEMPLATE_LABELS  # lazy: classify imports this module (cycle)
 
     return TEMPLATE_LABELS.get(match.intent) if match is not None else None
 
@@ -572,15 +564,11 @@ def _agrees(match: "Match", plan: Plan) -> bool:
 
 def _only_time(words: str) -> bool:
     """Did a template's free-text slot take nothing but a time ("what do I have on {dec 15}")?"""
-    from herotui.planner import slots
-
     w = slots.find_when(words)
     return w is not None and not slots.cut(words, w.start, w.end).strip()
 
 
 def _template_plan(ctx, text: str, clean: str, known: list[str]) -> tuple[Plan | None, bool, "Match | None"]:
-    from herotui import contexts
-
     candidates: list[tuple[Match, Live, str]] = []
     named, rest = split_context(clean, known)
     if named:  # "in business, ..." only when the rest is itself a command
@@ -668,9 +656,7 @@ def one_request(whole: Plan | None, greedy: bool, text: str) -> bool:
 
 
 def _plan_parts(ctx, text: str, parts: list[str], *, frames: bool = True) -> Plan | None:
-    from herotui import contexts
-
-    from herotui.planner import understand
+    from herotui.planner import understand  # lazy: understand imports this module (cycle)
 
     plans = []
     here = ctx

@@ -17,12 +17,12 @@ import json
 import time
 from typing import Any
 
+from herotui import paths
+
 MAX_ENTRIES = 500
 
 
 def _path():
-    from herotui import paths
-
     return paths.state_dir() / "learned.json"
 
 
@@ -35,8 +35,6 @@ def load() -> dict[str, dict[str, Any]]:
 
 
 def _write(data: dict) -> None:
-    from herotui import paths
-
     folder = paths.ensure_private_dir(paths.state_dir())
     paths.write_private(folder / "learned.json", json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True))
 

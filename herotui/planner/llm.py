@@ -35,7 +35,10 @@ import logging
 import math
 import re
 from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from herotui import config, contexts, registry, timeparse
 from herotui.config import model_for
 from herotui.errors import HeroError
 from herotui.model import (  # noqa: F401  (answer, summarize, load_litellm, EXTRA_COMPLETION_ARGS: used through this module too)
@@ -52,6 +55,7 @@ from herotui.model import (  # noqa: F401  (answer, summarize, load_litellm, EXT
     summarize,
 )
 from herotui.planner.plan import Plan, Step, cli_line
+from herotui.services import knowledge
 
 log = logging.getLogger("hero.planner.llm")
 
@@ -66,7 +70,7 @@ FALLBACK = ("search.query", "knowledge.ask", "status.show", "calendar.agenda")  
 # Never offered to the model: the planner's own front-ends (no recursion), the audit log,
 # terminals and servers, voice, and demo data (execute.BLOCKED_SERVICES); the offline
 # planner may read the audit log ("what did you do today"), a model is not offered it.
-from herotui.planner.execute import BLOCKED_SERVICES  # noqa: E402
+from herotui.planner.execute import BLOCKED_SERVICES, needs_confirmation as gate  # noqa: E402
 
 EXCLUDED_SERVICES = BLOCKED_SERVICES | {"history"}
 FILE_PARAMS = frozenset({"path", "paths", "output"})  # read or write files outside Hero: confirm first
@@ -142,8 +146,6 @@ def _query_tokens(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=4)
 def _verb_index(names: tuple[str, ...]) -> tuple[list[str], list[Counter], float, dict[str, int]]:
-    from herotui import registry
-
     docs: list[Counter] = []
     for name in names:
         v = registry.get(name)
@@ -161,8 +163,6 @@ def _verb_index(names: tuple[str, ...]) -> tuple[list[str], list[Counter], float
 
 def rank_verbs(text: str) -> list[tuple[str, float]]:
     """Every verb with its BM25 score against ``text``, best first (no litellm, ~1 ms)."""
-    from herotui import registry
-
     names, docs, avg, df = _verb_index(tuple(sorted(n for n in registry.verbs() if n.split(".", 1)[0] not in EXCLUDED_SERVICES)))
     query = _query_tokens(text)
     n = len(docs)
@@ -197,8 +197,6 @@ def select_verbs(text: str, limit: int = MAX_TOOLS) -> list[str]:
     Destructive verbs are left out unless the user's words ask to remove something, so text
     read from a document cannot talk the model into a deletion the user never asked for.
     """
-    from herotui import registry
-
     allow_destructive = wants_removal(text)
     every = registry.verbs()
     room = limit - len(ALWAYS)
@@ -228,8 +226,6 @@ def tool_name(verb_name: str) -> str:
 
 def tool_spec(verb_name: str, ctx_name: str, others: list[str]) -> dict:
     """The OpenAI tool for a verb: its description (destructive ones marked) and JSON Schema."""
-    from herotui import registry
-
     v = registry.get(verb_name)
     params = json.loads(json.dumps(v.schema()))
     params.pop("title", None)
@@ -252,8 +248,6 @@ def tool_spec(verb_name: str, ctx_name: str, others: list[str]) -> dict:
 
 
 def _contexts(ctx) -> list[tuple[str, str]]:
-    from herotui import contexts
-
     out = []
     for name in contexts.names():
         try:
@@ -266,15 +260,10 @@ def _contexts(ctx) -> list[tuple[str, str]]:
 
 
 def _now() -> str:
-    from datetime import datetime
-
-    from herotui import timeparse
 
     try:
         zone = timeparse.local_zone()
     except HeroError:
-        from zoneinfo import ZoneInfo
-
         zone = ZoneInfo("UTC")
     now = datetime.now(zone)
     return f"{now:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{now:%z})"
@@ -283,8 +272,6 @@ def _now() -> str:
 def grounding(ctx, text: str, limit: int = MAX_PASSAGES) -> list[dict]:
     """The knowledge passages that best match ``text`` (none when the knowledge base fails)."""
     try:
-        from herotui.services import knowledge
-
         knowledge.ensure_builtin(ctx)
         return [p.model_dump() for p in knowledge.retrieve(ctx, text, None, limit)]
     except HeroError as exc:
@@ -346,8 +333,6 @@ def _check_args(verb_name: str, args: dict) -> str | None:
     """The validation error for ``args`` (references such as ``$prev.id`` accepted), or None."""
     from pydantic import ValidationError  # ~55 ms: only a call to a configured model pays for it
 
-    from herotui import registry
-
     v = registry.get(verb_name)
     refs = {k for k, val in args.items() if isinstance(val, str) and REF_RE.match(val)}
     try:
@@ -369,8 +354,6 @@ def _check_args(verb_name: str, args: dict) -> str | None:
 
 def to_steps(ctx, text: str, calls: list[dict], offered: list[str]) -> tuple[list[Step], list[tuple[dict, str]]]:
     """Steps for the valid calls, and ``(call, problem)`` for the others."""
-    from herotui import contexts, registry
-
     by_tool = {tool_name(n): n for n in registry.verbs()}
     known = set(contexts.names()) | {ctx.name}
     steps: list[Step] = []
@@ -419,9 +402,6 @@ def needs_confirmation(steps: list[Step]) -> bool:
     """A plan is confirmed first when a step deletes data, changes a date or a series (the
     offline planner's gate, :func:`herotui.planner.execute.needs_confirmation`), or touches
     files outside Hero."""
-    from herotui import registry
-    from herotui.planner.execute import needs_confirmation as gate
-
     return gate(steps) or any(registry.get(s.verb).destructive or FILE_PARAMS & set(s.args) for s in steps)
 
 
@@ -432,8 +412,6 @@ def needs_confirmation(steps: list[Step]) -> bool:
 
 def enabled(ctx) -> bool:
     """True when ``ctx`` may use a model (cheap: reads the settings, never imports litellm)."""
-    from herotui import config
-
     return config.allowed(ctx)
 
 

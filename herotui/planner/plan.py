@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from herotui import registry
+
 
 class Step(BaseModel):
     """One verb call of a plan."""
@@ -42,8 +44,6 @@ class Plan(BaseModel):
 
 def cli_line(verb_name: str, args: dict[str, Any], context: str | None = None) -> str:
     """The ``hero ...`` command that runs ``verb_name`` with ``args`` (shell-quoted)."""
-    from herotui import registry
-
     v = registry.get(verb_name)
     parts = ["hero"]
     if context:

@@ -33,8 +33,11 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+
+from herotui import timeparse
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WD_SHORT = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "weds": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4, "sat": 5,
@@ -101,8 +104,6 @@ class When:
         said = re.sub(r"^(?:on|at|for|by|from)\s+", "", self.said.strip(), flags=re.I)
         said = re.sub(r"\s+at\s+", " ", said, flags=re.I)
         if self.kind == "point" and self.dated and re.fullmatch(r"[\w: ]+", said):
-            from herotui import timeparse
-
             try:
                 if timeparse.parse_when(said).replace(tzinfo=None) == self.begin:
                     return said
@@ -117,8 +118,6 @@ class When:
 
 
 def reference_now(now: datetime | None) -> datetime:
-    from herotui import timeparse
-
     tz = timeparse.local_zone()
     current = now.astimezone(tz) if now is not None else datetime.now(tz)
     return current.replace(tzinfo=None, microsecond=0)
@@ -160,8 +159,6 @@ def _month_num(word: str) -> int:
 
 def _day_of(kind: str, said: str, today: date) -> tuple[date | None, str | None]:
     """(the day, the words kept for the CLI) for a day atom."""
-    from herotui import timeparse
-
     s = re.sub(r"\s+", " ", said.lower().strip())
     if kind == "dayafter":
         return today + timedelta(days=2), None
@@ -832,8 +829,6 @@ _NOT_NAMES = frozenset("contact contacts calendar event events meeting deck deck
 
 
 def _fold(s: str) -> str:
-    import unicodedata
-
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 

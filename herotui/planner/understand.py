@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
+import logging
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 
-from herotui import settings
-from herotui.planner import slots
+from herotui import contexts, registry, settings, timeparse
+from herotui.planner import classify, learned, normalize, slots
 from herotui.planner.plan import Plan, Step
 
 MIN_CONFIDENCE = 0.30  # below this the model's best guess is not acted on
@@ -101,8 +103,6 @@ def pinned(pins: dict[str, str]):
 
 
 def read(text: str, live, context: str, known: list[str], *, purpose: str = "point") -> U:
-    from herotui.planner import normalize
-
     clean = normalize.clean(text)
     vocab = _vocabulary() | live.vocabulary | frozenset(known)
     fixed = normalize.correct(clean, vocab)
@@ -181,8 +181,6 @@ def _companies(live) -> set[str]:
 
 
 def _vocabulary() -> frozenset[str]:
-    from herotui.planner import classify
-
     return classify.vocabulary()
 
 
@@ -192,8 +190,7 @@ def _vocabulary() -> frozenset[str]:
 
 
 def _step(verb: str, args: dict, context: str) -> Step:
-    from herotui import registry
-    from herotui.planner.intents import step_cli
+    from herotui.planner.intents import step_cli  # lazy: intents imports this module (cycle)
 
     clean = {k: v for k, v in args.items() if v is not None and v != [] and v != ""}
     v = registry.get(verb)
@@ -369,10 +366,7 @@ def _read(u: U, verb: str, args: dict) -> Any:
     """A read-only verb call made while planning (through the registry, as every call is),
     remembered until the context's database changes: a warm planner does not reopen the
     stores to learn which events happen on a day it already looked at."""
-    import json
-
-    from herotui import contexts, registry
-    from herotui.planner.intents import vocabulary_stamp
+    from herotui.planner.intents import vocabulary_stamp  # lazy: intents imports this module (cycle)
 
     ctx = contexts.load(u.context)
     key = (str(ctx.path), vocabulary_stamp(ctx), verb, json.dumps(args, sort_keys=True))
@@ -385,8 +379,6 @@ def _read(u: U, verb: str, args: dict) -> Any:
 
 def _day_events(u: U, w: slots.When) -> dict[str, datetime]:
     """The events on the day ``w`` names (or today for a time alone): id -> start, wall clock."""
-    from herotui import timeparse
-
     day = w.begin.date() if w.begin is not None else None
     if day is None:
         return {}
@@ -621,8 +613,6 @@ back later earlier instead got has been be now same time day week next to from n
 
 def _event_start(u: U, eid: str) -> datetime | None:
     """The next (or, failing that, the first) start of an event, wall clock in the user's zone."""
-    from herotui import timeparse
-
     if u.live.event_info.get(eid, {}).get("rrule"):
 
         try:
@@ -635,8 +625,6 @@ def _event_start(u: U, eid: str) -> datetime | None:
     if start is None:
         return None
     if start.tzinfo is None:
-        from datetime import timezone
-
         start = start.replace(tzinfo=timezone.utc)
     return start.astimezone(timeparse.local_zone()).replace(tzinfo=None)
 
@@ -650,8 +638,6 @@ def _occurrence(u: U, eid: str, day) -> datetime | None:
         return None
     for o in occ:
         if o.id == eid:
-            from herotui import timeparse
-
             return o.start.astimezone(timeparse.local_zone()).replace(tzinfo=None)
     return None
 
@@ -742,8 +728,6 @@ def _series_scope(u: U, ev: slots.Candidate, w: slots.When | None, current: date
     if w is not None and w.kind == "point" and not w.dated and not u.shift:
         first = next((s for e, _t, s, _n in u.live.events if e == ev.id), None)  # every occurrence at the new time:
         if first is not None:  # the series keeps its first day
-            from herotui import timeparse
-
             first_local = (first if first.tzinfo else first.replace(tzinfo=__import__("datetime").timezone.utc))
             first_local = first_local.astimezone(timeparse.local_zone()).replace(tzinfo=None)
             return None, current, {"start": f"{datetime.combine(first_local.date(), w.begin.time()):%Y-%m-%d %H:%M}"}
@@ -923,8 +907,6 @@ def f_contact_create(u: U) -> Plan:
 
 
 def _date_value(text: str) -> str | None:
-    from herotui import timeparse
-
     t = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
         return t
@@ -1323,8 +1305,6 @@ def f_context_use(u: U) -> Plan:
 
 def _described(said: str, known: list[str]) -> str | None:
     """The one context whose description starts with a word of ``said`` ("work" -> business)."""
-    from herotui import contexts
-
     wanted = {w for w in slots.words(said) if w not in slots.STOP}
     if not wanted:
         return None
@@ -1640,8 +1620,6 @@ def understand(ctx, text: str, live, known: list[str], *, label: str | None = No
     try:
         return _understand(ctx, text, live, known, label=label)
     except Exception:
-        import logging
-
         if settings.get().HERO_DEBUG:
             raise
         logging.getLogger("hero.planner").exception("understanding %r failed", text[:200])
@@ -1649,15 +1627,12 @@ def understand(ctx, text: str, live, known: list[str], *, label: str | None = No
 
 
 def _understand(ctx, text: str, live, known: list[str], *, label: str | None = None) -> Plan | None:
-    from herotui.planner import classify
-
     model = classify.load()
     if model is None:
         return None
     u = read(text, live, ctx.name, known)
     if not u.text:
         return None
-    from herotui.planner import learned
 
     delex = delexicalised(u)
     taught = learned.lookup(delex) if label is None else None
@@ -1683,8 +1658,6 @@ def _understand(ctx, text: str, live, known: list[str], *, label: str | None = N
     plan.confidence = p
     plan.pins = dict(u.resolved)
     if plan.steps and u.loose and not plan.needs_confirmation:
-        from herotui import registry
-
         if any(registry.get(s.verb).mutates for s in plan.steps):  # a change to a record found by a near spelling
             plan.needs_confirmation = True
             plan.change = plan.change or "Change " + ", ".join(u.loose) + " (found by a near spelling)"
@@ -1693,8 +1666,6 @@ def _understand(ctx, text: str, live, known: list[str], *, label: str | None = N
 
 def alternatives(ctx, text: str, live, known: list[str], n: int = 3) -> list[Plan]:
     """The plans of the model's next best readings (for "did you mean ...?"), each with steps."""
-    from herotui.planner import classify
-
     model = classify.load()
     if model is None:
         return []

@@ -26,15 +26,15 @@ ISLANDS = {
 
 def available() -> bool:
     """Whether Textual can be imported (without importing it)."""
-    import importlib.util
+    import importlib.util  # lazy: 'import herotui.tui.app' (the island table) stays light
 
     return importlib.util.find_spec("textual") is not None
 
 
 def run(island: str | None = None, context: str | None = None) -> None:
     """Open the terminal UI on ``island`` (default: home) in ``context`` (default: the active one)."""
-    from herotui import contexts, logs
-    from herotui.errors import UsageError
+    from herotui import contexts, logs  # lazy: 'import herotui.tui.app' (the island table) stays light
+    from herotui.errors import UsageError  # lazy: 'import herotui.tui.app' (the island table) stays light
 
     if island is not None and island not in ISLANDS:
         raise UsageError(f"unknown island '{island}'", hint="one of: " + ", ".join(ISLANDS))
@@ -44,7 +44,7 @@ def run(island: str | None = None, context: str | None = None) -> None:
     ctx = contexts.current(context)  # fails early, before the screen switches, on a bad name
     from herotui.tui.shell import HeroApp  # ~330 ms: Textual
 
-    from herotui.server import bridge, live
+    from herotui.server import bridge, live  # lazy: 'import herotui.tui.app' (the island table) stays light
 
     # verbs run in the resident server (started when none runs); in-process where none can
     app = HeroApp(island=island, context=ctx.name, served=bridge.available())

@@ -6,21 +6,20 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from herotui import registry
+from herotui.tui.widgets.verb_form import VerbForm
+
 
 class VerbCommands(Provider):
     """``contact.create — Create a contact …``: selecting one opens a :class:`VerbForm`."""
 
     def _verbs(self):
-        from herotui import registry
-
         return sorted(registry.verbs().values(), key=lambda v: v.name)
 
     async def startup(self) -> None:
         self._all = self._verbs()
 
     def _open(self, name: str) -> None:
-        from herotui.tui.widgets.verb_form import VerbForm
-
         self.app.push_screen(VerbForm(name))
 
     async def discover(self) -> Hits:

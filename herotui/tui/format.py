@@ -12,12 +12,12 @@ from typing import Any
 
 from rich.text import Text
 
+from herotui import timeparse
+
 MAX_ITEMS = 8  # lines of a list result in the Assistant; the rest is counted
 
 
 def local(dt: datetime) -> datetime:
-    from herotui import timeparse
-
     try:
         return dt.astimezone(timeparse.local_zone())
     except Exception:

@@ -18,9 +18,11 @@ Decisions:
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +34,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 
 from herotui import contexts, settings
+from herotui.store.index import REVISION_FILE
+from herotui.tui import calls
 from herotui.tui.app import ISLANDS
+from herotui.tui.calls import Calls, error_text
 from herotui.tui.commands import VerbCommands
 from herotui.tui.format import presented_deck
 from herotui.tui.islands.base import Island
+from herotui.tui.widgets.context_picker import ContextPicker
 from herotui.tui.widgets.header import HeroHeader
+from herotui.voice import INSTALL_HINT, silent_by_env
 
 POLL_SECONDS = 0.5
 
@@ -75,8 +82,6 @@ SERVICE_ISLAND = {"contact": "contacts", "calendar": "calendar", "document": "do
 
 def island_class(key: str) -> type[Island]:
     """The island class for ``key``, imported now (islands load when first shown)."""
-    import importlib
-
     module, name = ISLANDS[key][1].split(":")
     return getattr(importlib.import_module(f"herotui.tui.islands.{module}"), name)
 
@@ -99,8 +104,6 @@ class HeroApp(App):
     ]
 
     def __init__(self, island: str | None = None, context: str | None = None, served: bool = False) -> None:
-        from herotui.tui.calls import Calls
-
         super().__init__()
         _alt_digits_as_alt()
         self.ctx = contexts.current(context)
@@ -199,8 +202,6 @@ class HeroApp(App):
     # --- contexts -------------------------------------------------------------------------
 
     def action_pick_context(self) -> None:
-        from herotui.tui.widgets.context_picker import ContextPicker
-
         def chosen(name: str | None) -> None:
             if name and name != self.ctx.name:
                 self.switch_context(name)
@@ -208,8 +209,6 @@ class HeroApp(App):
         self.push_screen(ContextPicker(self.ctx.name), chosen)
 
     def switch_context(self, name: str) -> None:
-        from herotui.tui import calls
-
         try:
             self.calls.call("context.use", {"name": name}, self.ctx)
             self.ctx = contexts.load(name)
@@ -224,8 +223,6 @@ class HeroApp(App):
     # --- live refresh ---------------------------------------------------------------------
 
     def _revision_file(self) -> Path:
-        from herotui.store.index import REVISION_FILE
-
         return self.ctx.index_path / REVISION_FILE
 
     def _read_revision(self) -> str | None:
@@ -255,7 +252,7 @@ class HeroApp(App):
         if action == "talk":
             if isinstance(self.screen, ModalScreen):
                 return False
-            from herotui.tui.widgets.terminal import HeroTerminal
+            from herotui.tui.widgets.terminal import HeroTerminal  # lazy: the terminal widget (~75 modules) loads with the first terminal tab
 
             return not isinstance(self.focused, (Input, TextArea, HeroTerminal))  # a space typed into the field
         if action == "cancel_talk":  # Esc belongs to a modal screen (the palette, a picker) when one is up
@@ -308,8 +305,8 @@ class HeroApp(App):
                 self.calls.lock.release()
 
         try:
-            from herotui.voice import loop
-            from herotui.voice.capture import NoMicrophone
+            from herotui.voice import loop  # lazy: the voice loop (~35 modules) loads on the first push-to-talk
+            from herotui.voice.capture import NoMicrophone  # lazy: as the loop
         except ImportError:
             self.call_from_thread(self._voice_failed, _install_text(), "warning")
             return
@@ -327,8 +324,6 @@ class HeroApp(App):
             self.call_from_thread(self._voice_failed, _install_text(), "warning")
             return
         except Exception as exc:  # a HeroError (no speech model, ...) or a bug: shown, never raised
-            from herotui.tui.calls import error_text
-
             self.call_from_thread(self._voice_failed, error_text(exc), "error")
             return
         if turn is None or cancel.is_set():
@@ -389,15 +384,11 @@ def island_for(turn: Any) -> str:
 
 
 def _install_text() -> str:
-    from herotui.voice import INSTALL_HINT
-
     return f"voice is not installed: {INSTALL_HINT}"
 
 
 def _voice_missing() -> str | None:
     """Why push-to-talk cannot work at all here (the voice extra missing), else None."""
-    from importlib.util import find_spec
-
     stt_ok = find_spec("faster_whisper") is not None or (
         settings.get().HERO_WHISPER_MODEL is not None and find_spec("pywhispercpp") is not None)
     if not stt_ok or find_spec("numpy") is None:
@@ -407,12 +398,10 @@ def _voice_missing() -> str | None:
 
 def _can_speak() -> bool:
     """Speak the reply only when it would be heard (an output device, voice not silenced)."""
-    from herotui.voice import silent_by_env
-
     if silent_by_env():
         return False
     try:
-        from herotui.voice import tts
+        from herotui.voice import tts  # lazy: tts probes the audio output; only the voice indicator asks
 
         return tts.output_available()[0]
     except Exception:

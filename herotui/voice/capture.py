@@ -18,15 +18,18 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from herotui.errors import NoMicrophone, PlaybackFailed
 from herotui import settings
+from herotui.errors import NoMicrophone, PlaybackFailed
 from herotui.voice import SAMPLE_RATE
+from herotui.voice.vad import EndOfSpeech
+from herotui.voice import stt
 
 FRAME_MS = 30
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000  # 480 samples, what webrtcvad takes
@@ -45,8 +48,6 @@ def quiet_stderr() -> Iterator[None]:
     Safe across threads (a capture and a playback at once): the first block in redirects, the
     last one out restores.
     """
-    import sys
-
     global _quiet_depth, _quiet_saved
     try:
         sys.stderr.flush()
@@ -338,8 +339,6 @@ def record_utterance(
     ``source``: 30 ms int16 frames to use instead of the microphone (a recording played as
     if spoken: tests, and ``HERO_VOICE_INPUT=file.wav``).
     """
-    from herotui.voice.vad import EndOfSpeech
-
     s = settings.get()
     silence_ms = silence_ms if silence_ms is not None else s.HERO_VAD_SILENCE_MS
     max_seconds = max_seconds if max_seconds is not None else s.HERO_VOICE_MAX_SECONDS
@@ -385,8 +384,6 @@ def _level(frame: bytes) -> float:
 
 def file_frames(path) -> Iterator[bytes]:
     """A recording as the 30 ms frames a microphone would deliver."""
-    from herotui.voice import stt
-
     pcm = stt.float_to_pcm16(stt.read_audio(path))
     step = FRAME_SAMPLES * 2
     return iter([pcm[i:i + step] for i in range(0, len(pcm) - step + 1, step)])

@@ -22,14 +22,17 @@ Every plan runs through the registry as ``ask.run`` with actor ``voice`` (audite
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from dataclasses import asdict
 from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from herotui import settings
-from herotui.voice import SAMPLE_RATE
+from herotui import contexts, registry, settings
+from herotui.results import jsonable
+from herotui.voice import SAMPLE_RATE, capture, stt, tts, vocabulary
 
 
 class VoiceTurn(BaseModel):
@@ -59,8 +62,6 @@ class VoiceTurn(BaseModel):
         return bool(self.result is not None and self.result.pending)
 
     def to_json(self) -> dict:
-        from herotui.results import jsonable
-
         return {"transcript": self.transcript, "heard": self.heard, "plan": self.plan_lines,
                 "heard_as": self.heard_as or None,
                 "reply": self.reply, "speakable": self.speakable, "pending": self.waiting_for_yes,
@@ -75,15 +76,11 @@ NOTHING_HEARD = "I didn't catch anything. Try again, a little closer to the micr
 def _ctx(ctx):
     if ctx is not None:
         return ctx
-    from herotui import contexts
-
     return contexts.current()
 
 
 def warm_up() -> None:
     """Load the speech model (1.3 s, here) and, in the background, the voice (0.9 s)."""
-    from herotui.voice import stt, tts, vocabulary
-
     tts.preload()
     stt.backend()
     vocabulary.prepare()
@@ -95,9 +92,6 @@ def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = F
     conversation, shared with the front-end's typed requests, e.g. the TUI's; ``unsure``: words
     the recogniser was unsure of: a contact or event named with one is read back and asked
     about before it is created)."""
-    from herotui import registry
-    from herotui.voice import tts
-
     ctx = _ctx(ctx)
     timings = dict(timings or {})
     t0 = time.perf_counter()
@@ -107,8 +101,6 @@ def handle_text(text: str, ctx=None, *, dry_run: bool = False, confirm: bool = F
     result = registry.call("ask.run", args, ctx, actor="voice")
     timings["plan_and_run"] = time.perf_counter() - t0
     if result.plan.steps and any(s.verb.split(".")[0] == "contact" for s in result.plan.steps):
-        from herotui.voice import vocabulary
-
         vocabulary.invalidate()  # a new name is now worth hinting
     return VoiceTurn(transcript=text, result=result, reply=result.reply, speakable=tts.speakable(result.reply),
                      timings=timings)
@@ -120,8 +112,6 @@ def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = Fals
 
     ``on_state`` is told "transcribing", then "thinking" (planning and running).
     """
-    from herotui.voice import stt, vocabulary
-
     notify = on_state or (lambda _s: None)
     if isinstance(audio, (bytes, bytearray)):
         audio = stt.pcm16_to_float(bytes(audio))
@@ -151,8 +141,6 @@ def handle_audio(audio, ctx=None, *, dry_run: bool = False, confirm: bool = Fals
 
 def clean_transcript(text: str) -> str:
     """Whisper's spelling of times ("12.30", "3 p.m.") as the planner reads them."""
-    import re
-
     text = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", text.strip())
     # "at 1230" / "at 930": a clock time said without a separator
     text = re.sub(r"\b(at|from|until|to) ([01]?\d|2[0-3])([0-5]\d)\b", r"\1 \2:\3", text, flags=re.I)
@@ -167,17 +155,11 @@ def handle_file(path, ctx=None, *, dry_run: bool = False, confirm: bool = False,
     ``session``: the conversation it belongs to (as for :func:`handle_text`); without one, every
     voice turn in a context shares one conversation, so a recording saying "yes" answers the
     offer or question of the previous recording, in another process too."""
-    from herotui.voice import stt
-
     max_seconds = max_seconds if max_seconds is not None else settings.get().HERO_VOICE_MAX_SECONDS
     return handle_audio(stt.read_audio(path, max_seconds), ctx, dry_run=dry_run, confirm=confirm, session=session)
 
 
 def speak_reply(turn: VoiceTurn, *, silent: bool = False, out=None) -> dict:
-    from dataclasses import asdict
-
-    from herotui.voice import tts
-
     spoken = asdict(tts.say(turn.reply, silent=silent, out=out))
     turn.spoken = spoken
     return spoken
@@ -191,8 +173,6 @@ def listen_once(ctx=None, *, cancel: threading.Event | None = None, stop: thread
 
     ``on_state`` is told "listening", "transcribing", "thinking", "done" (a voice indicator).
     """
-    from herotui.voice import capture, tts
-
     notify = on_state or (lambda _s: None)
     tts.preload()  # the voice loads while the user speaks (no-op once loaded, or when piper is not used)
     notify("listening")

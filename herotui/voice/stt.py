@@ -15,6 +15,7 @@ Silence and noise give an empty transcript, not whisper's hallucinated "Thank yo
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any
 from herotui import settings
 from herotui.errors import InvalidInput, NotFound, VoiceUnavailable
 from herotui.voice import INSTALL_HINT, SAMPLE_RATE
+from herotui.voice.vad import speech_ratio
 
 _lock = threading.Lock()
 _backend: Any = None
@@ -186,7 +188,7 @@ class WhisperCpp:
         except ImportError:
             raise VoiceUnavailable("HERO_WHISPER_MODEL is set but pywhispercpp is not installed",
                                    hint="pip install pywhispercpp (or unset HERO_WHISPER_MODEL)") from None
-        from herotui.voice.capture import quiet_stderr
+        from herotui.voice.capture import quiet_stderr  # lazy: capture imports this module (cycle)
 
         threads = stt_threads()
         self.label = model_path
@@ -194,7 +196,7 @@ class WhisperCpp:
             self.model = Model(model_path, n_threads=threads, print_progress=False, print_realtime=False)
 
     def transcribe(self, audio, prompt: str | None) -> tuple[str, list[dict]]:
-        from herotui.voice.capture import quiet_stderr
+        from herotui.voice.capture import quiet_stderr  # lazy: capture imports this module (cycle)
 
         with quiet_stderr():
             segs = self.model.transcribe(audio, initial_prompt=prompt or "", language="en", no_context=True)
@@ -222,16 +224,12 @@ def describe_backend() -> dict:
     if ggml:
         ok = Path(ggml).is_file()
         try:
-            import importlib.util
-
             lib = importlib.util.find_spec("pywhispercpp") is not None
         except Exception:
             lib = False
         return {"backend": "whisper.cpp", "model": ggml, "model_found": ok, "library": lib,
                 "ok": ok and lib}
     folder = _model_setting("HERO_STT_MODEL")
-    import importlib.util
-
     lib = importlib.util.find_spec("faster_whisper") is not None
     if folder:
         ok = (Path(folder) / "model.bin").is_file()
@@ -285,8 +283,6 @@ def backend():
 
 def transcribe(audio, prompt: str | None = None) -> Transcript:
     """Transcribe float32 16 kHz mono samples. Silence or noise: an empty text."""
-    from herotui.voice.vad import speech_ratio
-
     seconds = len(audio) / SAMPLE_RATE
     b = backend()
     if len(audio) < SAMPLE_RATE // 5 or speech_ratio(float_to_pcm16(audio), aggressiveness=3) < 0.03:

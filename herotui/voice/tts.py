@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import queue
 import re
@@ -34,6 +35,7 @@ from typing import Any, Callable
 from herotui import settings
 from herotui.errors import NoSpeechEngine
 from herotui.voice import INSTALL_HINT
+from herotui.voice import capture
 
 MAX_CHARS = 320
 LIST_ITEMS = 3
@@ -198,8 +200,6 @@ def piper_voice_path() -> Path | None:
 
 
 def piper_available() -> bool:
-    import importlib.util
-
     path = piper_voice_path()
     return importlib.util.find_spec("piper") is not None and path is not None and path.is_file()
 
@@ -309,8 +309,6 @@ def synthesize(text: str, engine: str | None = None, deterministic: bool = False
 
 def output_available() -> tuple[bool, str]:
     """Is there anything to play sound on? (PortAudio output devices, else ALSA cards.)"""
-    from herotui.voice import capture
-
     info = capture.devices()
     if info["output"]:
         return True, "sounddevice"
@@ -330,7 +328,6 @@ def play(audio: Audio) -> Playback:
     if not ok:
         return Playback(False, "none", f"no audio output ({how})")
     if how == "sounddevice":  # PortAudio, through pyaudio or sounddevice (capture.backend())
-        from herotui.voice import capture
 
         try:
             return Playback(True, capture.play_pcm(audio.pcm, audio.rate))

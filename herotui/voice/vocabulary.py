@@ -36,7 +36,7 @@ MIN_SIMILARITY = 0.5  # phoneme similarity (difflib ratio) for a first word to b
 
 def gather(ctx) -> dict[str, list[str]]:
     """Names from the context's store: contacts, tags, deck titles, companies, context names."""
-    from herotui import contexts
+    from herotui import contexts  # lazy: the thin entry's voice hand-off imports this module (no store)
 
     out: dict[str, list[str]] = {"contacts": [], "tags": [], "decks": [], "contexts": [], "companies": []}
     try:
@@ -175,7 +175,7 @@ def _first_words(expr, rules: dict, depth: int = 0) -> tuple[set[str], bool]:
 @functools.cache
 def command_words() -> frozenset[str]:
     """Every word a command template can start with ("show", "tag", "find", "what's", ...)."""
-    from herotui.planner import intents
+    from herotui.planner import intents  # lazy: the hand-off needs no planner (pydantic, the registry)
 
     compiled, _specs = intents.compiled()
     out: set[str] = set()
@@ -189,7 +189,7 @@ def command_words() -> frozenset[str]:
 @functools.lru_cache(maxsize=4096)
 def sounds(word: str) -> str:
     """How ``word`` sounds: espeak-ng phonemes (through piper's bundled espeak), else its letters."""
-    from herotui.voice import tts
+    from herotui.voice import tts  # lazy: the hand-off stays light
 
     ipa = tts.phonemes(word)
     if ipa:
@@ -219,7 +219,7 @@ FREE_TEXT_VERBS = frozenset({"search.query", "contact.search", "calendar.search"
 
 def _parses(ctx, text: str) -> bool:
     """Does ``text`` plan as a known intent, with steps that need no confirmation and are no free-text search?"""
-    from herotui.planner import intents
+    from herotui.planner import intents  # lazy: the hand-off needs no planner (pydantic, the registry)
 
     try:
         plan = intents.plan_offline(ctx, text, frames=False)
@@ -240,7 +240,7 @@ def correct_command(ctx, text: str) -> str | None:
     words the one that sounds closest wins; a tie is no correction. A first word that is a
     command word stays ("Tag Alex Smith is bit" must not become "Untag ...").
     """
-    from herotui.planner import intents
+    from herotui.planner import intents  # lazy: the hand-off needs no planner (pydantic, the registry)
 
     m = _FIRST.match(text)
     if not m or not m.group("rest").strip():

@@ -22,17 +22,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
+from herotui import registry, timeparse
+from herotui.tui import calls
 from herotui.tui.format import span, when
 from herotui.tui.islands.base import Island
 from herotui.tui.widgets.calendar_grid import CalendarGrid, MonthGrid, WeekGrid, month_grid
+from herotui.tui.widgets.choice import Choice
+from herotui.tui.widgets.verb_form import VerbForm
 
 VIEWS = ("day", "week", "month", "agenda")
 AGENDA_DAYS = 30
 
 
 def _now() -> datetime:
-    from herotui import timeparse
-
     return datetime.now(timeparse.local_zone())
 
 
@@ -224,8 +226,6 @@ class CalendarIsland(Island):
         self.reload()
 
     def action_new(self) -> None:
-        from herotui.tui.widgets.verb_form import VerbForm
-
         def added(result: Any) -> None:
             if result is not None:
                 self.reload()
@@ -239,8 +239,6 @@ class CalendarIsland(Island):
         if not o.recurring or o.instance is None:
             then({"id": o.id})
             return
-        from herotui.tui.widgets.choice import Choice
-
         day = o.instance.strftime("%a %-d %b")
         occurrence = o.instance.strftime("%Y-%m-%d") if o.all_day else o.instance.strftime("%Y-%m-%d %H:%M")
         scopes = {"one": {"occurrence": occurrence}, "following": {"occurrence": occurrence, "following": True},
@@ -259,8 +257,6 @@ class CalendarIsland(Island):
     def action_edit(self) -> None:
         """Edit the event under the cursor: for a recurring one, this occurrence, this and the
         following ones, or the whole series (untouched fields are kept)."""
-        from herotui.tui.widgets.verb_form import VerbForm
-
         o = self.current()
         if o is None:
             self.app.notify("select an event first", severity="warning")
@@ -297,20 +293,14 @@ class CalendarIsland(Island):
 
     @work(thread=True, group="verb")
     def _confirm_delete(self, args: dict) -> None:
-        from herotui import registry
-
         try:
             scope = registry.scope("calendar.delete", args, self.ctx)
         except Exception as exc:
-            from herotui.tui import calls
-
             self.post_message(self.Failed(calls.error_text(exc)))
             return
         self.app.call_from_thread(self._ask_delete, args, scope or args["id"])
 
     def _ask_delete(self, args: dict, scope: str) -> None:
-        from herotui.tui.widgets.choice import Choice
-
         def answered(answer: str | None) -> None:
             if answer == "yes":
                 self.run_verb("calendar.delete", args, then=lambda result: self._deleted(result), confirmed=True)

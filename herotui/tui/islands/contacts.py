@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input, Static
 
 from herotui.tui.format import birthday
 from herotui.tui.islands.base import Island
+from herotui.tui.widgets.verb_form import VerbForm
 
 
 class ContactsIsland(Island):
@@ -97,8 +98,6 @@ class ContactsIsland(Island):
         self.query_one("#contacts-search", Input).focus()
 
     def action_new(self) -> None:
-        from herotui.tui.widgets.verb_form import VerbForm
-
         def created(result: Any) -> None:
             if result is not None:
                 self.select_id = result.id
@@ -117,8 +116,6 @@ class ContactsIsland(Island):
 
     def _form_on_current(self, verb: str, title: str, values=None, **form: Any) -> None:
         """Run ``verb`` on the contact under the cursor through its form; then show it again."""
-        from herotui.tui.widgets.verb_form import VerbForm
-
         cid = self._current_id()
         if cid is None:
             self.app.notify("select a contact first", severity="warning")

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Markdown, Static
 
 from herotui.tui.islands.base import Island
+from herotui.tui.widgets.verb_form import VerbForm
 
 MAX_CHARS = 60_000
 _ID_SUFFIX = re.compile(r" \([0-9A-Z]{26}\)$")  # the viewer shows this much of a long document
@@ -92,8 +93,6 @@ class DocumentsIsland(Island):
         return self.open_id or self.cursor_key("documents-table")
 
     def _form(self, verb: str, fields: list[str], title: str) -> None:
-        from herotui.tui.widgets.verb_form import VerbForm
-
         doc_id = self.current_id()
         if doc_id is None:
             self.app.notify("open a document first", severity="warning")

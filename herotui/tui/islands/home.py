@@ -17,7 +17,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Static
 
+from herotui import timeparse
+from herotui.errors import NotFound
 from herotui.tui.format import local, presented_deck, when
+from herotui.tui.format import ask_text
 from herotui.tui.islands.base import Island
 
 LOOK_AHEAD_DAYS = 14  # how far Home looks for the next day with events
@@ -61,9 +64,6 @@ class HomeIsland(Island):
         self.query_one("#home-ask", Input).focus()
 
     def fetch(self) -> Any:
-        from herotui import timeparse
-        from herotui.errors import NotFound
-
         now = datetime.now(timeparse.local_zone())
         day, events = now.date(), self.call("calendar.today")
         if not events:  # a quiet day: the next day with events
@@ -144,8 +144,6 @@ class HomeIsland(Island):
         self.run_verb("ask.run", {"text": text, "session": getattr(self.app, "conversation", None)}, self._replied)
 
     def _replied(self, result: Any) -> None:
-        from herotui.tui.format import ask_text
-
         self.query_one("#home-reply", Static).update(ask_text(result))
         deck = presented_deck(result)
         if deck is not None:

@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from herotui import contexts
+
 
 class ContextPicker(ModalScreen[str | None]):
     """Pick the active context (Enter) or cancel (Escape)."""
@@ -28,8 +30,6 @@ class ContextPicker(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        from herotui import contexts
-
         options = []
         for name in contexts.names() or [self.current]:
             try:

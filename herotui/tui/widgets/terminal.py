@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import struct
+import sys
 import termios
 from collections import deque
 
@@ -33,6 +34,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual_tty import Terminal
 from textual_tty.widget import TerminalChrome
+
+from herotui import settings
 
 # Keys the app keeps even while a terminal has focus (island switching, quit, the palette).
 # Everything else, space and escape included, goes to the child process.
@@ -53,8 +56,6 @@ def scrollback_limit() -> tuple[int, str | None]:
 
     Returns the limit and, for a bad value, a one-line warning (the default is used).
     """
-    from herotui import settings
-
     s = settings.get()
     value = s.HERO_TERMINAL_SCROLLBACK
     if s.problem("HERO_TERMINAL_SCROLLBACK") or value < 0:
@@ -70,8 +71,6 @@ def default_shell() -> list[str]:
 
 def hero_bin() -> str | None:
     """The folder of the running Hero's ``hero`` command (its virtual environment's ``bin``)."""
-    import sys
-
     for folder in (os.path.dirname(sys.executable), os.path.dirname(os.path.abspath(sys.argv[0] or ""))):
         if folder and os.access(os.path.join(folder, "hero"), os.X_OK):
             return folder

@@ -29,6 +29,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from herotui import registry
 from herotui.tui import calls
 
 
@@ -83,8 +84,6 @@ class VerbForm(ModalScreen[Any]):
     def __init__(self, name: str, fields: list[str] | None = None, fixed: dict | None = None,
                  title: str | None = None, id: str | None = None, values: dict | None = None) -> None:
         super().__init__(id=id)
-        from herotui import registry
-
         self.verb = registry.get(name)
         self.fixed = dict(fixed or {})
         self.values = {k: _as_text(v) for k, v in (values or {}).items() if v not in (None, "", [], ())}
