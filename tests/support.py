@@ -38,6 +38,7 @@ SHARED = {
     "tests/test_voice_devices.py": "voice-devices",  # a PulseAudio daemon, its WAVs
     "tests/test_tui_voice.py": "tui-voice",  # the story's WAVs, the speech model
     "tests/e2e/test_wheel.py": "wheel",  # the wheel, built and installed into a venv once
+    "tests/test_tui_snapshots.py": "snapshots",  # the seeded business demo (session fixture), once
 }
 LONG_FIRST = [  # from --durations on 2 cores: the units and the tests of 15-80 s first
     "tests/e2e/test_voice_story.py",
@@ -47,6 +48,7 @@ LONG_FIRST = [  # from --durations on 2 cores: the units and the tests of 15-80 
     "tests/test_voice_devices.py",
     "tests/e2e/test_wheel.py",
     "tests/e2e/test_concurrency.py",
+    "tests/test_tui_snapshots.py",
     "tests/test_documents.py",
     "tests/test_output.py",
     "tests/test_understanding.py",

@@ -230,9 +230,19 @@ def build_app(argv: list[str], options: RootOptions | None = None) -> typer.Type
     wanted = _target_service(argv)
     everything = "_HERO_COMPLETE" in os.environ  # completing: every service is needed
     if everything:
-        from typer.completion import completion_init  # ~73 ms cold: paid only when completing
+        from typer.completion import completion_init
 
         completion_init()  # Typer registers its bash/zsh/fish shims only with add_completion
+    _add_services(app, wanted, everything, options)
+    _add_frontends(app, wanted, everything, options)
+    return app
+
+
+def _add_services(app: typer.Typer, wanted: str | None, everything: bool, options: RootOptions) -> None:
+    """A command per verb of the service named on the command line (all when completing); the
+    other services as placeholders (their help line only)."""
+    import typer
+
     for name, svc in SERVICES.items():
         load = everything or name == wanted
         if load:
@@ -254,18 +264,22 @@ def build_app(argv: list[str], options: RootOptions | None = None) -> typer.Type
         else:
             group.command("_")(lambda: None)  # placeholder, never shown: the group is loaded when used
         app.add_typer(group, name=name)
-    # Front-ends that are commands but not verbs (servers): each module's cli() builds its
-    # Typer group, imported only when named on the command line.
+
+
+def _add_frontends(app: typer.Typer, wanted: str | None, everything: bool, options: RootOptions) -> None:
+    """Front-ends that are commands but not verbs (servers): each module's cli(options) builds
+    its Typer group, imported only when named on the command line."""
+    import importlib
+
+    import typer
+
     for name, (module, help_text) in FRONTEND_GROUPS.items():
         if everything or name == wanted:
-            import importlib
-
             app.add_typer(importlib.import_module(module).cli(options), name=name, help=help_text)
         else:
             placeholder = typer.Typer(help=help_text, rich_markup_mode=None)
             placeholder.command("_")(lambda: None)
             app.add_typer(placeholder, name=name)
-    return app
 
 
 FRONTEND_GROUPS: dict[str, tuple[str, str]] = {

@@ -442,42 +442,57 @@ def _layout(columns: list[str], cells: list[list[list[str]]], width: int) -> _La
     def needs(shown: list[int], stacked: bool, free: list[int]) -> int:
         return sum((item[i] if stacked else natural[i]) if value[i] else free[i] for i in shown) + GAP * (len(shown) - 1)
 
-    shown = list(range(n))
-    stacked, free = False, comfortable
-    if sum(natural) + GAP * (n - 1) > width:
-        for k, drop in enumerate([None] + order):
-            if drop is not None:
-                shown.remove(drop)
-            nxt = order[k] if k < len(order) else None
-            tries = [(False, comfortable), (True, comfortable)]
-            if nxt is None or value[nxt]:  # before a value goes, the primary gives up its comfort
-                tries.append((True, floor))
-            fit = next((t for t in tries if needs(shown, *t) <= width), None)
-            if fit is not None:
-                stacked, free = fit
-                break
-            if len(shown) == 1:
-                break
+    shown, stacked, free = _columns_that_fit(order, value, natural, width, needs, comfortable, floor)
     widths = [0] * n
     for i in shown:
         widths[i] = (item[i] if stacked else natural[i]) if value[i] else free[i]
     if len(shown) == 1:
         widths[shown[0]] = min(natural[shown[0]], width)  # one column left: it folds (values) or ends in ...
-    spare = width - sum(widths) - GAP * (len(shown) - 1)
+    _grow(widths, natural, shown, primary, width - sum(widths) - GAP * (len(shown) - 1))
+    return _Layout(columns, widths, shown, {i for i in shown if value[i] and stacked})
+
+
+def _columns_that_fit(order: list[int], value: list[bool], natural: list[int], width: int, needs,
+                      comfortable: list[int], floor: list[int]) -> tuple[list[int], bool, list[int]]:
+    """The columns shown, whether values are stacked (one item per line) and the free-text
+    widths: columns are left out in ``order`` until ``needs(shown, stacked, free)`` fits."""
+    n = len(natural)
+    shown = list(range(n))
+    stacked, free = False, comfortable
+    if sum(natural) + GAP * (n - 1) <= width:
+        return shown, stacked, free
+    for k, drop in enumerate([None] + order):
+        if drop is not None:
+            shown.remove(drop)
+        nxt = order[k] if k < len(order) else None
+        tries = [(False, comfortable), (True, comfortable)]
+        if nxt is None or value[nxt]:  # before a value goes, the primary gives up its comfort
+            tries.append((True, floor))
+        fit = next((t for t in tries if needs(shown, *t) <= width), None)
+        if fit is not None:
+            stacked, free = fit
+            break
+        if len(shown) == 1:
+            break
+    return shown, stacked, free
+
+
+def _grow(widths: list[int], natural: list[int], shown: list[int], primary: int | None, spare: int) -> None:
+    """Give ``spare`` cells to the shortened columns (water-filling: the narrowest grows first;
+    the primary grows twice as fast up to PRIMARY_EASY cells)."""
     grow = [i for i in shown if widths[i] < natural[i]]
 
-    def level(j: int) -> float:  # the primary grows twice as fast up to PRIMARY_EASY cells
+    def level(j: int) -> float:
         if j != primary:
             return widths[j]
         return widths[j] / 2 if widths[j] < PRIMARY_EASY else widths[j] - PRIMARY_EASY / 2
 
-    while spare > 0 and grow:  # water-filling: the narrowest shortened column grows first
+    while spare > 0 and grow:
         i = min(grow, key=lambda j: (level(j), j))
         widths[i] += 1
         spare -= 1
         if widths[i] >= natural[i]:
             grow.remove(i)
-    return _Layout(columns, widths, shown, {i for i in shown if value[i] and stacked})
 
 
 def _plain_table(layout: _Layout, cells: list[list[list[str]]], header: bool = True) -> None:

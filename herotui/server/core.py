@@ -374,7 +374,6 @@ class _Client:
             event.set()
 
     def handle_line(self, line) -> str | None:
-        from herotui.frontends import rpc
 
         srv = self.server
         with srv.lock:
@@ -449,67 +448,92 @@ class _Client:
         threading.Thread(target=run, name="hero-tool", daemon=True).start()
 
     def own(self, req: dict) -> dict | None:
+        """The answer to one of the server's own methods (``hero.*``), or None (answered later,
+        or a notification)."""
         rid = req.get("id")
         params = req.get("params") or {}
         method = req["method"]
-        srv = self.server
+        handler = getattr(self, OWN_METHODS.get(method, "-"), None)
+        if handler is None:
+            return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"method not found: '{method}'"}}
         try:
-            if method == "hero.hello":
-                actor = params.get("actor") or "rpc"
-                from herotui.registry import ACTORS
-
-                self.actor = actor if actor in ACTORS else "rpc"
-                result: Any = {"version": srv.version, "pid": os.getpid(), "fingerprint": srv.fingerprint,
-                               "started": srv.started}
-                if params.get("serve") is not None:
-                    self.confine(params["serve"])
-                    result["confined"] = True
-            elif method == "hero.tool":
-                self.start_tool(rid, params)
-                return None  # answered by the call's thread
-            elif method == "hero.cancel":
-                with srv.lock:
-                    event = self.inflight.get(params.get("id"))
-                if event is not None:
-                    event.set()
-                if rid is None:
-                    return None
-                result = {"cancelled": event is not None}
-            elif method == "hero.manifest":
-                result = srv.manifest()
-            elif method == "hero.cli":
-                result = run_cli(params, self.actor)
-                if params.get("raw"):
-                    # the printed text as UTF-8 bytes after the response line, not a JSON string
-                    # (10k contacts piped, 1.4 MB: no escaping here, no parsing in the client)
-                    text = result.pop("out")
-                    try:
-                        self.tail = text.encode("utf-8")
-                    except UnicodeEncodeError:  # as the client's own write falls back
-                        self.tail = text.encode("utf-8", "backslashreplace")
-                    result["out_bytes"] = len(self.tail)
-            elif method == "hero.voice":  # hero voice --file: the speech model stays loaded here
-                from herotui.server import voice
-
-                result = voice.run_voice(params)
-            elif method == "hero.subscribe":
-                with srv.lock:
-                    if self not in srv.subscribers:
-                        srv.subscribers.append(self)
-                result = {"subscribed": True}
-            elif method == "hero.status":
-                result = srv.status()
-            elif method == "hero.stop":
-                srv.stop()
-                result = {"stopping": True, "pid": os.getpid()}
-            elif method == "hero.release":
-                result = {"closed": srv.resident.release() if srv.resident else 0}
-            else:
-                return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"method not found: '{method}'"}}
+            result = handler(rid, params)
         except Exception as exc:  # noqa: BLE001 - a bug: say so, keep serving
             log.exception("internal error in %s", method)
             return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": f"internal error: {type(exc).__name__}: {exc}"}}
+        if result is NO_ANSWER:
+            return None
         return {"jsonrpc": "2.0", "id": rid, "result": result}
+
+    def _hello(self, rid: Any, params: dict) -> Any:
+        from herotui.registry import ACTORS
+
+        srv = self.server
+        actor = params.get("actor") or "rpc"
+        self.actor = actor if actor in ACTORS else "rpc"
+        result: Any = {"version": srv.version, "pid": os.getpid(), "fingerprint": srv.fingerprint,
+                       "started": srv.started}
+        if params.get("serve") is not None:
+            self.confine(params["serve"])
+            result["confined"] = True
+        return result
+
+    def _tool(self, rid: Any, params: dict) -> Any:
+        self.start_tool(rid, params)
+        return NO_ANSWER  # answered by the call's thread
+
+    def _cancel(self, rid: Any, params: dict) -> Any:
+        with self.server.lock:
+            event = self.inflight.get(params.get("id"))
+        if event is not None:
+            event.set()
+        return NO_ANSWER if rid is None else {"cancelled": event is not None}
+
+    def _manifest(self, rid: Any, params: dict) -> Any:
+        return self.server.manifest()
+
+    def _cli(self, rid: Any, params: dict) -> Any:
+        result = run_cli(params, self.actor)
+        if params.get("raw"):
+            # the printed text as UTF-8 bytes after the response line, not a JSON string
+            # (10k contacts piped, 1.4 MB: no escaping here, no parsing in the client)
+            text = result.pop("out")
+            try:
+                self.tail = text.encode("utf-8")
+            except UnicodeEncodeError:  # as the client's own write falls back
+                self.tail = text.encode("utf-8", "backslashreplace")
+            result["out_bytes"] = len(self.tail)
+        return result
+
+    def _voice(self, rid: Any, params: dict) -> Any:  # hero voice --file: the speech model stays loaded here
+        from herotui.server import voice
+
+        return voice.run_voice(params)
+
+    def _subscribe(self, rid: Any, params: dict) -> Any:
+        srv = self.server
+        with srv.lock:
+            if self not in srv.subscribers:
+                srv.subscribers.append(self)
+        return {"subscribed": True}
+
+    def _status(self, rid: Any, params: dict) -> Any:
+        return self.server.status()
+
+    def _stop(self, rid: Any, params: dict) -> Any:
+        self.server.stop()
+        return {"stopping": True, "pid": os.getpid()}
+
+    def _release(self, rid: Any, params: dict) -> Any:
+        srv = self.server
+        return {"closed": srv.resident.release() if srv.resident else 0}
+
+
+#: The server's own methods and the _Client method that answers each.
+OWN_METHODS = {"hero.hello": "_hello", "hero.tool": "_tool", "hero.cancel": "_cancel", "hero.manifest": "_manifest",
+               "hero.cli": "_cli", "hero.voice": "_voice", "hero.subscribe": "_subscribe", "hero.status": "_status",
+               "hero.stop": "_stop", "hero.release": "_release"}
+NO_ANSWER = object()  # a handler's result when no response is sent now
 
 
 def run_cli(params: dict, actor: str = "cli") -> dict:

@@ -202,9 +202,29 @@ def manifest(conn: wire.Connection, folder: str) -> dict:
 
 def parse(argv: list[str], man: dict) -> dict:
     """``argv`` -> the ``hero.cli`` parameters, or :class:`Fallback` for anything unusual."""
-    context = None
-    as_json = False
-    i = 0
+    context, as_json, i = _global_options(argv)
+    if i >= len(argv):
+        raise Fallback  # no command: the TUI or the status
+    name, rest = _verb_of(argv[i], argv[i + 1:], man)
+    meta = man["verbs"][name]
+    if meta["terminal"] or meta.get("local"):
+        raise Fallback
+    params = meta["params"]
+    got = _Options(context, as_json)
+    positional = got.read(rest, _flags(params), meta)
+    _positionals([p for p in params if p["positional"]], positional, got.values)
+    args = _arguments(params, got.values)
+    if meta["destructive"] and not got.yes:
+        raise Fallback  # it asks on this terminal (or says to add --yes)
+    if meta["present"] and not got.as_json and sys.stdin.isatty() and sys.stdout.isatty():
+        raise Fallback  # the interactive presenter runs on this terminal
+    return {"method": name, "args": args, "context": got.context or os.environ.get("HERO_CONTEXT") or None,
+            "json": got.as_json, "yes": got.yes, "mutates": meta["mutates"]}
+
+
+def _global_options(argv: list[str]) -> tuple[str | None, bool, int]:
+    """``hero [--context X] [--json] ...``: those options and the index of the command."""
+    context, as_json, i = None, False, 0
     while i < len(argv):
         tok = argv[i]
         if tok in ("--context", "-c"):
@@ -219,26 +239,27 @@ def parse(argv: list[str], man: dict) -> dict:
             raise Fallback  # --help, --version, unknown
         else:
             break
-    if i >= len(argv):
-        raise Fallback  # no command: the TUI or the status
-    service, rest = argv[i], argv[i + 1:]
+    return context, as_json, i
+
+
+def _verb_of(service: str, rest: list[str], man: dict) -> tuple[str, list[str]]:
+    """The verb ``hero <service> [<verb>]`` names, and the words after it."""
     svc = man["services"].get(service)
     if svc is None or service == "context":
         raise Fallback
     if svc.get("command"):
-        name = svc["command"]
-    else:
-        if not rest:
-            raise Fallback
-        wanted = f"{service} {rest[0]}"
-        name = next((n for n, m in man["verbs"].items() if m["cli"] == wanted and n.split(".")[0] == service), None)
-        if name is None:
-            raise Fallback
-        rest = rest[1:]
-    meta = man["verbs"][name]
-    if meta["terminal"] or meta.get("local"):
+        return svc["command"], rest
+    if not rest:
         raise Fallback
-    params = meta["params"]
+    wanted = f"{service} {rest[0]}"
+    name = next((n for n, m in man["verbs"].items() if m["cli"] == wanted and n.split(".")[0] == service), None)
+    if name is None:
+        raise Fallback
+    return name, rest[1:]
+
+
+def _flags(params: list[dict]) -> dict[str, tuple[dict, object]]:
+    """Each option word (``--name``, ``-n``, ``--no-x``) -> (its parameter, the value a switch sets)."""
     by_flag: dict[str, tuple[dict, object]] = {}
     for p in params:
         if p["positional"]:
@@ -252,55 +273,75 @@ def parse(argv: list[str], man: dict) -> dict:
             by_flag[p["flag"]] = (p, None)
             if p["short"]:
                 by_flag[p["short"]] = (p, None)
-    values: dict[str, object] = {}
-    positional: list[str] = []
-    yes = False
-    only_args = False
-    j = 0
-    while j < len(rest):
-        tok = rest[j]
-        j += 1
-        if only_args or tok == "-" or not tok.startswith("-"):
-            positional.append(tok)
-            continue
-        if tok == "--":
-            only_args = True
-            continue
+    return by_flag
+
+
+class _Options:
+    """The options after the verb (``--context``, ``--json`` and ``--yes`` among them)."""
+
+    def __init__(self, context: str | None, as_json: bool) -> None:
+        self.context, self.as_json, self.yes = context, as_json, False
+        self.values: dict[str, object] = {}
+
+    def read(self, rest: list[str], by_flag: dict, meta: dict) -> list[str]:
+        """Take the options of ``rest``; the positional words, in order."""
+        positional: list[str] = []
+        only_args = False
+        j = 0
+        while j < len(rest):
+            tok = rest[j]
+            j += 1
+            if only_args or tok == "-" or not tok.startswith("-"):
+                positional.append(tok)
+            elif tok == "--":
+                only_args = True
+            else:
+                j = self._option(tok, rest, j, by_flag, meta)
+        return positional
+
+    def _option(self, tok: str, rest: list[str], j: int, by_flag: dict, meta: dict) -> int:
+        """One option word (and its value): the index after it."""
         key, eq, inline = tok.partition("=")
         if not tok.startswith("--"):
             key, eq, inline = tok, "", ""
         if key in ("--context", "-c"):
             if eq:
-                context = inline
-            elif j < len(rest):
-                context, j = rest[j], j + 1
-            else:
-                raise Fallback
-        elif key == "--json" and not eq:
-            as_json = True
-        elif key in ("--yes", "-y") and not eq and meta["destructive"]:
-            yes = True
-        elif key in by_flag:
-            p, flag_value = by_flag[key]
-            if p["bool"]:
-                if eq:
-                    raise Fallback
-                values[p["name"]] = flag_value
-                continue
-            if eq:
-                raw = inline
-            elif j < len(rest):
-                raw, j = rest[j], j + 1
-            else:
-                raise Fallback  # "option requires an argument": the CLI says it
-            value = _convert(p, raw)
-            if p["list"]:
-                values.setdefault(p["name"], []).append(value)  # type: ignore[union-attr]
-            else:
-                values[p["name"]] = value
-        else:
+                self.context = inline
+                return j
+            if j < len(rest):
+                self.context = rest[j]
+                return j + 1
+            raise Fallback
+        if key == "--json" and not eq:
+            self.as_json = True
+            return j
+        if key in ("--yes", "-y") and not eq and meta["destructive"]:
+            self.yes = True
+            return j
+        if key not in by_flag:
             raise Fallback  # --help, an unknown option: the CLI says what is wrong
-    pos_params = [p for p in params if p["positional"]]
+        p, flag_value = by_flag[key]
+        if p["bool"]:
+            if eq:
+                raise Fallback
+            self.values[p["name"]] = flag_value
+            return j
+        if eq:
+            raw = inline
+        elif j < len(rest):
+            raw, j = rest[j], j + 1
+        else:
+            raise Fallback  # "option requires an argument": the CLI says it
+        value = _convert(p, raw)
+        if p["list"]:
+            self.values.setdefault(p["name"], []).append(value)  # type: ignore[union-attr]
+        else:
+            self.values[p["name"]] = value
+        return j
+
+
+def _positionals(pos_params: list[dict], positional: list[str], values: dict) -> None:
+    """The positional words into their parameters (a list parameter takes the rest)."""
     k = 0
     for p in pos_params:
         if p["list"]:
@@ -317,6 +358,11 @@ def parse(argv: list[str], man: dict) -> dict:
             raise Fallback
     if k < len(positional):
         raise Fallback  # "got unexpected extra argument"
+
+
+def _arguments(params: list[dict], values: dict) -> dict:
+    """The call's arguments: required ones present, switches at their default left out, paths
+    made absolute (the server's working folder is not the caller's)."""
     args = {}
     for p in params:
         if p["name"] not in values:
@@ -334,12 +380,7 @@ def parse(argv: list[str], man: dict) -> dict:
             elif isinstance(value, list):
                 value = [os.path.abspath(x) if isinstance(x, str) and x else x for x in value]
         args[p["name"]] = value
-    if meta["destructive"] and not yes:
-        raise Fallback  # it asks on this terminal (or says to add --yes)
-    if meta["present"] and not as_json and sys.stdin.isatty() and sys.stdout.isatty():
-        raise Fallback  # the interactive presenter runs on this terminal
-    return {"method": name, "args": args, "context": context or os.environ.get("HERO_CONTEXT") or None,
-            "json": as_json, "yes": yes, "mutates": meta["mutates"]}
+    return args
 
 
 def _convert(p: dict, raw: str):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Any
 
 _MODEL_LOCK = threading.Lock()
 

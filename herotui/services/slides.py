@@ -414,7 +414,8 @@ def _best(ctx, conn, query: str) -> str:
         for did, linked in rows:
             scores[did] = scores.get(did, 0.0) + max(by_contact.get(c, 0.0) for c in linked)
     if scores:
-        present_ids = {r[0] for r in conn.execute("SELECT id FROM documents WHERE kind = ? AND list_contains(?, id)", [KIND, list(scores)]).fetchall()}
+        present_ids = {r[0] for r in conn.execute("SELECT id FROM documents WHERE kind = ? AND list_contains(?, id)",
+                                                  [KIND, list(scores)]).fetchall()}
         ranked = sorted((s, did) for did, s in scores.items() if did in present_ids)
         if ranked:
             best_score = ranked[-1][0]
