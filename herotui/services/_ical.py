@@ -4,7 +4,7 @@
 each is reported with its position and line), ``serialize`` writes events back with a
 VTIMEZONE for every zone used, and ``expand`` turns one stored event into its occurrences.
 
-Storage conventions (shared with ``services/calendar.py``):
+Storage conventions (shared with ``services/calendar/``):
 
 * timed events: ``start``/``end``/``exdates``/``recurrence_id`` are naive UTC; ``tz`` is the
   IANA zone the event lives in (recurrences are expanded on its wall clock, so a weekly
