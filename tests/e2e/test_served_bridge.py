@@ -206,7 +206,10 @@ def test_mcp_calls_run_in_the_server_and_a_cancel_rolls_back_there(stores, hero_
                 if audit(hero_home)[-1]["pid"] == info["pid"]:
                     break
                 await anyio.sleep(0.05)
-            with anyio.move_on_after(1.5) as scope:
+            # cancelled while the server still reads the 30,000 cards (~1 s on 2 quiet cores):
+            # their one write never starts. (At 1.5 s a quiet machine had already committed,
+            # which the MCP specification allows: the test would prove nothing then.)
+            with anyio.move_on_after(0.5) as scope:
                 await s.call_tool("contact_import", {"path": str(big)})
             assert scope.cancelled_caught, "the import finished before it could be cancelled"
             record = None
