@@ -31,8 +31,10 @@ FROZEN = "2026-01-07 09:30:00"  # Wednesday, Europe/Brussels
 TIMED_LINE = re.compile(r"\b\d{2}:\d{2}\b")
 
 
-def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
+def _tmux(*args: str, socket: str) -> str:
+    """tmux on this story's own server (``-L``): a session started while another test's server
+    was exiting (its last session closed) was lost with it, and the screen read blank."""
+    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=10).stdout
 
 
 def _frozen_env(hero_home) -> dict:
@@ -51,12 +53,12 @@ class Story:
                f"TZ=Europe/Brussels HERO_VOICE=silent TERM=xterm-256color "
                f"faketime -f '@{FROZEN}' {hero_exe()} tui --context business --island assistant; "
                "echo HERO-EXITED; sleep 30")
-        subprocess.run(["tmux", "new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.session, cmd],
+        subprocess.run(["tmux", "-L", self.session, "new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.session, cmd],
                        check=True, env=self.env)
         self.size = f"{width}x{height}"
 
     def screen(self, escapes: bool = False) -> str:
-        return _tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", self.session)
+        return _tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", self.session, socket=self.session)
 
     def wait(self, test, what: str, timeout: float = 40) -> str:
         deadline = time.monotonic() + timeout
@@ -68,11 +70,11 @@ class Story:
         raise AssertionError(f"{what}: not on screen:\n{self.screen()}")
 
     def type(self, text: str) -> None:
-        _tmux("send-keys", "-t", self.session, "-l", text)
-        _tmux("send-keys", "-t", self.session, "Enter")
+        _tmux("send-keys", "-t", self.session, "-l", text, socket=self.session)
+        _tmux("send-keys", "-t", self.session, "Enter", socket=self.session)
 
     def keys(self, *keys: str) -> None:
-        _tmux("send-keys", "-t", self.session, *keys)
+        _tmux("send-keys", "-t", self.session, *keys, socket=self.session)
 
     def keep(self, name: str) -> None:
         folder = os.environ.get("HERO_SCREENS")
@@ -81,7 +83,7 @@ class Story:
             (Path(folder) / f"story-{self.size}-{name}.ansi").write_text(self.screen(escapes=True))
 
     def close(self) -> None:
-        _tmux("kill-session", "-t", self.session)
+        _tmux("kill-server", socket=self.session)
 
 
 def _after(screen: str, marker: str) -> str:

@@ -5,6 +5,7 @@ itself; colours, scrollback (shift+pageup, the wheel), less, vim and htop throug
 from __future__ import annotations
 
 import re
+import os
 import shutil
 import subprocess
 import time
@@ -19,8 +20,13 @@ pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is n
 PROMPT = re.compile(r"^\$\s*$", re.M)
 
 
+# this process's own tmux server: a session started while another test's server was exiting
+# (its last session closed) was lost with it, and the screen read blank
+SOCKET = f"hero-tests-{os.getpid()}"
+
+
 def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, timeout=10).stdout
 
 
 class Pane:
@@ -32,7 +38,7 @@ class Pane:
         # COLUMNS: Textual (shutil.get_terminal_size) would take it for the window's width.
         cmd = (f"env -u COLUMNS -u LINES HERO_HOME={hero_home} HERO_TZ=Europe/Brussels SHELL=/bin/sh PS1='$ ' "
                f"COLORTERM=truecolor {hero_exe()} tui --island terminals; echo HERO-EXITED; sleep 30")
-        subprocess.run(["tmux", "new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.session, cmd],
+        subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.session, cmd],
                        check=True, env=child_env(TERM="xterm-256color"))
 
     def screen(self, escapes: bool = False) -> str:

@@ -15,8 +15,13 @@ from tests.e2e.conftest import child_env, hero_exe
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+# this process's own tmux server: a session started while another test's server was exiting
+# (its last session closed) was lost with it, and the screen read blank
+SOCKET = f"hero-tests-{os.getpid()}"
+
+
 def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, timeout=10).stdout
 
 
 def _screen(session: str) -> str:
@@ -42,7 +47,7 @@ def test_tui_in_tmux(hero_home, hero):
     bindir = os.path.dirname(hero_exe())
     cmd = (f"env HERO_HOME={hero_home} HERO_TZ=Europe/Brussels PATH={bindir}:{os.environ.get('PATH', '')} "
            f"SHELL=/bin/sh PS1='tty$ ' TERM=xterm-256color {hero_exe()} tui --island contacts; echo HERO-EXITED; sleep 30")
-    subprocess.run(["tmux", "new-session", "-d", "-x", "120", "-y", "40", "-s", session, cmd], check=True, env=env)
+    subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-x", "120", "-y", "40", "-s", session, cmd], check=True, env=env)
     try:
         _wait(session, "personal")
         _wait(session, "Search contacts")
