@@ -239,7 +239,10 @@ class HeroApp(App):
         if rev == self._revision:
             return
         self._revision = rev
-        active = self.active_island()
+        try:
+            active = self.active_island()
+        except NoMatches:  # the app is closing: its tabs are already gone
+            return
         for island in self.islands():
             if island is active:
                 island.reload()
