@@ -45,9 +45,11 @@ def stop(folder: str | None = None, timeout: float = 10.0) -> int | None:
     try:
         conn = wire.connect(folder)
         try:
-            conn.call("hero.stop", timeout=5)
+            reply = conn.call("hero.stop", timeout=5)
         finally:
             conn.close()
+        if "error" in reply:  # it did not take the call (it refused this peer): the signal
+            raise wire.ServerGone(reply["error"].get("message", ""))
     except (wire.ServerGone, OSError, ValueError):
         if pid_info:
             try:

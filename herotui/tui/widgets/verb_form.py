@@ -115,6 +115,12 @@ class VerbForm(ModalScreen[Any]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Run", id="run", variant="primary")
 
+    def on_mount(self) -> None:
+        # The first field is focused before the fields' height is settled; on a slow first
+        # layout, scrolling it into view scrolled its label (and the margin) out of sight.
+        # The first field is the focused one: show the fields from the top.
+        self.call_after_refresh(self.query_one("#fields", VerticalScroll).scroll_home, animate=False)
+
     def on_key(self, event: events.Key) -> None:
         """A character that reached the form itself (typed before its fields were mounted or
         focused) goes into the focused field, not nowhere."""
