@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from support import hero_app, until
+from support import hero_app, typed, until
 
 pytest.importorskip("textual")
 
@@ -103,7 +103,7 @@ async def test_contacts_list_detail_and_search(ctx):
         assert ["Alex Smith", "alex@example.com", "Acme", "vip"] in _rows(app, "contacts-table")
         assert "Alex Smith" in _text(app, "#contacts-card") or "Bo Chen" in _text(app, "#contacts-card")
         await pilot.click("#contacts-search")
-        await pilot.press(*"northwnd")
+        await typed(pilot, "northwnd")
         assert await until(pilot, lambda: [r[0] for r in _rows(app, "contacts-table")] == ["Bo Chen"])
 
 
@@ -115,7 +115,7 @@ async def test_contact_create_form_and_tag(ctx):
         await pilot.press("n")
         await pilot.pause()
         assert app.screen.id == "contact-form"
-        await pilot.press(*"Lena Fischer")
+        await typed(pilot, "Lena Fischer")
         await pilot.press("tab", *"lena@lumen.example", "tab", *"Lumen Labs", "tab", *"new, lead")
         await pilot.press("enter")
         assert await until(pilot, lambda: any(r[0] == "Lena Fischer" for r in _rows(app, "contacts-table")))
@@ -125,7 +125,7 @@ async def test_contact_create_form_and_tag(ctx):
         app.query_one("#contacts-table").focus()
         await pilot.press("t")
         await pilot.pause()
-        await pilot.press(*"vip", "enter")
+        await typed(pilot, "vip", "enter")
         assert await until(pilot, lambda: "vip" in registry.call("contact.list", {}, ctx)[0].tags)
 
 
@@ -154,7 +154,8 @@ async def test_calendar_views_and_add_form(ctx):
         assert await until(pilot, lambda: [r[1] for r in _rows(app, "calendar-table")] == ["Quarterly review", "Dentist"])
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press(*"Lunch with Alex", "tab", *"tomorrow 12:30", "enter")
+        await typed(pilot, "Lunch with Alex", "tab")
+        await typed(pilot, "tomorrow 12:30", "enter")
         assert await until(pilot, lambda: "Lunch with Alex" in [r[1] for r in _rows(app, "calendar-table")])
 
 
@@ -225,16 +226,16 @@ async def test_documents_tags_and_links(ctx, tmp_path):
         assert await until(pilot, lambda: "tags" in _text(app, "#documents-meta"))
         await pilot.press("t")
         await pilot.pause()
-        await pilot.press(*"finance, q4", "enter")
+        await typed(pilot, "finance, q4", "enter")
         assert await until(pilot, lambda: "finance, q4" in _text(app, "#documents-meta"))
         assert _rows(app, "documents-table")[0][2] == "finance, q4"
         await pilot.press("l")
         await pilot.pause()
-        await pilot.press(*"alex", "enter")
+        await typed(pilot, "alex", "enter")
         assert await until(pilot, lambda: "Alex Smith" in _text(app, "#documents-meta"))
         await pilot.press("u")
         await pilot.pause()
-        await pilot.press(*"q4", "enter")
+        await typed(pilot, "q4", "enter")
         assert await until(pilot, lambda: "finance" in _text(app, "#documents-meta") and "q4" not in _text(app, "#documents-meta"))
     got = registry.call("document.list", {}, ctx)[0]
     assert got.tags == ["finance"] and len(got.contacts) == 1
@@ -267,7 +268,7 @@ async def test_knowledge_books_pages_and_ask(ctx):
         await pilot.press("enter")
         assert await until(pilot, lambda: app.query_one("#knowledge-text").source.startswith("*[hero:"))
         await pilot.click("#knowledge-ask")
-        await pilot.press(*"how do I switch context", "enter")
+        await typed(pilot, "how do I switch context", "enter")
         assert await until(pilot, lambda: "**[hero:" in app.query_one("#knowledge-text").source, timeout=10)
 
 
@@ -278,7 +279,7 @@ async def test_search_opens_result_in_its_island(ctx):
     app = hero_app(island="search")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click("#search-input")
-        await pilot.press(*"alex smith", "enter")
+        await typed(pilot, "alex smith", "enter")
         assert await until(pilot, lambda: any(r[1] == "Alex Smith" for r in _rows(app, "search-table")))
         await pilot.press("enter")
         assert await until(pilot, lambda: app.query_one("#islands").active == "contacts")
@@ -291,7 +292,7 @@ async def test_home_agenda_and_quick_ask(ctx):
     async with app.run_test(size=SIZE) as pilot:
         assert await until(pilot, lambda: "Quarterly review" in _text(app, "#home-agenda"))
         await pilot.click("#home-ask")
-        await pilot.press(*"what's on today", "enter")
+        await typed(pilot, "what's on today", "enter")
         assert await until(pilot, lambda: "$ hero" in _text(app, "#home-reply"), timeout=10)
 
 
@@ -300,14 +301,14 @@ async def test_assistant_shows_cli_line_and_confirms_with_y(ctx):
     app = hero_app(island="assistant")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click("#assistant-input")
-        await pilot.press(*"what's on today", "enter")
+        await typed(pilot, "what's on today", "enter")
 
         def log_text() -> str:
             return "\n".join(line.text for line in app.query_one("#assistant-log").lines)
 
         assert await until(pilot, lambda: "$ hero" in log_text() and "calendar" in log_text(), timeout=10)
         await pilot.click("#assistant-input")
-        await pilot.press(*"delete contact Alex Smith", "enter")
+        await typed(pilot, "delete contact Alex Smith", "enter")
         assert await until(pilot, lambda: app.island("assistant").pending, timeout=10)
         assert len(registry.call("contact.list", {}, ctx)) == 1
         await pilot.press("y")
@@ -327,12 +328,12 @@ async def test_palette_lists_every_verb_and_runs_a_form(ctx):
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"contact.create")
+        await typed(pilot, "contact.create")
         assert await until(pilot, lambda: "contact.create" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
         await pilot.press("enter")
         assert await until(pilot, lambda: isinstance(app.screen, VerbForm))
         assert {p.name for p in app.screen.params} == {p.name for p in registry.get("contact.create").params}
-        await pilot.press(*"Mia Wong", "enter")
+        await typed(pilot, "Mia Wong", "enter")
         assert await until(pilot, lambda: [c.name for c in registry.call("contact.list", {}, ctx)] == ["Mia Wong"])
         assert not isinstance(app.screen, VerbForm)
 
@@ -356,7 +357,7 @@ async def test_destructive_form_needs_confirm(ctx):
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(VerbForm("contact.delete"))
         await pilot.pause()
-        await pilot.press(*alex.id, "enter")
+        await typed(pilot, alex.id, "enter")
         assert await until(pilot, lambda: "confirmation" in _text(app.screen, "#error"))
         app.screen.query_one("#confirm").value = True
         await pilot.press("ctrl+s")

@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import hero_app, until
+from support import hero_app, typed, until
 
 pytest.importorskip("textual")
 time_machine = pytest.importorskip("time_machine")
@@ -66,7 +66,7 @@ async def test_alt_digit_switches_islands_from_a_text_field(ctx):
     async with app.run_test(size=SIZE) as pilot:
         field = app.query_one("#assistant-input")
         assert await until(pilot, lambda: field.has_focus)
-        await pilot.press(*"what")
+        await typed(pilot, "what")
         await pilot.press("alt+3")
         assert await until(pilot, lambda: app.query_one("#islands").active == "calendar")
         assert field.value == "what"  # the digit was not typed into the field
@@ -103,12 +103,12 @@ async def test_typed_requests_show_readable_lines_and_open_the_deck(ctx, tmp_pat
         async with app.run_test(size=SIZE) as pilot:
             field = app.query_one("#assistant-input")
             assert await until(pilot, lambda: field.has_focus)
-            await pilot.press(*"add Lena Fischer from Lumen Labs as a contact", "enter")
+            await typed(pilot, "add Lena Fischer from Lumen Labs as a contact", "enter")
             assert await until(pilot, lambda: "contact create" in _log(app), timeout=20)
             assert await until(pilot, lambda: "Lena Fischer · Lumen Labs" in _log(app), timeout=20)
             assert "{" not in _log(app) and "'id'" not in _log(app)  # never a raw dict
             assert field.has_focus
-            await pilot.press(*"find the deck about Alex and open it", "enter")
+            await typed(pilot, "find the deck about Alex and open it", "enter")
             assert await until(pilot, lambda: app.query_one("#islands").active == "slides", timeout=20)
             assert await until(pilot, lambda: "Q4 review" in _text(app, "#slides-position")
                                and "slide 1 of 3" in _text(app, "#slides-position"), timeout=20)

@@ -27,6 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support import typed
 
 pytest.importorskip("textual")
 pytest.importorskip("pytest_textual_snapshot")
@@ -155,7 +156,7 @@ def _rows(app, selector: str) -> int:
 async def _type(pilot, selector: str, text: str) -> None:
     pilot.app.query_one(selector).focus()
     await pilot.pause()
-    await pilot.press(*text, "enter")
+    await typed(pilot, text, "enter")
 
 
 # --- each island in a meaningful state --------------------------------------------------------
@@ -235,7 +236,7 @@ def _shell_lines(app) -> list[str]:
 
 async def _terminals(pilot) -> None:
     await _settle(pilot, lambda app: _shell_lines(app) == ["$"], "the shell's first prompt", still=False)
-    await pilot.press(*"echo hello", "enter")
+    await typed(pilot, "echo hello", "enter")
     await _settle(pilot, lambda app: _shell_lines(app) == ["$ echo hello", "hello", "$"], "the command and its output")
 
 

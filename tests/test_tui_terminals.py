@@ -6,7 +6,7 @@ import os
 import time
 
 import pytest
-from support import until
+from support import typed, until
 from textual import events
 
 pytest.importorskip("textual")
@@ -75,7 +75,7 @@ def _island(app):
 
 
 async def _type(pilot, text: str) -> None:
-    await pilot.press(*["space" if c == " " else c for c in text], "enter")
+    await typed(pilot, text, "enter")
 
 
 async def test_shell_runs_typed_command(tmp_path):
@@ -137,7 +137,7 @@ async def test_rename_tab():
         field = app.query_one("#term-rename")
         assert field.has_focus
         field.value = ""
-        await pilot.press(*"logs", "enter")
+        await typed(pilot, "logs", "enter")
         tabs = app.query_one("#term-tabs", TabbedContent)
         assert await until(pilot, lambda: str(tabs.get_tab(tabs.active).label) == "logs")
         assert island.active_terminal().has_focus
@@ -430,7 +430,8 @@ async def test_vim_inserts_text_and_writes_the_file(tmp_path):
         assert await until(pilot, lambda: term.alternate_screen and "note.txt" in term.screen_text())
         await pilot.press("i")
         await pilot.pause(0.2)
-        await pilot.press(*"hello", "space", *"vim", "enter", *"second")
+        await typed(pilot, "hello vim", "enter")
+        await typed(pilot, "second")
         await pilot.press("up", "end", "exclamation_mark")  # cursor keys in insert mode (application mode)
         await pilot.press("escape")
         await pilot.pause(0.3)

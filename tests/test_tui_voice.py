@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import hero_app, until
+from support import hero_app, typed, until
 
 pytest.importorskip("textual")
 pytest.importorskip("faster_whisper", reason="voice extra not installed")
@@ -236,7 +236,7 @@ async def test_the_morning_story_spoken_with_space(ctx, wavs, monkeypatch, when)
                     assert {c.id for c in registry.call("contact.list", {}, business)} == before
                     field = app.query_one("#assistant-input")
                     assert await until(pilot, lambda: field.has_focus)
-                    await pilot.press(*STORY["lena"], "enter")
+                    await typed(pilot, STORY["lena"], "enter")
                     assert await until(pilot, lambda: "Lena Fischer \u00b7 Lumen Labs" in _flat(app), timeout=30), _flat(app)
             new = [c for c in registry.call("contact.list", {}, business) if c.id not in before]
             assert [(c.name, c.company) for c in new] == [("Lena Fischer", "Lumen Labs")], new
