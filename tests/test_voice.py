@@ -469,19 +469,21 @@ def test_reply_chunks():
 
 
 class FakeSpeaker:
-    """A sound card stand-in: 'plays' each piece in real time (sleeps its duration)."""
+    """A sound card stand-in: 'plays' each piece (sleeps its duration, divided by ``speed``:
+    a faster speaker is a harder test of keeping it fed)."""
 
-    def __init__(self, fail_at: int | None = None) -> None:
-        self.calls: list[tuple[float, float]] = []  # (handed over at, duration)
+    def __init__(self, fail_at: int | None = None, speed: float = 1.0) -> None:
+        self.calls: list[tuple[float, float]] = []  # (handed over at, time it played)
         self.fail_at = fail_at
+        self.speed = speed
 
     def __call__(self, audio):
         from herotui.voice import tts
 
-        self.calls.append((time.perf_counter(), audio.duration))
+        self.calls.append((time.perf_counter(), audio.duration / self.speed))
         if self.fail_at is not None and len(self.calls) > self.fail_at:
             return tts.Playback(False, "fake", "device unplugged")
-        time.sleep(audio.duration)
+        time.sleep(audio.duration / self.speed)
         return tts.Playback(True, "fake")
 
 
@@ -496,13 +498,13 @@ def test_say_streams_sentence_by_sentence(tmp_path):
     t0 = time.perf_counter()
     whole = tts.synthesize(tts.speakable(text), "piper")
     whole_s = time.perf_counter() - t0
-    speaker = FakeSpeaker()
+    speaker = FakeSpeaker(speed=3)  # 14 s of speech played in 4.6 s: piper makes it ~20x faster than real time
     spoken = tts.say(text, engine="piper", player=speaker, out=tmp_path / "r.wav")
     assert spoken.played and spoken.method == "fake" and spoken.error is None
     assert spoken.chunks == len(tts.chunks(spoken.text)) >= 3 == len(speaker.calls)
     # speech starts once the first piece is made, well before the whole reply could be
     assert spoken.first_audio_seconds < whole_s * 0.6, (spoken.first_audio_seconds, whole_s)
-    # piece n+1 was ready when piece n ended: the speaker never waited
+    # piece n+1 was ready when piece n ended: the speaker (three times real time) never waited
     assert spoken.stalls == 0
     for (at, duration), (nxt, _) in zip(speaker.calls, speaker.calls[1:]):
         assert nxt - (at + duration) < 0.1
