@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import LONG_FIRST, SHARED, hero_exe  # noqa: F401  (hero_exe: also used by the fixtures below)
+from support import IN_PROCESS, LONG_FIRST, SHARED, hero_exe  # noqa: F401  (hero_exe: also used by the fixtures below)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +51,7 @@ def _run_folder(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def hero_home(tmp_path, monkeypatch) -> Path:
+def hero_home(request, tmp_path, monkeypatch) -> Path:
     home = tmp_path / "hero-home"
     monkeypatch.setenv("HERO_HOME", str(home))
     monkeypatch.delenv("HERO_CONTEXT", raising=False)
@@ -62,6 +62,8 @@ def hero_home(tmp_path, monkeypatch) -> Path:
     # and is stopped when the test ends, so none outlives its test
     monkeypatch.setenv("HERO_SERVE_HOLD", "0")
     monkeypatch.setenv("HERO_SERVE_IDLE", "60")
+    if request.node.nodeid.split("::", 1)[0] in IN_PROCESS:  # see support.IN_PROCESS
+        monkeypatch.setenv("HERO_NO_SERVER", "1")
     yield home
     from herotui.server import cli as serve_cli
 

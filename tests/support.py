@@ -63,6 +63,23 @@ LONG_FIRST = [  # from --durations on 2 cores: the units and the tests of 15-80 
 ]
 
 
+# The resident server (issue 15) starts on a HERO_HOME's first ``hero`` call (which itself runs
+# in-process) and each test has its own HERO_HOME: ~0.6 s of CPU per test that runs ``hero``,
+# for a server most of these tests then use once or never. The modules below test what
+# commands do, not where they run: their ``hero`` processes run every call in-process
+# (HERO_NO_SERVER=1). The served path is the subject of tests/e2e (test_server.py, including
+# served output = in-process output, test_served_clients.py, test_served_bridge.py, ...), and
+# the hostile-input, limits, voice, TUI and story modules keep the server.
+IN_PROCESS = {
+    "tests/test_output.py", "tests/test_hardening_files.py", "tests/test_hardening_outcomes.py",
+    "tests/test_contexts.py", "tests/test_documents.py", "tests/test_calendar.py",
+    "tests/test_calendar_series.py", "tests/test_knowledge.py", "tests/test_slides.py",
+    "tests/test_contacts.py", "tests/test_cli_surface.py", "tests/test_registry.py",
+    "tests/test_listing_pages.py", "tests/test_logs.py", "tests/test_vcard.py", "tests/test_checks.py",
+    "tests/test_planner_llm.py", "tests/test_settings.py",
+}
+
+
 def hero_exe() -> str:
     """The installed ``hero`` console script of the environment running the tests."""
     exe = Path(sys.executable).parent / "hero"
