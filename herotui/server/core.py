@@ -137,6 +137,7 @@ class HeroServer:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.sock: socket.socket | None = None
+        self._wake_r, self._wake_w = os.pipe()  # stop() wakes the accept loop through it at once
         self.pid_fd: int | None = None
         self.resident = None
         self._manifest: dict | None = None
@@ -192,8 +193,16 @@ class HeroServer:
         self.manifest()
 
     def serve_forever(self) -> None:
+        import select
+
         threading.Thread(target=self._watch_idle, name="idle", daemon=True).start()
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
+        listening = self.sock.fileno()
         while not self.stopping.is_set():
+            if not any(fd == listening for fd, _ in poller.poll()):
+                continue  # woken by stop()
             try:
                 conn, _ = self.sock.accept()
             except socket.timeout:
@@ -230,6 +239,10 @@ class HeroServer:
 
     def stop(self) -> None:
         self.stopping.set()
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
 
     def shutdown(self) -> None:
         try:
