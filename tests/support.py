@@ -39,6 +39,7 @@ SHARED = {
     "tests/test_tui_voice.py": "tui-voice",  # the story's WAVs, the speech model
     "tests/e2e/test_wheel.py": "wheel",  # the wheel, built and installed into a venv once
     "tests/test_tui_snapshots.py": "snapshots",  # the seeded business demo (session fixture), once
+    "tests/test_planner_llm.py": "llm",  # litellm's import (4-7 s), once
 }
 LONG_FIRST = [  # from --durations on 2 cores: the units and the tests of 15-80 s first
     "tests/e2e/test_voice_story.py",

@@ -2,12 +2,13 @@
 
 litellm's own ``mock_response`` stands in for a model in one test; the others go over real
 HTTP to ``tests/fake_openai.py`` on 127.0.0.1 (tool calls, retries, a timeout, a refused key,
-a closed port). No test reaches beyond this machine. litellm takes 4-7 s to import: each
-test process pays that once.
+a closed port). No test reaches beyond this machine. litellm takes 4-7 s to import: the
+module runs on one test worker (support.SHARED), which pays that once, not at collection.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -26,7 +27,8 @@ from fake_openai import FakeOpenAI, error_reply, text_reply, tool_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytest.importorskip("litellm")  # the 'llm' extra; CI installs it with the test extra
+if importlib.util.find_spec("litellm") is None:  # the 'llm' extra; CI installs it with the test extra
+    pytest.skip("litellm is not installed", allow_module_level=True)  # found, not imported: it loads with the first test
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")  # litellm's own models
 
 

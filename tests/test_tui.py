@@ -423,7 +423,10 @@ async def test_calendar_asks_which_part_of_a_series_and_says_what_goes(ctx):
         assert "only the occurrence on" in question, question
         await pilot.press("y")
         assert await until(pilot, lambda: len(_rows(app, "calendar-table")) == 4, timeout=20)
-        await pilot.pause(0.5)  # the reload after the delete has settled (it resets the cursor)
+        # the reloads after the delete are over (a reload resets the cursor): the revision poll
+        # has seen the delete's revision and no load is pending or running
+        assert await until(pilot, lambda: app._revision == app._read_revision() and not any(
+            w.group == "load" and w.state.name in ("PENDING", "RUNNING") for w in app.workers), timeout=20)
         # edit this and the following: the form is for them, the earlier ones stay
         table = app.query_one("#calendar-table")
         table.move_cursor(row=2)  # the third occurrence: it and the fourth change
