@@ -77,6 +77,7 @@ class TerminalsIsland(Island):
         self._count += 1
         pane_id = f"term-{self._count}"
         term = HeroTerminal(command, id=f"{pane_id}-tty")
+        term.focus_when_mounted = True
         tabs = self.query_one("#term-tabs", TabbedContent)
         tabs.add_pane(TabPane(name or f"shell {self._count}", term, id=pane_id))
 

@@ -383,8 +383,15 @@ class HeroTerminal(Terminal):
 
     # --- lifecycle ------------------------------------------------------------------------
 
+    focus_when_mounted = False
+    """Set by the island that opens it: the focus, once mounted (a focus() asked for before
+    the mount is lost, and the shell's prompt shows when it mounts: keys typed at it went
+    nowhere)."""
+
     def on_mount(self) -> None:
         # Textual also calls Terminal.on_mount (it starts the child): each class's handler runs
+        if self.focus_when_mounted:
+            self.focus()
         if self._limit_warning:
             self.notify(self._limit_warning, severity="warning")
 
