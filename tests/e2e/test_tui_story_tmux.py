@@ -52,7 +52,7 @@ class Story:
         cmd = (f"env -u COLUMNS -u LINES -u HERO_CONTEXT -u HERO_MODEL HERO_HOME={hero_home} HERO_TZ=Europe/Brussels "
                f"TZ=Europe/Brussels HERO_VOICE=silent TERM=xterm-256color "
                f"faketime -f '@{FROZEN}' {hero_exe()} tui --context business --island assistant; "
-               "echo HERO-EXITED; sleep 30")
+               "echo HERO-EXITED $?; sleep 300")  # the screen (an error) stays until the test kills the server
         subprocess.run(["tmux", "-L", self.session, "new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.session, cmd],
                        check=True, env=self.env)
         self.size = f"{width}x{height}"
@@ -66,6 +66,8 @@ class Story:
             screen = self.screen()
             if test(screen):
                 return screen
+            if "HERO-EXITED" in screen:  # the TUI ended: what it said is on screen
+                break
             time.sleep(0.2)
         raise AssertionError(f"{what}: not on screen:\n{self.screen()}")
 
