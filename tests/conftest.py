@@ -21,6 +21,10 @@ def pytest_configure(config):
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # a worker gets the command line, not the controller's choice below: name the groups
         config.option.loadgroup = True
+        # N workers on N cores: one thread for each speech-to-text model (its own processes and
+        # its servers inherit it), not one per core in every worker (the voice modules: 126 s ->
+        # 108 s on 2 workers, the cores no longer oversubscribed)
+        os.environ.setdefault("HERO_STT_THREADS", "1")
     elif getattr(config.option, "dist", "no") == "load":  # -n N alone
         config.option.dist = "loadgroup"
         config.option.loadscopereorder = False  # the units in the order the collection puts them
