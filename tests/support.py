@@ -81,6 +81,15 @@ IN_PROCESS = {
 }
 
 
+LIBFAKETIME = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                                "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                                "/usr/lib/faketime/libfaketime.so.1") if Path(p).exists()), None)
+"""libfaketime (Debian: ``apt-get install faketime``), preloaded (``LD_PRELOAD``, ``FAKETIME``)
+by the tests that freeze a real process's clock. Not the ``faketime`` wrapper: it keeps a
+named semaphore per PID in /dev/shm, and one left by an earlier process of the same PID made it
+fail at start ("sem_open: File exists")."""
+
+
 def hero_exe() -> str:
     """The installed ``hero`` console script of the environment running the tests."""
     exe = Path(sys.executable).parent / "hero"

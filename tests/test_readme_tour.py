@@ -16,12 +16,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from support import hero_exe
+from support import LIBFAKETIME, hero_exe
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBFAKETIME = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                                "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                                "/usr/lib/faketime/libfaketime.so.1") if Path(p).exists()), None)
 
 
 def tour_lines() -> list[str]:

@@ -22,14 +22,10 @@ import re
 import select
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
-from support import hero_exe
+from support import LIBFAKETIME, hero_exe
 
-LIBFAKETIME = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                                "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                                "/usr/lib/faketime/libfaketime.so.1") if Path(p).exists()), None)
 
 # Monday 7 to Sunday 13 December 2026, 07:30 in Brussels (before the first meeting of each day)
 DAYS = [f"2026-12-{d:02d}" for d in range(7, 14)]

@@ -1,6 +1,6 @@
 """The morning story in the TUI, in a real terminal (tmux), under a frozen clock (faketime).
 
-``hero demo`` and ``hero tui`` run under ``faketime -f '@2026-01-07 09:30:00'`` (a Wednesday;
+``hero demo`` and ``hero tui`` run under libfaketime, ``FAKETIME='@2026-01-07 09:30:00'`` (a Wednesday;
 the clock starts there and ticks, so Textual's timers run; FAKETIME_DONT_FAKE_MONOTONIC is
 not set: with it, Python's time.sleep fails with EINVAL under libfaketime 0.9). The four
 requests are typed into the Assistant; the test checks the structure of what comes back
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from support import LIBFAKETIME
+
 from tests.e2e.conftest import child_env, hero_exe
 
 pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-              pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed (apt install faketime)"),
+              pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime is not installed (apt install faketime)"),
               pytest.mark.slow]
 
 FROZEN = "2026-01-07 09:30:00"  # Wednesday, Europe/Brussels
@@ -51,7 +53,7 @@ class Story:
         # the variables on the command line: a tmux server already running would not pass ours on
         cmd = (f"env -u COLUMNS -u LINES -u HERO_CONTEXT -u HERO_MODEL HERO_HOME={hero_home} HERO_TZ=Europe/Brussels "
                f"TZ=Europe/Brussels HERO_VOICE=silent TERM=xterm-256color "
-               f"faketime -f '@{FROZEN}' {hero_exe()} tui --context business --island assistant; "
+               f"LD_PRELOAD={LIBFAKETIME} FAKETIME='@{FROZEN}' {hero_exe()} tui --context business --island assistant; "
                "echo HERO-EXITED $?; sleep 300")  # the screen (an error) stays until the test kills the server
         subprocess.run(["tmux", "-L", self.session, "new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.session, cmd],
                        check=True, env=self.env)
@@ -95,8 +97,8 @@ def _after(screen: str, marker: str) -> str:
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 def test_the_morning_story_typed_in_the_assistant(hero_home, size):
     env = _frozen_env(hero_home)
-    demo = subprocess.run(["faketime", "-f", f"@{FROZEN}", hero_exe(), "demo"], capture_output=True, text=True,
-                          env=env, timeout=180)
+    demo = subprocess.run([hero_exe(), "demo"], capture_output=True, text=True, timeout=180,
+                          env=dict(env, LD_PRELOAD=LIBFAKETIME, FAKETIME=f"@{FROZEN}"))
     assert demo.returncode == 0, demo.stderr
     story = Story(hero_home, *size)
     try:

@@ -28,14 +28,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import hero_exe
+from support import LIBFAKETIME, hero_exe
 
 pytest.importorskip("faster_whisper", reason="voice extra not installed")
 pytest.importorskip("piper", reason="voice extra not installed")
 
-LIBFAKETIME = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                                "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                                "/usr/lib/faketime/libfaketime.so.1") if Path(p).exists()), None)
 
 SAID = {
     "today": "What's on today?",
