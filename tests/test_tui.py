@@ -379,6 +379,84 @@ async def test_live_refresh_from_another_process(ctx, hero):
         assert time.monotonic() - started < 1.5
 
 
+# --- tables and labels: text as written, the cursor kept, the columns measured ----------------
+
+
+def _screen_lines(widget) -> list[str]:
+    return ["".join(seg.text for seg in widget.render_line(y)) for y in range(widget.size.height)]
+
+
+async def test_names_that_look_like_markup_are_shown_as_written(ctx, tmp_path):
+    """Rich/Textual markup in a name made the table raise ("[/]": the TUI ended) or dropped a
+    bracket ("[draft]"): tables, cards, titles and notifications show the text as typed."""
+    for name in ("[/] Slash", "Budget [draft]", "[bold red]Loud"):
+        registry.call("contact.create", {"name": name}, ctx)
+    doc = tmp_path / "notes.md"
+    doc.write_text("# Plan [v2] [/]\n\nplain text\n")
+    registry.call("document.add", {"paths": [str(doc)]}, ctx)
+    app = hero_app(island="contacts")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        assert await until(pilot, lambda: len(_rows(app, "contacts-table")) == 3)
+        assert sorted(r[0] for r in _rows(app, "contacts-table")) == ["Budget [draft]", "[/] Slash", "[bold red]Loud"]
+        screen = "\n".join(_screen_lines(app.query_one("#contacts-table")))
+        for name in ("[/] Slash", "Budget [draft]", "[bold red]Loud"):
+            assert name in screen
+        table = app.query_one("#contacts-table")
+        table.focus()
+        table.move_cursor(row=[r[0] for r in _rows(app, "contacts-table")].index("[/] Slash"))
+        await pilot.press("e")  # the edit form's heading quotes the name
+        assert await until(pilot, lambda: bool(app.screen.query("#heading")))
+        assert "[/] Slash" in _text(app.screen, "#heading")
+        await pilot.press("escape")
+        app.notify("no contact named [/] or [draft]", title="contact.show")
+
+        def toasts() -> list[str]:
+            return [str(t.render()) for t in app.screen.query("Toast")]
+
+        assert await until(pilot, lambda: any("no contact named [/] or [draft]" in t for t in toasts())), toasts()
+        app.show_island("documents")
+        assert await until(pilot, lambda: [r[0] for r in _rows(app, "documents-table")] == ["Plan [v2] [/]"])
+        assert await until(pilot, lambda: app.focused is app.query_one("#documents-search"))  # the switch's focus
+        app.query_one("#documents-table").focus()
+        await pilot.press("enter")
+        assert await until(pilot, lambda: _text(app, "#documents-title").startswith("Plan [v2] [/] (")), _text(app, "#documents-title")
+        assert app.return_code is None and app.is_running  # nothing raised
+
+
+async def test_a_reload_keeps_the_cursor_on_its_row(ctx, hero):
+    for name in ("Ada Lovelace", "Bo Chen", "Cy Twombly", "Di Fossey"):
+        registry.call("contact.create", {"name": name}, ctx)
+    app = hero_app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: len(_rows(app, "contacts-table")) == 4)
+        table = app.query_one("#contacts-table")
+        table.focus()
+        await pilot.press("down", "down")
+        assert str(table.get_row_at(table.cursor_row)[0]) == "Cy Twombly"
+        proc = await asyncio.to_thread(hero, "contact", "create", "--name", "Aaron Abbot")  # sorts first
+        assert proc.code == 0, proc
+        assert await until(pilot, lambda: len(_rows(app, "contacts-table")) == 5, timeout=4)
+        assert str(table.get_row_at(table.cursor_row)[0]) == "Cy Twombly"
+        assert "Cy Twombly" in _text(app, "#contacts-card")
+
+
+async def test_columns_take_their_widest_cell_even_when_drawn_at_once(ctx):
+    """Textual measures a refilled table at its next idle, and a frame drawn before that kept
+    the columns at their labels' width (its drawn rows are cached): seen in snapshots."""
+    app = hero_app(island="contacts")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.query_one("#contacts-table")
+        table.refill((f"c{i}", (f"Someone With A Long Name {i}", f"person{i}@example.org", "Northwind", "vip"))
+                     for i in range(3))
+        drawn_now = _screen_lines(table)  # before the table's idle
+        await pilot.pause()
+        drawn_later = _screen_lines(table)
+        for lines in (drawn_now, drawn_later):
+            assert "Someone With A Long Name 1" in "\n".join(lines), lines[:3]
+            assert "person1@example.org" in "\n".join(lines), lines[:3]
+
+
 # --- import hygiene ---------------------------------------------------------------------------
 
 

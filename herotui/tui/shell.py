@@ -29,6 +29,7 @@ from typing import Any
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
@@ -191,6 +192,12 @@ class HeroApp(App):
             return
         if island.stale:
             island.reload()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A notification, its text shown as written: it quotes titles, transcripts and what was
+        typed, which Textual would read as markup ("[/]" raised, "[draft]" vanished)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_island_failed(self, message: Island.Failed) -> None:
         self.notify(message.text, title="error", severity="error", timeout=8)

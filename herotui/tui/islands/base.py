@@ -8,7 +8,6 @@ from typing import Any
 from textual import events, work
 from textual.containers import Container
 from textual.message import Message
-from textual.widgets import DataTable
 
 from herotui.tui import calls
 
@@ -74,16 +73,6 @@ class Island(Container):
             if widget.focusable:
                 widget.focus()
                 return
-
-    def cursor_key(self, table_id: str) -> str | None:
-        """The key of the row under the cursor of DataTable ``#table_id``, or None."""
-        table = self.query_one(f"#{table_id}", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # the cursor is outside the rows (a table being refilled)
-            return None
 
     def reload(self) -> None:
         self.stale = False

@@ -28,6 +28,7 @@ from herotui.tui.format import span, when
 from herotui.tui.islands.base import Island
 from herotui.tui.widgets.calendar_grid import CalendarGrid, MonthGrid, WeekGrid, month_grid
 from herotui.tui.widgets.choice import Choice
+from herotui.tui.widgets.table import Table
 from herotui.tui.widgets.verb_form import VerbForm
 
 VIEWS = ("day", "week", "month", "agenda")
@@ -62,9 +63,7 @@ class CalendarIsland(Island):
     def compose(self) -> ComposeResult:
         yield Label("", id="calendar-view")
         with Horizontal(id="calendar-list"):
-            table = DataTable(id="calendar-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("When", "Title", "Where")
-            yield table
+            yield Table("When", "Title", "Where", id="calendar-table")
             with VerticalScroll(id="calendar-detail", classes="pane"):
                 yield Static("", id="calendar-card")
         yield WeekGrid(id="calendar-week")
@@ -83,7 +82,7 @@ class CalendarIsland(Island):
             return self.query_one(WeekGrid)
         if self.view == "month":
             return self.query_one(MonthGrid)
-        return self.query_one("#calendar-table", DataTable)
+        return self.query_one("#calendar-table", Table)
 
     def _arrange(self) -> None:
         grid = self.view in ("week", "month")
@@ -141,13 +140,13 @@ class CalendarIsland(Island):
             grid: CalendarGrid = self._main_widget()
             grid.set_data(found, self.day, now.replace(tzinfo=None))
             return
-        table = self.query_one("#calendar-table", DataTable)
-        table.clear()
         self.items = {}
-        for i, o in enumerate(found):
-            key = f"{o.id}@{i}"
-            self.items[key] = o
-            table.add_row(when(o.start, o.all_day, time_only=self.view == "day"), o.title, o.location or "", key=key)
+        for i, o in enumerate(found):  # an occurrence's key: its event and start (the cursor stays on it)
+            key = f"{o.id}@{o.start.isoformat()}"
+            self.items[key if key not in self.items else f"{key}#{i}"] = o
+        self.query_one("#calendar-table", Table).refill(
+            (key, (when(o.start, o.all_day, time_only=self.view == "day"), o.title, o.location or ""))
+            for key, o in self.items.items())
         if not found:
             empty = "no events on this day" if self.view == "day" else "no events in this view"
             self.query_one("#calendar-card", Static).update(Text(empty, style="dim"))
@@ -156,7 +155,7 @@ class CalendarIsland(Island):
         """The occurrence under the cursor (a list) or selected (a grid), or None."""
         if self.view in ("week", "month"):
             return self._main_widget().selected
-        return self.items.get(self.cursor_key("calendar-table") or "")
+        return self.items.get(self.query_one("#calendar-table", Table).current_key or "")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         o = self.items.get(event.row_key.value if event.row_key else "")

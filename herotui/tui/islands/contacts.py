@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input, Static
 
 from herotui.tui.format import birthday
 from herotui.tui.islands.base import Island
+from herotui.tui.widgets.table import Table
 from herotui.tui.widgets.verb_form import VerbForm
 
 
@@ -32,9 +33,7 @@ class ContactsIsland(Island):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search contacts (typos are forgiven) · n new · e edit · t tag", id="contacts-search")
         with Horizontal():
-            table = DataTable(id="contacts-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("Name", "Email", "Company", "Tags")
-            yield table
+            yield Table("Name", "Email", "Company", "Tags", id="contacts-table")
             with VerticalScroll(id="contacts-detail", classes="pane"):
                 yield Static("", id="contacts-card")
 
@@ -44,19 +43,14 @@ class ContactsIsland(Island):
         return self.call("contact.list")
 
     def show(self, data: Any) -> None:
-        table = self.query_one("#contacts-table", DataTable)
-        keep = self.select_id or self._current_id()
-        table.clear()
         self.contacts = {c.id: c for c in data}
-        for c in data:
-            table.add_row(c.name, ", ".join(c.emails), c.company or "", ", ".join(c.tags), key=c.id)
-        if keep and keep in self.contacts:
-            table.move_cursor(row=table.get_row_index(keep))
+        self.query_one("#contacts-table", Table).refill(
+            ((c.id, (c.name, ", ".join(c.emails), c.company or "", ", ".join(c.tags))) for c in data), keep=self.select_id)
         self.select_id = None
         self._show_card(self._current_id())
 
     def _current_id(self) -> str | None:
-        return self.cursor_key("contacts-table")
+        return self.query_one("#contacts-table", Table).current_key
 
     def _show_card(self, cid: str | None) -> None:
         card = self.query_one("#contacts-card", Static)

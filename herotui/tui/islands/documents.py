@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Markdown, Static
 
 from herotui.tui.islands.base import Island
+from herotui.tui.widgets.table import Table
 from herotui.tui.widgets.verb_form import VerbForm
 
 MAX_CHARS = 60_000
@@ -33,11 +34,9 @@ class DocumentsIsland(Island):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search documents · Enter opens · t tag · u untag · l link to a contact/event", id="documents-search")
         with Horizontal():
-            table = DataTable(id="documents-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("Title", "Kind", "Tags")
-            yield table
+            yield Table("Title", "Kind", "Tags", id="documents-table")
             with VerticalScroll(id="documents-viewer", classes="pane"):
-                yield Label("", id="documents-title")
+                yield Label("", id="documents-title", markup=False)  # titles shown as written
                 yield Static("", id="documents-meta")
                 yield Markdown("", id="documents-text")
 
@@ -47,10 +46,7 @@ class DocumentsIsland(Island):
         return self.call("document.list")
 
     def show(self, data: Any) -> None:
-        table = self.query_one("#documents-table", DataTable)
-        table.clear()
-        for d in data:
-            table.add_row(d.title, d.kind, ", ".join(d.tags), key=d.id)
+        self.query_one("#documents-table", Table).refill((d.id, (d.title, d.kind, ", ".join(d.tags))) for d in data)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value.strip()
@@ -90,7 +86,7 @@ class DocumentsIsland(Island):
 
     def current_id(self) -> str | None:
         """The open document, else the one under the cursor."""
-        return self.open_id or self.cursor_key("documents-table")
+        return self.open_id or self.query_one("#documents-table", Table).current_key
 
     def _form(self, verb: str, fields: list[str], title: str) -> None:
         doc_id = self.current_id()

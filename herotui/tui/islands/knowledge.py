@@ -10,6 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Markdown
 
 from herotui.tui.islands.base import Island
+from herotui.tui.widgets.table import Table
 
 
 class KnowledgeIsland(Island):
@@ -18,15 +19,14 @@ class KnowledgeIsland(Island):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.book: str | None = None
+        self.left_book: str | None = None  # the book's row to come back to (backspace)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Ask or search the knowledge base (answers cite their pages)", id="knowledge-ask")
         with Horizontal():
             with VerticalScroll(id="knowledge-left"):
-                yield Label("Books", id="knowledge-where")
-                table = DataTable(id="knowledge-table", cursor_type="row", zebra_stripes=True)
-                table.add_columns("Name", "Pages")
-                yield table
+                yield Label("Books", id="knowledge-where", markup=False)  # book names shown as written
+                yield Table("Name", "Pages", id="knowledge-table")
             with VerticalScroll(id="knowledge-viewer", classes="pane"):
                 yield Markdown("", id="knowledge-text")
 
@@ -35,16 +35,14 @@ class KnowledgeIsland(Island):
 
     def show(self, data: Any) -> None:
         book, items = data
-        table = self.query_one("#knowledge-table", DataTable)
-        table.clear()
+        table = self.query_one("#knowledge-table", Table)
         if book is None:
             self.query_one("#knowledge-where", Label).update("Books (Enter opens)")
-            for b in items:
-                table.add_row(b.book, str(b.pages), key="book:" + b.book)
+            table.refill((("book:" + b.book, (b.book, b.pages)) for b in items), keep=self.left_book)
         else:
             self.query_one("#knowledge-where", Label).update(f"{book} · backspace: books")
-            for p in items:
-                table.add_row(p.title, p.path, key=f"page:{p.book}/{p.path}")
+            table.refill((f"page:{p.book}/{p.path}", (p.title, p.path)) for p in items)
+        self.left_book = None
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value if event.row_key else ""
@@ -57,7 +55,7 @@ class KnowledgeIsland(Island):
 
     def action_books(self) -> None:
         if self.book is not None:
-            self.book = None
+            self.left_book, self.book = "book:" + self.book, None
             self.reload()
 
     def _page(self, page: Any) -> None:

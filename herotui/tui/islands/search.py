@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Input
 
 from herotui.tui.islands.base import Island
+from herotui.tui.widgets.table import Table
 
 
 class SearchIsland(Island):
@@ -16,13 +17,12 @@ class SearchIsland(Island):
         super().__init__(id=id)
         self.query_text = ""
         self.hits: dict[str, Any] = {}
+        self.new_query = False
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search contacts, events, documents, decks, knowledge · Enter on a result opens it",
                     id="search-input")
-        table = DataTable(id="search-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Kind", "Title", "Snippet")
-        yield table
+        yield Table("Kind", "Title", "Snippet", id="search-table")
 
     def fetch(self) -> Any:
         if not self.query_text:
@@ -30,19 +30,17 @@ class SearchIsland(Island):
         return self.call("search.query", {"query": self.query_text, "limit": 50})
 
     def show(self, data: Any) -> None:
-        table = self.query_one("#search-table", DataTable)
-        table.clear()
-        self.hits = {}
-        for i, h in enumerate(data):
-            key = f"{i}"
-            self.hits[key] = h
-            snippet = h.snippet.replace("[[", "").replace("]]", "").replace("\n", " ")
-            table.add_row(h.kind, h.title, snippet[:120], key=key)
+        self.hits = {str(i): h for i, h in enumerate(data)}
+        self.query_one("#search-table", Table).refill(
+            ((key, (h.kind, h.title, h.snippet.replace("[[", "").replace("]]", "").replace("\n", " ")[:120]))
+             for key, h in self.hits.items()), stay=not self.new_query)  # a new query starts at its best hit
+        self.new_query = False
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_text = event.value.strip()
+        self.new_query = True
         self.reload()
-        self.query_one("#search-table", DataTable).focus()
+        self.query_one("#search-table", Table).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         hit = self.hits.get(event.row_key.value if event.row_key else "")

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Markdown
 
 from herotui.tui.islands.base import Island
+from herotui.tui.widgets.table import Table
 
 
 class SlideViewer(VerticalScroll, can_focus=True):
@@ -41,21 +42,16 @@ class SlidesIsland(Island):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            table = DataTable(id="slides-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("Deck", "Slides")
-            yield table
+            yield Table("Deck", "Slides", id="slides-table")
             with SlideViewer(id="slides-viewer", classes="pane"):
-                yield Label("Enter on a deck presents it · ←/→ move", id="slides-position")
+                yield Label("Enter on a deck presents it · ←/→ move", id="slides-position", markup=False)  # deck titles as written
                 yield Markdown("", id="slides-text")
 
     def fetch(self) -> Any:
         return self.call("slides.list")
 
     def show(self, data: Any) -> None:
-        table = self.query_one("#slides-table", DataTable)
-        table.clear()
-        for d in data:
-            table.add_row(d.title, str(d.slides), key=d.id)
+        self.query_one("#slides-table", Table).refill((d.id, (d.title, d.slides)) for d in data)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key and event.row_key.value:

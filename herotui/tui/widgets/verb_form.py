@@ -93,7 +93,7 @@ class VerbForm(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.heading, id="heading")
+            yield Label(self.heading, id="heading", markup=False)  # it may quote a name
             with VerticalScroll(id="fields"):
                 for p in self.params:
                     label = p.name + (" *" if p.required else "")
@@ -110,7 +110,7 @@ class VerbForm(ModalScreen[Any]):
                                 id=f"p-{p.name}")
                 if self.verb.destructive:
                     yield Checkbox("confirm: this deletes or overwrites data", id="confirm")
-            yield Static("", id="error")
+            yield Static("", id="error", markup=False)  # an error quotes what was typed: shown as written
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Run", id="run", variant="primary")
