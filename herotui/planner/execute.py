@@ -162,8 +162,12 @@ def fill_step(step: Step) -> Step:
 
 
 def guard(plan: Plan, active: str) -> str | None:
-    """Why ``plan`` must not run (a blocked verb, an unnamed context), else None."""
+    """Why ``plan`` must not run (a blocked verb, an unnamed context), else None. A context is
+    named by its name or by the word its description starts with ("work" for business)."""
     words = set(re.findall(r"[a-z0-9_-]+", plan.text.lower()))
+    if any(s.context != active or s.verb.startswith("context.") for s in plan.steps):
+        by_word = intents.context_words(contexts.names())
+        words |= {by_word[w] for w in words if w in by_word}
     for step in plan.steps:
         service = step.verb.split(".", 1)[0]
         if service in BLOCKED_SERVICES:

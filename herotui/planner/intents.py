@@ -257,12 +257,47 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", t)
 
 
+def context_words(known: list[str]) -> dict[str, str]:
+    """The words that name a context: its name, and the first word of its description when no
+    other context's starts with it ("Work: clients, ..." makes "work" mean business)."""
+    words = {name: name for name in known}
+    firsts: dict[str, list[str]] = {}
+    for name in known:
+        try:
+            first = slots.words(contexts.load(name).description)[:1]
+        except Exception:  # noqa: BLE001 - a context that does not load has no description to read
+            continue
+        if first and len(first[0]) > 2 and first[0] not in slots.STOP:
+            firsts.setdefault(first[0], []).append(name)
+    for word, names in firsts.items():
+        if len(names) == 1:
+            words.setdefault(word, names[0])
+    return words
+
+
+# "my work contacts", "the business calendar": a context's word before a kind of record (the
+# word goes, the record stays); "in my personal stuff": a context's word before a vague noun
+# (the phrase goes). Not after "to" ("go back to my personal stuff" is a switch: its frame's).
+_RECORD_NOUNS = (r"(?:contacts?|people|calendar|agenda|schedule|diary|events?|meetings?|appointments?|documents?|docs?|"
+                 r"files?|pdfs?|decks?|slides|slideshows?|presentations?)")
+_VAGUE_NOUNS = r"(?:stuff|things|side|life|world|space)"
+
+
 def split_context(text: str, known: list[str]) -> tuple[str | None, str]:
-    """("business", "add ...") for "in business, add ..." or "add ... in business"."""
+    """("business", "add ...") for "in business, add ..." or "add ... in business"; also
+    ("business", "which documents ...") for "which work documents ..." (:func:`context_words`)."""
     for rx in (_CONTEXT_PREFIX, _CONTEXT_SUFFIX):
         m = rx.match(text)
         if m and m.group("name").lower() in known:
             return m.group("name").lower(), m.group("rest").strip()
+    words = context_words(known)
+    names = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    m = re.search(rf"[\s,]*\b(?:(?:in|on|from|among|of|for)\s+)?(?:(?:the|my|our)\s+)?(?P<w>{names})\s+{_VAGUE_NOUNS}\b",
+                  text, re.I) or re.search(rf"\b(?P<w>{names})\s+(?={_RECORD_NOUNS}\b)", text, re.I)
+    if m and not re.search(r"\b(?:to|into|over|back)\s*$", text[:m.start()], re.I):  # "switch to my work stuff"
+        rest = re.sub(r"\s{2,}", " ", text[:m.start()] + " " + text[m.end():]).strip(" ,")
+        if rest:
+            return words[m.group("w").lower()], rest
     return None, text
 
 

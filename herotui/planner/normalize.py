@@ -21,7 +21,8 @@ the slot parsers each see one spelling of one thing. Steps, in order (each is a 
   one", "the first one").
 * Typos are corrected against a vocabulary (:func:`correct`): the command words of the
   templates and the training sentences, plus the context's live names, tags and titles.
-  Only a word that is not itself in the vocabulary is corrected, only to a unique nearest
+  Only a word that is neither in the vocabulary nor a common English word
+  (:func:`common_words`) is corrected, only to a unique nearest
   word within one edit (two for words of eight letters or more, transpositions count as
   one), so names the vocabulary does not know ("Pawel") are left alone.
 
@@ -138,6 +139,19 @@ def _clock(text: str) -> str:
     return re.sub(r"(\d)\s+([ap]m)\b", r"\1\2", t, flags=re.I)  # "10 am" -> "10am"
 
 
+# an address said aloud ("jonas at lumen labs dot example", "eva dot p at mail dot com"): a
+# local part, "at", a domain of one or more words, and at least one "dot" part after it
+_SPOKEN_EMAIL = re.compile(r"\b(?!(?:me|us|him|her|them|you|it)\s+at\b)(?P<local>[a-z0-9][a-z0-9_+-]*(?:\s+dot\s+[a-z0-9_+-]+)*)\s+at\s+"
+                           r"(?P<domain>[a-z0-9-]+(?:\s+[a-z0-9-]+)?(?:\s+dot\s+[a-z0-9-]+)+)\b", re.I)
+
+
+def _spoken_email(m: re.Match) -> str:
+    def joined(s: str) -> str:
+        return re.sub(r"\s+dot\s+", ".", s).replace(" ", "")
+
+    return f"{joined(m.group('local'))}@{joined(m.group('domain'))}".lower()
+
+
 def clean(text: str) -> str:
     """The canonical form of a request (see the module docstring)."""
     t = _ascii_text(text).strip()
@@ -146,6 +160,7 @@ def clean(text: str) -> str:
     t = re.sub(r"(?<=[A-Za-z0-9)'\"])[.!?]+\s+(?=\S)", ", ", t)
     t = re.sub(r"[\s.!?,;:]+$", "", t)
     t = re.sub(r"(\d)\s*([apAP])\.\s?[mM]\.?", lambda m: m.group(1) + m.group(2).lower() + "m", t)  # "10 a.m." -> "10am"
+    t = _SPOKEN_EMAIL.sub(_spoken_email, t)
     for _ in range(2):
         t = _FILLER_START.sub("", t).strip()
     t = _FILLER_ANY.sub(" ", t)
@@ -172,9 +187,34 @@ def _index(vocab: frozenset[str]) -> tuple[frozenset[str], dict[int, list[str]]]
     return vocab, by_len
 
 
+COMMON_COUNT = 5_000_000  # seen this often in symspellpy's corpus: a word, not a typo (9,200 words)
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """English words common enough that whoever typed one meant it: "intro" is not a typo of
+    the vocabulary's "into", nor "baker" of "bakker". From symspellpy's English frequency
+    dictionary (82,765 words, most frequent first: only its head is read, ~10 ms)."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("symspellpy")  # its data only: the package is not imported
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    words = set()
+    path = os.path.join(spec.submodule_search_locations[0], "frequency_dictionary_en_82_765.txt")
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            word, _, count = line.partition(" ")
+            if int(count) < COMMON_COUNT:
+                break
+            words.add(word)
+    return frozenset(words)
+
+
 def correct_word(word: str, vocab: frozenset[str]) -> str:
     """``word``, or the unique vocabulary word within its edit budget (see the module docstring)."""
-    if len(word) < 3 or word in vocab or not word.isalpha():
+    if len(word) < 3 or word in vocab or not word.isalpha() or word in common_words():
         return word
     from rapidfuzz.distance import DamerauLevenshtein  # ~17 ms: only understanding a typed request pays for it
 

@@ -71,8 +71,10 @@ _ATOMS = [
     ("weekday", rf"(?:(?:this|next|coming|last|on)\s+)?(?:{_WD})s?"),
     ("part", r"(?:(?:in|during)\s+the\s+|this\s+)?(?:morning|afternoon|evening|night|lunchtime|lunch\s+time)"),
     ("clock", r"(?:at\s+|@\s*|by\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|\d{1,2}\s+oclock|noon|midday|midnight)"),
-    ("bare", r"(?:at|from|to|until|till|@)\s+\d{1,2}"
-             r"(?!\s*(?:%|/|\d|[:.]\d|[ap]m\b|oclock|st|nd|rd|th|minutes?|mins?|hours?|h\b|days?|people|slides?|percent))"),
+    ("bare", r"(?:at|from|to|until|till|@)\s+\d{1,2}(?!(?:st|nd|rd|th)\b)"  # not "the 1st"; "at 8 starting" is 8
+             r"(?!\s*(?:%|/|\d|[:.]\d|[ap]m\b|oclock|minutes?|mins?|hours?|h\b|days?|people|slides?|percent))"),
+    # the first hour of "friday 9 to 12" (kept only right after a day: see _runs)
+    ("hour", r"\d{1,2}(?::\d{2})?(?=\s+(?:to|until|till)\s+\d{1,2}(?::\d{2})?\s*(?:am|pm)?(?:\s|,|$))"),
 ]
 _ATOM_RX = re.compile("|".join(f"(?P<{n}>\\b(?:{p})\\b)" for n, p in _ATOMS), re.I)
 _GLUE = re.compile(r"^[\s,]*(?:(?:on|at|from|this|in\s+the|of|,|the)\s*)*$", re.I)
@@ -246,7 +248,9 @@ def _runs(text: str, atoms: list[re.Match]) -> list[list[re.Match]]:
     runs: list[list[re.Match]] = []
     kept = []
     for i, m in enumerate(atoms):
-        if _kind(m) == "part" and re.fullmatch(r"morning|afternoon|evening|night|lunchtime|lunch\s+time", m.group(0), re.I):
+        bare_part = _kind(m) == "part" and re.fullmatch(r"morning|afternoon|evening|night|lunchtime|lunch\s+time",
+                                                          m.group(0), re.I)
+        if bare_part or _kind(m) == "hour":
             prev = atoms[i - 1] if i else None
             if not (prev is not None and _kind(prev) in _DAY_KINDS and not text[prev.end():m.start()].strip()):
                 continue
@@ -313,6 +317,7 @@ def _interpret(text: str, run: list[re.Match], now: datetime, purpose: str) -> W
     words: str | None = None
     clock: time | None = None
     part: str | None = None
+    ampm = False
     for m in run:
         k = _kind(m)
         s = m.group(0).lower()
@@ -326,11 +331,24 @@ def _interpret(text: str, run: list[re.Match], now: datetime, purpose: str) -> W
             day, words, part = today, "today", "tonight"
         elif k == "part":
             part = re.sub(r"^(?:in|during)\s+the\s+|^this\s+", "", s).replace("lunch time", "lunchtime")
-        elif k in ("clock", "bare"):
+        elif k in ("clock", "bare", "hour"):
             clock = _hour(s)
+            ampm = bool(re.search(r"\d\s*[ap]m$", s))
             if clock is None:
                 return None
+    if clock is not None and part is not None and not ampm:
+        clock = _in_part(clock, part)
     return _moment(span, day, words, clock, part, today, purpose)
+
+
+def _in_part(clock: time, part: str) -> time:
+    """A clock time said without am/pm, read in the part of the day said with it: "thursday
+    evening at 8" is 20:00, "at 7 in the morning" 07:00 (a bare 7 alone is 19:00)."""
+    lo, hi, _default = PARTS[part]
+    for hour in (clock.hour % 12, clock.hour % 12 + 12):
+        if lo <= hour < hi:
+            return clock.replace(hour=hour)
+    return clock
 
 
 def _range_split(text: str, run: list[re.Match]) -> int | None:

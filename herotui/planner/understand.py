@@ -217,7 +217,7 @@ def remainder(u: U, *, drop: frozenset[str] = CUE_WORDS, keep_people: bool = Tru
         cuts.append(u.shift[:2])
     if not keep_people:
         cuts += [(a, b) for a, b, _c in u.people]
-    for a, b in sorted(cuts, reverse=True):
+    for a, b in reversed(_merged(cuts)):
         t = t[:a] + " " + t[b:]
     for x in u.emails + u.phones + u.paths:
         t = t.replace(x, " ")
@@ -517,9 +517,9 @@ _ADD_CUES = re.compile(
 
 
 def f_calendar_add(u: U) -> Plan:
-    w = u.when
+    w, first_day = _repeat_start(u)
     place, place_span = _place(u.text, w)
-    title = _event_title(u, [place_span] if place_span else [])
+    title = _event_title(u, [s for s in (place_span, first_day) if s])
     if not title:
         raise Ask("What is the event? Say a title and a time, e.g. 'add lunch with Alex tomorrow at 12:30'.")
     if w is None or w.begin is None:
@@ -542,6 +542,20 @@ def f_calendar_add(u: U) -> Plan:
     return _plan(u, [_step("calendar.add", {"title": title, **args}, u.context)])
 
 
+def _repeat_start(u: U) -> tuple[slots.When | None, tuple[int, int] | None]:
+    """The time of a repeating event, on the day its series starts when the words say one
+    ("every thursday at 8pm starting the 10th"), and the span of those words (cut from the title)."""
+    w = u.when
+    if not (u.repeat and w and w.begin):
+        return w, None
+    for later in slots.find_all_when(u.text):
+        lead = re.search(r"\b(?:starting|beginning|from|as of|effective)\s+(?:on\s+|from\s+)?$", u.text[:later.start], re.I)
+        if later.start >= w.end and lead and later.dated and later.begin:
+            begin = datetime.combine(later.begin.date(), w.begin.time())
+            return dataclasses.replace(w, begin=begin, day_words=None), (lead.start(), later.end)
+    return w, None
+
+
 def _place(text: str, w: slots.When | None) -> tuple[str | None, tuple[int, int] | None]:
     """Where the event is ("at the Blue Door", "in room 4") and its span, or (None, None)."""
     for m in _PLACE.finditer(text):
@@ -561,7 +575,7 @@ def _event_title(u: U, more_cuts: list[tuple[int, int]]) -> str:
     cuts = ([(w.start, w.end)] if w else []) + ([(u.duration.start, u.duration.end)] if u.duration else []) + \
         ([(u.repeat.start, u.repeat.end)] if u.repeat else []) + more_cuts
     title_src = u.text
-    for a, b in sorted(cuts, reverse=True):
+    for a, b in reversed(_merged(cuts)):
         title_src = title_src[:a] + " " + title_src[b:]
     title_src = re.sub(r",?\s*\ball[ -]day\b", " ", title_src, flags=re.I)
     title = u.quoted or _title(title_src)
@@ -569,6 +583,18 @@ def _event_title(u: U, more_cuts: list[tuple[int, int]]) -> str:
         who = [c.label for _a, _b, cs in u.people if len(cs) == 1 for c in cs]
         title = "Meeting with " + " and ".join(who) if who else ""
     return title
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` sorted, overlapping ones joined: "every thursday" (a repeat) and "thursday
+    evening at 8" (the time) share a word, and cutting one after the other cut the wrong letters."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def _event_time(w: slots.When, title: str) -> dict[str, Any]:
@@ -595,8 +621,8 @@ def _title(text: str) -> str:
     if t.lower() in ("and", "also", "then", "it", "that", "this", "something", "thing", "one"):
         return ""
     t = re.sub(r"\s+(?:to|in|into|on)\s+(?:my|the)\s+(?:calendar|agenda|diary|schedule)\b", "", t, flags=re.I)
-    t = re.sub(r"^(?:for|to)\s+", "", t, flags=re.I)
-    t = re.sub(r"\s+(?:for|at|on|in|from|with|to|and)$", "", t, flags=re.I).strip(" ,:-")
+    t = re.sub(r"^(?:for|to)\s+(?:(?:a|an|the|my|our)\s+)?", "", t, flags=re.I)
+    t = re.sub(r"(?:\s+(?:for|at|on|in|from|with|to|and|every|each))+$", "", t, flags=re.I).strip(" ,:-")
     t = re.sub(r"^(?:(?:an?\s+)?(?:event|appointment|meeting)\s+(?:called|named|titled)\s+)", "", t, flags=re.I)
     t = re.sub(r"^(?:called|named|titled)\s+", "", t, flags=re.I)
     t = re.sub(r"\s{2,}", " ", t).strip(" ,")
@@ -1294,7 +1320,7 @@ def f_context_use(u: U) -> Plan:
         known = ", ".join(u.known)
         described = _described(said, u.known)
         if described:  # "the work context": no such name, but business is described as "Work: ..."
-            step = _step("context.use", {"name": described}, u.context)
+            step = _step("context.use", {"name": described}, u.context)  # offered: a switch lasts, so it is asked
             option = Plan(text=f"switch to {described}", steps=[step], intent="context_use", source="intent")
             raise Ask(f"There is no context called \u201c{said}\u201d. Did you mean {described}? Say 1 (or 'switch to "
                       f"{described}').", [{"kind": "plan", "id": "1", "label": step.cli, "intent": "context_use",
@@ -1305,18 +1331,11 @@ def f_context_use(u: U) -> Plan:
 
 def _described(said: str, known: list[str]) -> str | None:
     """The one context whose description starts with a word of ``said`` ("work" -> business)."""
-    wanted = {w for w in slots.words(said) if w not in slots.STOP}
-    if not wanted:
-        return None
-    hits = []
-    for name in known:
-        try:
-            first = slots.words(contexts.load(name).description)[:1]
-        except Exception:
-            continue
-        if first and first[0] in wanted:
-            hits.append(name)
-    return hits[0] if len(hits) == 1 else None
+    from herotui.planner.intents import context_words  # lazy: intents imports this module (cycle)
+
+    by_word = context_words(known)
+    hits = {by_word[w] for w in slots.words(said) if w in by_word}
+    return hits.pop() if len(hits) == 1 else None
 
 
 def f_context_show(u: U) -> Plan:
@@ -1455,6 +1474,13 @@ def _deck_from_a_path(u: U, first: str, label: str) -> str | None:
     return None
 
 
+def _a_repeating_event(u: U, first: str, label: str) -> str | None:
+    """"add yoga every thursday at 8pm starting next week": only events repeat."""
+    if u.repeat and first in _ADDING and label not in ("calendar_add", "calendar_change", "calendar_move"):
+        return "calendar_add"
+    return None
+
+
 def _tag_a_person(u: U, first: str, label: str) -> str | None:
     if first in ("tag", "label") and u.people and not re.search(r"\b(?:doc|document|file|report|notes?|research)\b", u.low):
         return "contact_tag"
@@ -1548,6 +1574,20 @@ def _about_hero(u: U, first: str, label: str) -> str | None:
     return None
 
 
+_HOW_TO = re.compile(r"\bhow (?:do|can|could|would|should|does|did) (?:i|you|we|one|people|hero)\b(?! (?:get|go) to\b)|"
+                     r"\bhow to\b|\b(?:which|what) (?:\w+ )?(?:types?|formats?|syntax|kinds? of files?)\b.*"
+                     r"\b(?:can i|can you|supported|support|does hero|do you|allowed|accepted|add)\b", re.I)
+
+
+def _how_to(u: U, first: str, label: str) -> str | None:
+    """"How do you cancel one occurrence of a repeating event?", "which file types can I
+    add?": a question about using Hero, answered from its manual, never an action on a record
+    the words happen to resemble. A named person keeps it theirs ("how can I reach Alex")."""
+    if _HOW_TO.search(u.low) and not u.people and not label.startswith("knowledge_"):
+        return "knowledge_ask"
+    return None
+
+
 def _the_docs(u: U, first: str, label: str) -> str | None:
     """"the docs" is Hero's documentation, not your documents."""
     if re.search(r"\b(?:the|hero's|hero) (?:docs|documentation|manual|handbook|help pages?)\b", u.low) \
@@ -1582,9 +1622,9 @@ def _what_changed(u: U, first: str, label: str) -> str | None:
 
 
 _RULES: list[Callable[[U, str, str], str | None]] = [
-    _add_a_path, _deck_from_a_path, _tag_a_person, _add_and_tag, _add_an_email, _add_her, _someones_number, _born,
+    _add_a_path, _deck_from_a_path, _a_repeating_event, _tag_a_person, _add_and_tag, _add_an_email, _add_her, _someones_number, _born,
     _a_persons_birthday, _changed_jobs, _delete_a_person, _what_a_document_says, _a_persons_field, _untag, _about_hero,
-    _the_docs, _which_documents, _new_context, _what_changed,
+    _how_to, _the_docs, _which_documents, _new_context, _what_changed,
 ]
 
 
