@@ -180,8 +180,12 @@ def _companies(live) -> set[str]:
     return {p["company"] for p in live.people.values() if p.get("company")}
 
 
+# words the rules below read that the training sentences may lack (a typo of one is corrected to it)
+_RULE_WORDS = frozenset("changed changes updated moving stepping taking promoted anymore".split())
+
+
 def _vocabulary() -> frozenset[str]:
-    return classify.vocabulary()
+    return classify.vocabulary() | _RULE_WORDS
 
 
 # ---------------------------------------------------------------------------------------
@@ -963,9 +967,10 @@ def f_contact_update(u: U) -> Plan:
     m = re.search(r"\bname\b.*?(?:\bto\b|\bis\b|,\s*(?:it is|it's|now))\s+(?P<v>[A-Z\u00C0-\u024F][\w\u00C0-\u024F' -]+?)(?:\s+now)?$", u.text, re.I)
     if m:
         args["name"] = m.group("v").strip()
-    role = re.search(r"\b(?:is now|now|became|promoted to|new role is|role (?:is|to)|is(?=\s+[\w &/-]+\s+now\b))"
-                     r"\s+(?:the\s+|a\s+|an\s+)?(?P<v>[\w &/-]+?)(?:\s+(?:at|with|for)\s+(?P<c>[\w &.-]+?))?(?:\s+now)?(?:,|$)",
-                     after, re.I)
+    role = re.search(r"\b(?:is now|now|became|promoted to|new role is|role (?:is|to)|is(?=\s+[\w &/-]+\s+now\b)|"
+                     r"(?:is\s+)?(?:moving|moves|moved|stepping|steps|stepped) into|(?:is\s+)?tak(?:ing|es) over as)"
+                     r"\s+(?:the\s+|a\s+|an\s+)?(?P<v>[\w &/-]+?)(?:\s+(?:role|position|job))?"
+                     r"(?:\s+(?:at|with|for)\s+(?P<c>[\w &.-]+?))?(?:\s+now)?(?:,|$)", after, re.I)
     moved = re.search(r"\b(?:moved to|joined|works (?:at|for)|is (?:now )?(?:at|with)|switched to|left \w+ for|now at)"
                       r"\s+(?P<c>[A-Z\w][\w &.'-]*?)(?:\s+now)?(?:,|$)", after, re.I)
     if "birthday" in u.low:
@@ -1530,7 +1535,18 @@ def _a_persons_birthday(u: U, first: str, label: str) -> str | None:
 def _changed_jobs(u: U, first: str, label: str) -> str | None:
     if u.people and u.when is None and re.search(
             r"\b(?:moved to|joined|works (?:at|for) \w+ now|is now at|is at [\w ]+ now|left \w+ for|switched to|switched jobs|"
-            r"changed jobs|new job at)\b", u.low) and not _event_named(u):
+            r"changed jobs|new job at|(?:moving|stepping|moved|stepped) into|tak(?:ing|es) over as|promoted to)\b", u.low) \
+            and not _event_named(u):
+        return "contact_update"
+    return None
+
+
+def _a_new_address(u: U, first: str, label: str) -> str | None:
+    """"hugo's email changed to hugo@lambert.example", "mom's got a new mobile number: +32 ...":
+    a known person, an address or number, and a word of change is an update (not "add ...":
+    a new person may share a first name)."""
+    if u.people and (u.emails or u.phones) and first not in _ADDING and re.search(
+            r"\b(?:changed?|is now|now|new|updated?|different|switched)\b", u.low):
         return "contact_update"
     return None
 
@@ -1623,7 +1639,7 @@ def _what_changed(u: U, first: str, label: str) -> str | None:
 
 _RULES: list[Callable[[U, str, str], str | None]] = [
     _add_a_path, _deck_from_a_path, _a_repeating_event, _tag_a_person, _add_and_tag, _add_an_email, _add_her, _someones_number, _born,
-    _a_persons_birthday, _changed_jobs, _delete_a_person, _what_a_document_says, _a_persons_field, _untag, _about_hero,
+    _a_persons_birthday, _changed_jobs, _a_new_address, _delete_a_person, _what_a_document_says, _a_persons_field, _untag, _about_hero,
     _how_to, _the_docs, _which_documents, _new_context, _what_changed,
 ]
 
