@@ -641,6 +641,22 @@ def _template_plan(ctx, text: str, clean: str, known: list[str]) -> tuple[Plan |
 _JOINERS = re.compile(r"(?:\band\b|\bthen\b|;)", re.I)
 
 
+_PIN_KINDS = {"contact": "contact", "calendar": "event", "document": "document", "slides": "deck"}
+
+
+def step_pins(steps: list[Step]) -> dict[str, str]:
+    """The records ``steps`` act on, by kind, as pins for the next part of the request ("tag
+    Sanne as emergency and change her number": her is Sanne), whoever planned them (a template
+    or a frame)."""
+    pins = {}
+    for s in steps:
+        kind = _PIN_KINDS.get(s.verb.split(".", 1)[0])
+        rid = s.args.get("id")
+        if kind and isinstance(rid, str) and rid and not rid.startswith("$"):
+            pins[kind] = rid
+    return pins
+
+
 def created_contacts(steps: list[Step], before: int) -> list[tuple[int, Step]]:
     """(1-based index in the whole plan, step) of the ``contact.create`` steps among ``steps``
     (which come after ``before`` steps of the plan)."""
@@ -700,7 +716,7 @@ def _plan_parts(ctx, text: str, parts: list[str], *, frames: bool = True) -> Pla
     for part in parts:
         with understand.pinned(pins), creating_records(created):  # "tag Omar as vip and delete him": "him" is the record of the part before
             p = plan_one(here, part, frames=frames)
-        pins = {**pins, **p.pins} if p is not None else pins
+        pins = {**pins, **step_pins(p.steps), **p.pins} if p is not None else pins
         if p is None or p.intent in ("confirm", "deny", "help"):
             return None
         if not p.steps:

@@ -957,8 +957,7 @@ def _date_value(text: str) -> str | None:
 def f_contact_update(u: U) -> Plan:
     who = _person(u)
     assert who is not None
-    a, b, _c = u.people[0]
-    after = u.text[b:]
+    after = u.text[u.people[0][1]:] if u.people else u.text  # no name said: "her" (the record of the request before)
     args: dict[str, Any] = {}
     if u.emails:
         args["emails"] = u.emails
@@ -1077,6 +1076,9 @@ text summary summarise summarize gist tldr read open show view give quick short 
 def _doc(u: U, words: str | None = None, kind: str = "document") -> slots.Candidate:
     words = remainder(u, drop=CUE_WORDS | _DOC_WORDS, keep_people=True) if words is None else words
     if not words:
+        pinned = _pinned_target(u, kind, "", _records(u, kind))  # "... and link it to Camille": the one before
+        if pinned is not None:
+            return pinned
         raise Ask(f"Which {kind}? Say words from its title.")
     hit = _target(u, kind, words)
     assert hit is not None
