@@ -29,7 +29,6 @@ from typing import Any
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
@@ -193,14 +192,8 @@ class HeroApp(App):
         if island.stale:
             island.reload()
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """A notification, its text shown as written: it quotes titles, transcripts and what was
-        typed, which Textual would read as markup ("[/]" raised, "[draft]" vanished)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
     def on_island_failed(self, message: Island.Failed) -> None:
-        self.notify(message.text, title="error", severity="error", timeout=8)
+        self.notify(message.text, title="error", severity="error", timeout=8, markup=False)
 
     def action_reload(self) -> None:
         for island in self.islands():
@@ -220,11 +213,11 @@ class HeroApp(App):
             self.calls.call("context.use", {"name": name}, self.ctx)
             self.ctx = contexts.load(name)
         except Exception as exc:
-            self.notify(calls.error_text(exc), title="context", severity="error")
+            self.notify(calls.error_text(exc), title="context", severity="error", markup=False)
             return
         self._show_context()
         self._revision = self._read_revision()
-        self.notify(f"context: {name}", timeout=3)
+        self.notify(f"context: {name}", timeout=3, markup=False)
         self.action_reload()
 
     # --- live refresh ---------------------------------------------------------------------
@@ -278,7 +271,7 @@ class HeroApp(App):
             return
         missing = _voice_missing()
         if missing:
-            self.notify(missing, title="voice", severity="warning", timeout=8)
+            self.notify(missing, title="voice", severity="warning", timeout=8, markup=False)
             return
         self._voice_stop, self._voice_cancel = threading.Event(), threading.Event()
         self.set_voice_state("listening")
@@ -350,14 +343,14 @@ class HeroApp(App):
 
     def _voice_failed(self, text: str, severity: str) -> None:
         self.set_voice_state("")
-        self.notify(text, title="voice", severity=severity, timeout=8)  # type: ignore[arg-type]
+        self.notify(text, title="voice", severity=severity, timeout=8, markup=False)  # type: ignore[arg-type]
 
     def show_turn(self, turn: Any) -> None:
         """A voice turn on screen: the Assistant's log, then the island its plan touches."""
         self.island("assistant").when_ready(lambda assistant: assistant.show_turn(turn))
         key = island_for(turn)
         if turn.transcript:
-            self.notify(f"“{turn.transcript}”\n{turn.reply}", title="voice", timeout=6)
+            self.notify(f"“{turn.transcript}”\n{turn.reply}", title="voice", timeout=6, markup=False)
         deck = presented_deck(turn.result) if key == "slides" else None
         if deck is not None:
             self.open_deck(*deck)

@@ -258,7 +258,7 @@ class CalendarIsland(Island):
         following ones, or the whole series (untouched fields are kept)."""
         o = self.current()
         if o is None:
-            self.app.notify("select an event first", severity="warning")
+            self.app.notify("select an event first", severity="warning", markup=False)
             return
 
         def edited(result: Any) -> None:
@@ -286,7 +286,7 @@ class CalendarIsland(Island):
         a question that says what goes ("'Standup': all 23 occurrences, from Mon 30 Nov")."""
         o = self.current()
         if o is None:
-            self.app.notify("select an event first", severity="warning")
+            self.app.notify("select an event first", severity="warning", markup=False)
             return
         self._scope(o, "Delete", self._confirm_delete)
 
@@ -311,5 +311,5 @@ class CalendarIsland(Island):
         what = "the occurrence" if result.scope == "occurrence" else (
             "that occurrence and the following ones" if result.scope == "following" else "the event")
         self.app.notify(f"Deleted {what} of \u201c{result.title}\u201d" if result.scope != "event"
-                        else f"Deleted \u201c{result.title}\u201d")
+                        else f"Deleted \u201c{result.title}\u201d", markup=False)
         self.reload()

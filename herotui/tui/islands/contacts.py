@@ -112,7 +112,7 @@ class ContactsIsland(Island):
         """Run ``verb`` on the contact under the cursor through its form; then show it again."""
         cid = self._current_id()
         if cid is None:
-            self.app.notify("select a contact first", severity="warning")
+            self.app.notify("select a contact first", severity="warning", markup=False)
             return
         contact = self.contacts[cid]
 

@@ -91,7 +91,7 @@ class DocumentsIsland(Island):
     def _form(self, verb: str, fields: list[str], title: str) -> None:
         doc_id = self.current_id()
         if doc_id is None:
-            self.app.notify("open a document first", severity="warning")
+            self.app.notify("open a document first", severity="warning", markup=False)
             return
 
         def done(result: Any) -> None:

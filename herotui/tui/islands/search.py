@@ -62,10 +62,10 @@ def open_hit(app: Any, kind: str, item_id: str, title: str = "") -> None:
             island.reload()
             island.run_verb("calendar.show", {"id": item_id},
                             lambda e: app.notify(f"{e.title}\n{e.start:%a %d %b %H:%M}" + (f" · {e.location}" if e.location else ""),
-                                                 title="event", timeout=8))
+                                                 title="event", timeout=8, markup=False))
 
         app.show_island("calendar", then=agenda)
     elif kind == "knowledge":
         app.show_island("knowledge", then=lambda island: island.ask(title))
     else:
-        app.notify(f"{kind} {item_id}", title="no island shows this kind")
+        app.notify(f"{kind} {item_id}", title="no island shows this kind", markup=False)

@@ -393,7 +393,7 @@ class HeroTerminal(Terminal):
         if self.focus_when_mounted:
             self.focus()
         if self._limit_warning:
-            self.notify(self._limit_warning, severity="warning")
+            self.notify(self._limit_warning, severity="warning", markup=False)
 
     def set_interval(self, interval, callback=None, **kwargs):
         """One timer per (interval, callback): textual-tty's Terminal.on_mount calls

@@ -179,10 +179,10 @@ class VerbForm(ModalScreen[Any]):
 
     def _failed(self, text: str) -> None:
         self.query_one("#error", Static).update(text)
-        self.app.notify(text, title=self.verb.name, severity="error", timeout=8)
+        self.app.notify(text, title=self.verb.name, severity="error", timeout=8, markup=False)
 
     def _done(self, result: Any) -> None:
-        self.app.notify(calls.summary(result), title=self.verb.name, timeout=6)
+        self.app.notify(calls.summary(result), title=self.verb.name, timeout=6, markup=False)
         self.dismiss(result)
 
 
