@@ -365,3 +365,18 @@ def test_a_context_named_by_its_description_is_offered_not_switched(home):
     assert not r.plan.steps and "business" in r.reply and contexts.saved_choice() == "personal"
     r = ask("1", context="personal")
     assert r.ran and r.steps[0].cli == "hero context use business" and contexts.saved_choice() == "business"
+
+
+def test_a_second_request_is_never_written_as_tags(home):
+    """A template's tag slot swallowed the rest of the sentence: "tag Sanne as emergency and
+    change her number to ..." tagged her "change", "her", "number", ... Words that cannot be
+    tags end the tags; the rest is a request of its own ("her" is Sanne)."""
+    from herotui import contexts, registry
+
+    r = ask("tag Sanne Bakker as emergency and change her number to +32 479 11 22 33", context="personal", dry_run=True)
+    assert [s.verb for s in r.plan.steps] == ["contact.tag", "contact.update"], r.plan
+    assert r.plan.steps[0].args["tags"] == ["emergency"]
+    assert r.plan.steps[1].args["id"] == r.plan.steps[0].args["id"] and r.plan.steps[1].args["phones"] == ["+32 479 11 22 33"]
+    r = ask("tag Sanne Bakker as emergency and call her mother", context="personal")
+    sanne = next(c for c in registry.call("contact.list", {}, contexts.load("personal")) if c.name == "Sanne Bakker")
+    assert not {"her", "call", "mother"} & set(sanne.tags), sanne.tags

@@ -456,8 +456,15 @@ def _fill(template: Any, m: Match, live: Live) -> Any:
             raise Unresolved(f"I found no {label} matching '{value}' in this context")
         return found
     if how == "tags":
-        return [t for t in re.split(r"[\s,]+|\band\b", str(value).lower()) if t and t not in ("as", "with")]
+        tags = [t for t in re.split(r"[\s,]+|\band\b", str(value).lower()) if t and t not in ("as", "with")]
+        if _NOT_TAGS & set(tags):  # "tag Sanne as emergency and call her mother": a second request, not tags
+            raise Unresolved(f"\u201c{value}\u201d does not read as tags (say the tags as words: 'tag Sanne as "
+                             f"emergency', then the rest)")
+        return tags
     return value
+
+
+_NOT_TAGS = frozenset("her him them it his its their me my to then".split())
 
 
 def _apply_hooks(spec: dict, args: dict, live: Live) -> dict:
