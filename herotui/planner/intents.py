@@ -290,6 +290,8 @@ def split_context(text: str, known: list[str]) -> tuple[str | None, str]:
         m = rx.match(text)
         if m and m.group("name").lower() in known:
             return m.group("name").lower(), m.group("rest").strip()
+    if not re.search(rf"\b(?:{_RECORD_NOUNS}|{_VAGUE_NOUNS})\b", text, re.I):
+        return None, text  # no kind of record said: no context profile is read
     words = context_words(known)
     names = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     m = re.search(rf"[\s,]*\b(?:(?:in|on|from|among|of|for)\s+)?(?:(?:the|my|our)\s+)?(?P<w>{names})\s+{_VAGUE_NOUNS}\b",
@@ -457,14 +459,12 @@ def _fill(template: Any, m: Match, live: Live) -> Any:
         return found
     if how == "tags":
         tags = [t for t in re.split(r"[\s,]+|\band\b", str(value).lower()) if t and t not in ("as", "with")]
-        if _NOT_TAGS & set(tags):  # "tag Sanne as emergency and call her mother": a second request, not tags
+        if slots.NOT_TAG.search(str(value)):  # "tag Sanne as emergency and call her mother": a second request
             raise Unresolved(f"\u201c{value}\u201d does not read as tags (say the tags as words: 'tag Sanne as "
                              f"emergency', then the rest)")
         return tags
     return value
 
-
-_NOT_TAGS = frozenset("her him them it his its their me my to then".split())
 
 
 def _apply_hooks(spec: dict, args: dict, live: Live) -> dict:

@@ -611,6 +611,11 @@ PATH_RX = re.compile(r"(?<![\w@])(?:~|\.{1,2})?/[^\s,;'\"]+|(?<![\w/])[\w.-]+\.(
 URL_RX = re.compile(r"\bhttps?://[^\s,;'\"]+", re.I)
 
 
+# words that are never a tag: what they are part of is another request ("tag Sanne as emergency
+# and call her mother", "tag Omar as vip and delete him")
+NOT_TAG = re.compile(r"\b(?:him|her|them|it|his|its|their|then|delete|remove|add|show|move|cancel|open|find)\b", re.I)
+
+
 def find_emails(text: str) -> list[re.Match]:
     return list(EMAIL_RX.finditer(text))
 

@@ -1002,7 +1002,6 @@ def _known_company(u: U, said: str) -> str:
     return said[:1].upper() + said[1:]
 
 
-_NOT_TAG = re.compile(r"\b(?:him|her|them|it|delete|remove|add|show|move|cancel|open|find|then)\b", re.I)
 
 
 def _tags(u: U) -> list[str]:
@@ -1014,7 +1013,7 @@ def _tags(u: U) -> list[str]:
     out = []
     for p in parts:
         p = re.sub(r"^(?:as|with|the|a|an)\s+", "", p.strip(), flags=re.I).strip()
-        if p and len(p.split()) <= 3 and not _NOT_TAG.search(p):
+        if p and len(p.split()) <= 3 and not slots.NOT_TAG.search(p):
             out.append(p.lower().replace(" ", "-"))
     return out
 
